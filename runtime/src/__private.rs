@@ -1,0 +1,213 @@
+//! What the macros expand to. Hidden and unstable: not part of the public API, may change in any
+//! release. Generated code names only `::scoped_logger::__private::…` and `::core`/`::std`.
+
+use std::convert::Infallible;
+use std::fmt;
+use std::future::Future;
+use std::sync::{Arc, OnceLock};
+
+pub use crate::handler::Handler;
+pub use crate::level::{Level, LevelFilter};
+pub use crate::logger::Logger;
+pub use crate::record::{Location, ToValue, Value};
+pub use crate::registry::Registry;
+pub use crate::scope::{Begin, Creator, ScopedLogger};
+pub use core;
+
+use crate::name;
+
+/// The first check of every logging macro: is `level` enabled anywhere in the process?
+/// One relaxed atomic load and a compare.
+#[inline(always)]
+pub fn max_allows(level: Level) -> bool {
+    level as u8 <= crate::registry::max_level::get()
+}
+
+/// A call site of a logging macro: its location, and the logger named by its module path for
+/// records logged outside any scope (looked up once).
+pub struct Callsite {
+    location: Location,
+    module_logger: OnceLock<Logger>,
+}
+
+impl Callsite {
+    /// For a `static` in the macro expansion.
+    pub const fn new(location: Location) -> Callsite {
+        Callsite {
+            location,
+            module_logger: OnceLock::new(),
+        }
+    }
+
+    /// The call site's location.
+    #[inline]
+    pub fn location(&self) -> &Location {
+        &self.location
+    }
+
+    /// The current scope's logger, else the module's logger, if it lets `level` through.
+    #[inline]
+    pub fn logger_if_enabled(&self, level: Level) -> Option<Logger> {
+        match crate::current::current_if_enabled(level) {
+            Ok(found) => found,
+            Err(()) => self.module_logger_if_enabled(level),
+        }
+    }
+
+    #[cold]
+    fn module_logger_if_enabled(&self, level: Level) -> Option<Logger> {
+        let logger = self.module_logger.get_or_init(|| {
+            Registry::global()
+                .try_logger(self.location.module_path)
+                .unwrap_or_else(|_| Registry::global().root())
+        });
+        if logger.is_live() {
+            logger.enabled(level).then(|| logger.clone())
+        } else {
+            // Someone removed the module's logger: look it up again (and re-create it).
+            let again = Registry::global()
+                .try_logger(self.location.module_path)
+                .unwrap_or_else(|_| Registry::global().root());
+            again.enabled(level).then_some(again)
+        }
+    }
+}
+
+/// `k = %v`.
+#[inline]
+pub fn display<T: fmt::Display>(v: &T) -> Value<'_> {
+    Value::Display(v)
+}
+
+/// `k = ?v`.
+#[inline]
+pub fn debug<T: fmt::Debug>(v: &T) -> Value<'_> {
+    Value::Debug(v)
+}
+
+/// The global registry (the attribute's default).
+#[inline]
+pub fn global() -> &'static Registry {
+    Registry::global()
+}
+
+/// The bare attribute's name: the module path in dots, then the fn name.
+pub fn module_fn_name(module_path: &str, fn_name: &str) -> String {
+    let mut s = module_path.replace("::", ".");
+    s.push('.');
+    s.push_str(fn_name);
+    s
+}
+
+/// Appends an interpolated template argument, cleaned so the name stays valid
+/// (see [`name::push_sanitized`]).
+pub fn push_arg<T: fmt::Display + ?Sized>(out: &mut String, value: &T) {
+    let text = value.to_string();
+    name::push_sanitized(out, &text);
+}
+
+/// The scope that is current now (captured when an `async fn` is called, to resolve its
+/// relative name against).
+pub fn capture_base() -> Option<Logger> {
+    crate::current::current_scope()
+}
+
+/// Reserves the scope `name` (relative names resolve against `base`, else the root).
+pub fn begin(
+    registry: &Registry,
+    base: Option<&Logger>,
+    name: &str,
+    level: Option<LevelFilter>,
+    propagate: Option<bool>,
+) -> Begin {
+    let full = match name::normalize(name) {
+        Ok(norm) if name::is_relative(&norm) => {
+            name::resolve(base.map_or("", |l| l.name()), &norm).into_owned()
+        }
+        Ok(norm) => norm.into_owned(),
+        // Literal names are checked at compile time and templates are cleaned; this is a
+        // last line of defence, never a panic.
+        Err(_) => sanitize_whole(name),
+    };
+    crate::scope::begin(registry, &full, level, propagate)
+}
+
+fn sanitize_whole(name: &str) -> String {
+    let mut out = String::new();
+    for (i, seg) in name.split(['.', ':']).filter(|s| !s.is_empty()).enumerate() {
+        if i > 0 {
+            out.push('.');
+        }
+        name::push_sanitized(&mut out, seg);
+    }
+    out
+}
+
+/// Erases a handler's type.
+pub fn boxed<H: Handler + 'static>(h: H) -> Arc<dyn Handler> {
+    Arc::new(h)
+}
+
+/// What `handler = expr` may be: a handler, or a `Result` of one.
+pub trait IntoHandlerResult {
+    /// The handler type.
+    type Handler: Handler + 'static;
+    /// `Infallible` for a plain handler; `HandlerFailed<E>` for a `Result`.
+    type Error;
+    /// Splits it.
+    fn into_handler_result(self) -> Result<Self::Handler, Self::Error>;
+}
+
+impl<H: Handler + 'static> IntoHandlerResult for H {
+    type Handler = H;
+    type Error = Infallible;
+    #[inline]
+    fn into_handler_result(self) -> Result<H, Infallible> {
+        Ok(self)
+    }
+}
+
+impl<H: Handler + 'static, E> IntoHandlerResult for Result<H, E> {
+    type Handler = H;
+    type Error = HandlerFailed<E>;
+    #[inline]
+    fn into_handler_result(self) -> Result<H, HandlerFailed<E>> {
+        self.map_err(HandlerFailed)
+    }
+}
+
+/// The error of a `handler = expr` that returned `Err`.
+pub struct HandlerFailed<E>(pub E);
+
+/// Returns a handler's error from the function through its `Result` (what `?` would do).
+#[diagnostic::on_unimplemented(
+    message = "a `handler = ...` expression returns a `Result`, so the function must return a `Result` whose error type can be built from the handler's error",
+    label = "this function returns `{R}`",
+    note = "make the function return `Result<_, E>` where `E: From<the handler's error>` (e.g. `std::io::Error` or `Box<dyn Error>`), or pass a handler value instead of a `Result`"
+)]
+pub trait Raise<R> {
+    /// Converts into the function's return value.
+    fn raise(self) -> R;
+}
+
+impl<R> Raise<R> for Infallible {
+    #[inline]
+    fn raise(self) -> R {
+        match self {}
+    }
+}
+
+impl<T, E, F: From<E>> Raise<Result<T, F>> for HandlerFailed<E> {
+    #[inline]
+    fn raise(self) -> Result<T, F> {
+        Err(F::from(self.0))
+    }
+}
+
+/// Runs `fut` with `scope` current during each poll (the `async fn` expansion).
+pub fn run_in<'a, F: Future + 'a>(
+    scope: &'a ScopedLogger,
+    fut: F,
+) -> impl Future<Output = F::Output> + 'a {
+    crate::current::poll_with(scope, fut)
+}

@@ -1,0 +1,110 @@
+//! JSON lines: one object per record, one record per line, written with `serde_json`.
+//!
+//! Field names are stable (they are what collectors such as Vector or Fluent Bit are configured
+//! against): `time`, `level`, `logger`, `message`, `kv`, `thread`, `module`, `file`, `line`, and
+//! `replayed` only when true.
+
+use serde::Serialize;
+use serde::ser::{SerializeMap, Serializer};
+
+use super::{Format, display_name};
+use crate::record::{Record, Value};
+
+/// One JSON object per line.
+///
+/// ```
+/// use scoped_logger::{Level, Record, Value, format::{Format, JsonFormat}};
+/// let kvs = [("job", Value::U64(7)), ("user", Value::Str("ana"))];
+/// let rec = Record::builder(Level::Info, "jobs.7", format_args!("done"))
+///     .key_values(&kvs)
+///     .build();
+/// let mut out = Vec::new();
+/// JsonFormat.format(&rec, &mut out);
+/// let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+/// assert_eq!(v["level"], "INFO");
+/// assert_eq!(v["kv"]["job"], 7);
+/// assert_eq!(v["message"], "done");
+/// assert!(out.ends_with(b"}\n"));
+/// ```
+#[derive(Debug, Default, Clone, Copy)]
+pub struct JsonFormat;
+
+struct Line<'r, 'a>(&'r Record<'a>);
+struct Kvs<'r, 'a>(&'r [(&'a str, Value<'a>)]);
+struct Val<'r, 'a>(&'r Value<'a>);
+
+impl Serialize for Val<'_, '_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match *self.0 {
+            Value::Str(v) => s.serialize_str(v),
+            Value::I64(v) => s.serialize_i64(v),
+            Value::U64(v) => s.serialize_u64(v),
+            Value::F64(v) if v.is_finite() => s.serialize_f64(v),
+            Value::Bool(v) => s.serialize_bool(v),
+            Value::Null => s.serialize_unit(),
+            ref other => s.collect_str(other),
+        }
+    }
+}
+
+impl Serialize for Kvs<'_, '_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(Some(self.0.len()))?;
+        for (k, v) in self.0 {
+            map.serialize_entry(k, &Val(v))?;
+        }
+        map.end()
+    }
+}
+
+impl Serialize for Line<'_, '_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let r = self.0;
+        let mut map = s.serialize_map(None)?;
+        map.serialize_entry(
+            "time",
+            &format_args!("{}", humantime::format_rfc3339_millis(r.time())),
+        )?;
+        map.serialize_entry("level", r.level().as_str())?;
+        map.serialize_entry("logger", display_name(r.logger()))?;
+        map.serialize_entry("message", r.args())?;
+        if !r.key_values().is_empty() {
+            map.serialize_entry("kv", &Kvs(r.key_values()))?;
+        }
+        if let Some(t) = r.thread_name() {
+            map.serialize_entry("thread", t)?;
+        }
+        if let Some(m) = r.module_path() {
+            map.serialize_entry("module", m)?;
+        }
+        if let Some(f) = r.file() {
+            map.serialize_entry("file", f)?;
+        }
+        if let Some(l) = r.line() {
+            map.serialize_entry("line", &l)?;
+        }
+        if r.is_replayed() {
+            map.serialize_entry("replayed", &true)?;
+        }
+        map.end()
+    }
+}
+
+impl Format for JsonFormat {
+    fn format(&self, record: &Record<'_>, out: &mut Vec<u8>) {
+        let start = out.len();
+        if serde_json::to_writer(&mut *out, &Line(record)).is_err() {
+            // Only a failing Display impl in the message can get here: keep the line valid.
+            out.truncate(start);
+            let _ = serde_json::to_writer(
+                &mut *out,
+                &serde_json::json!({
+                    "level": record.level().as_str(),
+                    "logger": display_name(record.logger()),
+                    "message": "<message could not be formatted>",
+                }),
+            );
+        }
+        out.push(b'\n');
+    }
+}

@@ -1,0 +1,49 @@
+//! The runtime of [scoped-logger](https://docs.rs/scoped-logger): the logger tree, scopes,
+//! records, handlers and formats. Depend on the `scoped-logger` crate, which re-exports all of
+//! this together with the `#[scoped_logger]` attribute and the logging macros.
+//!
+//! Nothing here holds a registry lock while a handler runs, and nothing here panics on bad input:
+//! names, levels, directives and handler factories return errors that say what was wrong.
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod current;
+pub mod format;
+pub mod handler;
+mod internal;
+mod level;
+mod logger;
+pub mod name;
+mod record;
+mod registry;
+mod scope;
+
+#[doc(hidden)]
+pub mod __private;
+
+pub use current::{FutureExt, current, current_scope, in_scope};
+pub use handler::file::FileHandler;
+pub use handler::memory::MemoryHandler;
+pub use handler::stderr::StderrHandler;
+pub use handler::stream::StreamHandler;
+pub use handler::{Handler, HandlerExt, HandlerId, NullHandler, WithLevel};
+pub use level::{Level, LevelFilter, ParseLevelError};
+pub use logger::Logger;
+pub use name::{NameError, NameErrorKind};
+pub use record::{Location, OwnedRecord, OwnedValue, Record, RecordBuilder, ToValue, Value};
+pub use registry::{ConfigError, DEFAULT_ROOT_LEVEL, Registry};
+pub use scope::{BoxError, CloseError, ScopeBuilder, ScopeError, ScopedLogger};
+
+/// Gets or creates the logger `name` in the global registry (Python's `logging.getLogger`).
+///
+/// # Panics
+/// When `name` is invalid (see [`Registry::try_logger`]).
+pub fn logger(name: &str) -> Logger {
+    Registry::global().logger(name)
+}
+
+/// The global registry's root logger.
+pub fn root() -> Logger {
+    Registry::global().root()
+}

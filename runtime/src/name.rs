@@ -1,0 +1,230 @@
+//! Logger names: parsing, normalization (`::` becomes `.`), validation and relative resolution.
+//!
+//! Every name that enters the tree goes through [`normalize`]; nothing else may build a tree key.
+//! Validation never panics: bad input is a [`NameError`] that says which character or segment is wrong.
+
+use std::borrow::Cow;
+use std::fmt;
+
+/// Why a logger name was rejected. The message names the offending segment or character and where.
+///
+/// ```
+/// use scoped_logger::Registry;
+/// let err = Registry::new().try_logger("a..b").unwrap_err();
+/// assert_eq!(err.to_string(), "invalid logger name `a..b`: empty segment at byte 2 (write `a.b`?)");
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NameError {
+    name: String,
+    kind: NameErrorKind,
+}
+
+/// What exactly is wrong with a name.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum NameErrorKind {
+    /// Two separators in a row, or a separator at the end (`"a..b"`, `"a."`).
+    EmptySegment {
+        /// Byte offset (in the name as given) where the empty segment starts.
+        at: usize,
+    },
+    /// Whitespace or a control character.
+    BadChar {
+        /// The character.
+        ch: char,
+        /// Its byte offset in the name as given.
+        at: usize,
+    },
+}
+
+impl NameError {
+    /// The name as it was given.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// What is wrong with it.
+    pub fn kind(&self) -> &NameErrorKind {
+        &self.kind
+    }
+}
+
+impl fmt::Display for NameError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.kind {
+            NameErrorKind::EmptySegment { at } => {
+                let fixed: Vec<&str> = self
+                    .name
+                    .split("::")
+                    .flat_map(|s| s.split('.'))
+                    .filter(|s| !s.is_empty())
+                    .collect();
+                write!(
+                    f,
+                    "invalid logger name `{}`: empty segment at byte {at} (write `{}`?)",
+                    self.name,
+                    fixed.join(".")
+                )
+            }
+            NameErrorKind::BadChar { ch, at } => write!(
+                f,
+                "invalid logger name `{}`: character {ch:?} at byte {at} is not allowed \
+                 (names are dot-separated segments without whitespace or control characters)",
+                self.name
+            ),
+        }
+    }
+}
+
+impl std::error::Error for NameError {}
+
+/// Normalizes an absolute or relative name: `::` becomes `.`, `"root"` becomes `""`.
+///
+/// A leading `.` is kept (the name is relative); the caller resolves it with [`resolve`].
+pub fn normalize(name: &str) -> Result<Cow<'_, str>, NameError> {
+    if name.is_empty() || name == "root" {
+        return Ok(Cow::Borrowed(""));
+    }
+    let err = |kind| NameError {
+        name: name.to_owned(),
+        kind,
+    };
+    for (at, ch) in name.char_indices() {
+        if ch.is_whitespace() || ch.is_control() {
+            return Err(err(NameErrorKind::BadChar { ch, at }));
+        }
+    }
+    let norm: Cow<'_, str> = if name.contains("::") {
+        Cow::Owned(name.replace("::", "."))
+    } else {
+        Cow::Borrowed(name)
+    };
+    // A relative name may start with one dot; otherwise every segment must be non-empty.
+    let body = norm.strip_prefix('.').unwrap_or(&norm);
+    let offset = norm.len() - body.len();
+    if body.is_empty() {
+        return Err(err(NameErrorKind::EmptySegment { at: 1 }));
+    }
+    let mut pos = 0;
+    for seg in body.split('.') {
+        if seg.is_empty() {
+            // Map the position back to the original text (only `::` shifts offsets).
+            let at = original_offset(name, offset + pos);
+            return Err(err(NameErrorKind::EmptySegment { at }));
+        }
+        pos += seg.len() + 1;
+    }
+    Ok(norm)
+}
+
+fn original_offset(original: &str, normalized_at: usize) -> usize {
+    // Each `::` before the position took two bytes in the original and one after normalizing.
+    let mut orig = 0;
+    let mut norm = 0;
+    let bytes = original.as_bytes();
+    while norm < normalized_at && orig < bytes.len() {
+        if bytes[orig] == b':' && bytes.get(orig + 1) == Some(&b':') {
+            orig += 2;
+        } else {
+            orig += 1;
+        }
+        norm += 1;
+    }
+    orig
+}
+
+/// Whether a normalized name is relative (starts with `.`).
+pub fn is_relative(name: &str) -> bool {
+    name.starts_with('.')
+}
+
+/// Resolves a normalized name against `base` (a normalized absolute name, `""` for the root).
+pub fn resolve<'a>(base: &str, name: &'a str) -> Cow<'a, str> {
+    match name.strip_prefix('.') {
+        Some(rel) if base.is_empty() => Cow::Borrowed(rel),
+        Some(rel) => Cow::Owned(format!("{base}.{rel}")),
+        None => Cow::Borrowed(name),
+    }
+}
+
+/// The parent name in the tree (`"a.b"` gives `Some("a")`, `"a"` gives `Some("")`, the root `None`).
+pub fn parent_of(name: &str) -> Option<&str> {
+    if name.is_empty() {
+        return None;
+    }
+    Some(name.rfind('.').map_or("", |i| &name[..i]))
+}
+
+/// Appends `value` to `out` so that it is one valid name segment, whatever `value` holds.
+///
+/// This is how name templates (`"jobs.{id}"`) interpolate arguments: whitespace, control
+/// characters, `.` and `:` each become `_`, and an empty value becomes `_`. So `"a b"` gives
+/// `a_b`, `"x.y"` gives `x_y` (a value never adds levels to the tree), and `""` gives `_`.
+///
+/// ```
+/// let mut s = String::from("jobs.");
+/// scoped_logger::name::push_sanitized(&mut s, "night run\n2");
+/// assert_eq!(s, "jobs.night_run_2");
+/// ```
+pub fn push_sanitized(out: &mut String, value: &str) {
+    if value.is_empty() {
+        out.push('_');
+        return;
+    }
+    out.extend(value.chars().map(|c| {
+        if c.is_whitespace() || c.is_control() || c == '.' || c == ':' {
+            '_'
+        } else {
+            c
+        }
+    }));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalizes_paths_and_root() {
+        assert_eq!(normalize("my_app::jobs").unwrap(), "my_app.jobs");
+        assert_eq!(normalize("root").unwrap(), "");
+        assert_eq!(normalize("").unwrap(), "");
+        assert_eq!(normalize(".db").unwrap(), ".db");
+        assert_eq!(normalize("a.b.c").unwrap(), "a.b.c");
+    }
+
+    #[test]
+    fn rejects_bad_names_with_position() {
+        let e = normalize("a..b").unwrap_err();
+        assert_eq!(e.kind(), &NameErrorKind::EmptySegment { at: 2 });
+        let e = normalize("a.").unwrap_err();
+        assert_eq!(e.kind(), &NameErrorKind::EmptySegment { at: 2 });
+        let e = normalize("x::::y").unwrap_err();
+        assert_eq!(e.kind(), &NameErrorKind::EmptySegment { at: 3 });
+        let e = normalize("jobs 42").unwrap_err();
+        assert_eq!(e.kind(), &NameErrorKind::BadChar { ch: ' ', at: 4 });
+        assert!(e.to_string().contains("' '"), "{e}");
+        assert!(normalize(".").is_err());
+        assert!(normalize("..a").is_err());
+        assert!(normalize("a\tb").is_err());
+    }
+
+    #[test]
+    fn resolves_relative() {
+        assert_eq!(resolve("jobs.42", ".db"), "jobs.42.db");
+        assert_eq!(resolve("", ".db"), "db");
+        assert_eq!(resolve("x", "abs"), "abs");
+        assert_eq!(parent_of("a.b.c"), Some("a.b"));
+        assert_eq!(parent_of("a"), Some(""));
+        assert_eq!(parent_of(""), None);
+    }
+
+    #[test]
+    fn sanitizes_values() {
+        let mut s = String::new();
+        push_sanitized(&mut s, "");
+        push_sanitized(&mut s, "a.b:c d\u{7}");
+        assert_eq!(s, "_a_b_c_d_");
+        assert!(normalize(&format!("jobs.{s}")).is_ok());
+    }
+}

@@ -1,0 +1,421 @@
+//! What a handler receives: [`Record`], borrowed for the duration of one `handle` call, and
+//! [`OwnedRecord`], a copy that outlives it (memory handler, flight recorder, queues).
+//!
+//! Building a `Record` must not allocate: everything is borrowed from the call site.
+
+use std::fmt;
+use std::time::SystemTime;
+
+use crate::level::Level;
+
+/// Where a record was logged: fixed per call site, so the macros put it in a `static`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Location {
+    /// `module_path!()` of the call site.
+    pub module_path: &'static str,
+    /// `file!()` of the call site.
+    pub file: &'static str,
+    /// `line!()` of the call site.
+    pub line: u32,
+}
+
+/// A key-value value. `k = v` in the macros uses [`ToValue`]; `k = %v` gives `Display`, `k = ?v` `Debug`.
+#[derive(Clone, Copy)]
+#[non_exhaustive]
+pub enum Value<'a> {
+    /// A string.
+    Str(&'a str),
+    /// A signed integer.
+    I64(i64),
+    /// An unsigned integer.
+    U64(u64),
+    /// A float.
+    F64(f64),
+    /// A boolean.
+    Bool(bool),
+    /// A character.
+    Char(char),
+    /// No value (`None`).
+    Null,
+    /// Anything `Display` (`k = %v`).
+    Display(&'a dyn fmt::Display),
+    /// Anything `Debug` (`k = ?v`).
+    Debug(&'a dyn fmt::Debug),
+}
+
+impl fmt::Display for Value<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Value::Str(s) => f.write_str(s),
+            Value::I64(v) => fmt::Display::fmt(v, f),
+            Value::U64(v) => fmt::Display::fmt(v, f),
+            Value::F64(v) => fmt::Display::fmt(v, f),
+            Value::Bool(v) => fmt::Display::fmt(v, f),
+            Value::Char(v) => fmt::Display::fmt(v, f),
+            Value::Null => f.write_str("null"),
+            Value::Display(v) => fmt::Display::fmt(v, f),
+            Value::Debug(v) => fmt::Debug::fmt(v, f),
+        }
+    }
+}
+
+impl fmt::Debug for Value<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Value::Str(s) => fmt::Debug::fmt(s, f),
+            other => fmt::Display::fmt(other, f),
+        }
+    }
+}
+
+impl Value<'_> {
+    /// An owned copy (formatting `Display`/`Debug` values to strings).
+    pub fn to_owned_value(&self) -> OwnedValue {
+        match *self {
+            Value::Str(s) => OwnedValue::Str(s.to_owned()),
+            Value::I64(v) => OwnedValue::I64(v),
+            Value::U64(v) => OwnedValue::U64(v),
+            Value::F64(v) => OwnedValue::F64(v),
+            Value::Bool(v) => OwnedValue::Bool(v),
+            Value::Char(v) => OwnedValue::Str(v.to_string()),
+            Value::Null => OwnedValue::Null,
+            Value::Display(_) | Value::Debug(_) => OwnedValue::Str(self.to_string()),
+        }
+    }
+}
+
+/// An owned key-value value, as kept by [`OwnedRecord`].
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum OwnedValue {
+    /// A string (also what `Display`, `Debug` and `char` values become).
+    Str(String),
+    /// A signed integer.
+    I64(i64),
+    /// An unsigned integer.
+    U64(u64),
+    /// A float.
+    F64(f64),
+    /// A boolean.
+    Bool(bool),
+    /// No value.
+    Null,
+}
+
+impl OwnedValue {
+    /// Borrows it back as a [`Value`].
+    pub fn as_value(&self) -> Value<'_> {
+        match self {
+            OwnedValue::Str(s) => Value::Str(s),
+            OwnedValue::I64(v) => Value::I64(*v),
+            OwnedValue::U64(v) => Value::U64(*v),
+            OwnedValue::F64(v) => Value::F64(*v),
+            OwnedValue::Bool(v) => Value::Bool(*v),
+            OwnedValue::Null => Value::Null,
+        }
+    }
+}
+
+impl fmt::Display for OwnedValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.as_value(), f)
+    }
+}
+
+/// Types usable as `k = v` in the logging macros without a `%` or `?` sigil.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be a key-value value as it stands",
+    label = "write `key = %value` to log it with `Display`, or `key = ?value` for `Debug`"
+)]
+pub trait ToValue {
+    /// Borrows `self` as a [`Value`].
+    fn to_value(&self) -> Value<'_>;
+}
+
+macro_rules! to_value_int {
+    ($variant:ident as $as:ty: $($t:ty),*) => {$(
+        impl ToValue for $t {
+            fn to_value(&self) -> Value<'_> { Value::$variant(*self as $as) }
+        }
+    )*};
+}
+to_value_int!(I64 as i64: i8, i16, i32, i64, isize);
+to_value_int!(U64 as u64: u8, u16, u32, u64, usize);
+to_value_int!(F64 as f64: f32, f64);
+
+impl ToValue for bool {
+    fn to_value(&self) -> Value<'_> {
+        Value::Bool(*self)
+    }
+}
+impl ToValue for char {
+    fn to_value(&self) -> Value<'_> {
+        Value::Char(*self)
+    }
+}
+impl ToValue for str {
+    fn to_value(&self) -> Value<'_> {
+        Value::Str(self)
+    }
+}
+impl ToValue for String {
+    fn to_value(&self) -> Value<'_> {
+        Value::Str(self)
+    }
+}
+impl ToValue for std::borrow::Cow<'_, str> {
+    fn to_value(&self) -> Value<'_> {
+        Value::Str(self)
+    }
+}
+impl ToValue for std::sync::Arc<str> {
+    fn to_value(&self) -> Value<'_> {
+        Value::Str(self)
+    }
+}
+impl ToValue for Value<'_> {
+    fn to_value(&self) -> Value<'_> {
+        *self
+    }
+}
+impl ToValue for OwnedValue {
+    fn to_value(&self) -> Value<'_> {
+        self.as_value()
+    }
+}
+impl<T: ToValue + ?Sized> ToValue for &T {
+    fn to_value(&self) -> Value<'_> {
+        (**self).to_value()
+    }
+}
+impl<T: ToValue> ToValue for Option<T> {
+    fn to_value(&self) -> Value<'_> {
+        match self {
+            Some(v) => v.to_value(),
+            None => Value::Null,
+        }
+    }
+}
+
+/// One log record, borrowed from the call site for the duration of a `handle` call.
+///
+/// Handlers that keep records beyond the call copy them with [`Record::to_owned`].
+#[derive(Clone, Copy)]
+pub struct Record<'a> {
+    pub(crate) level: Level,
+    pub(crate) logger: &'a str,
+    pub(crate) args: fmt::Arguments<'a>,
+    pub(crate) kvs: &'a [(&'a str, Value<'a>)],
+    pub(crate) time: SystemTime,
+    pub(crate) thread_name: Option<&'a str>,
+    pub(crate) module_path: Option<&'a str>,
+    pub(crate) file: Option<&'a str>,
+    pub(crate) line: Option<u32>,
+    pub(crate) replayed: bool,
+}
+
+impl<'a> Record<'a> {
+    /// Builds a record by hand (tests, bridges, custom front-ends). The time is now; the thread
+    /// name is the calling thread's.
+    pub fn builder(level: Level, logger: &'a str, args: fmt::Arguments<'a>) -> RecordBuilder<'a> {
+        RecordBuilder {
+            record: Record {
+                level,
+                logger,
+                args,
+                kvs: &[],
+                time: SystemTime::now(),
+                thread_name: None,
+                module_path: None,
+                file: None,
+                line: None,
+                replayed: false,
+            },
+        }
+    }
+
+    /// The record's level.
+    pub fn level(&self) -> Level {
+        self.level
+    }
+    /// The name of the logger the record was logged on (`""` is the root).
+    pub fn logger(&self) -> &'a str {
+        self.logger
+    }
+    /// The message; `Display` it or pass it to `write!`.
+    pub fn args(&self) -> &fmt::Arguments<'a> {
+        &self.args
+    }
+    /// The key-value pairs, in the order they were written.
+    pub fn key_values(&self) -> &'a [(&'a str, Value<'a>)] {
+        self.kvs
+    }
+    /// When the record was made.
+    pub fn time(&self) -> SystemTime {
+        self.time
+    }
+    /// The name of the thread that logged it, when it has one.
+    pub fn thread_name(&self) -> Option<&'a str> {
+        self.thread_name
+    }
+    /// `module_path!()` of the call site, when known.
+    pub fn module_path(&self) -> Option<&'a str> {
+        self.module_path
+    }
+    /// `file!()` of the call site, when known.
+    pub fn file(&self) -> Option<&'a str> {
+        self.file
+    }
+    /// `line!()` of the call site, when known.
+    pub fn line(&self) -> Option<u32> {
+        self.line
+    }
+    /// Whether this record is being emitted again after the fact (flight-recorder replay).
+    pub fn is_replayed(&self) -> bool {
+        self.replayed
+    }
+
+    /// An owned copy: the message is formatted once, `Display`/`Debug` values become strings.
+    pub fn to_owned(&self) -> OwnedRecord {
+        OwnedRecord {
+            level: self.level,
+            logger: self.logger.to_owned(),
+            message: self.args.to_string(),
+            key_values: self
+                .kvs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), v.to_owned_value()))
+                .collect(),
+            time: self.time,
+            thread_name: self.thread_name.map(str::to_owned),
+            module_path: self.module_path().map(str::to_owned),
+            file: self.file().map(str::to_owned),
+            line: self.line(),
+            replayed: self.replayed,
+        }
+    }
+}
+
+impl fmt::Debug for Record<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Record")
+            .field("level", &self.level)
+            .field("logger", &self.logger)
+            .field("args", &self.args)
+            .field("key_values", &self.kvs)
+            .field("time", &self.time)
+            .field("thread_name", &self.thread_name)
+            .field("module_path", &self.module_path)
+            .field("file", &self.file)
+            .field("line", &self.line)
+            .finish()
+    }
+}
+
+/// Builder for a hand-made [`Record`]; see [`Record::builder`].
+#[derive(Debug)]
+pub struct RecordBuilder<'a> {
+    record: Record<'a>,
+}
+
+impl<'a> RecordBuilder<'a> {
+    /// Sets the key-values.
+    pub fn key_values(mut self, kvs: &'a [(&'a str, Value<'a>)]) -> Self {
+        self.record.kvs = kvs;
+        self
+    }
+    /// Sets the time.
+    pub fn time(mut self, time: SystemTime) -> Self {
+        self.record.time = time;
+        self
+    }
+    /// Sets the thread name.
+    pub fn thread_name(mut self, name: Option<&'a str>) -> Self {
+        self.record.thread_name = name;
+        self
+    }
+    /// Sets the call site.
+    pub fn location(mut self, location: &Location) -> Self {
+        self.record.module_path = Some(location.module_path);
+        self.record.file = Some(location.file);
+        self.record.line = Some(location.line);
+        self
+    }
+    /// Sets the module path, file and line separately (bridges from other facades).
+    pub fn source(
+        mut self,
+        module_path: Option<&'a str>,
+        file: Option<&'a str>,
+        line: Option<u32>,
+    ) -> Self {
+        self.record.module_path = module_path;
+        self.record.file = file;
+        self.record.line = line;
+        self
+    }
+    /// Marks the record as a replay.
+    pub fn replayed(mut self, replayed: bool) -> Self {
+        self.record.replayed = replayed;
+        self
+    }
+    /// The record.
+    pub fn build(self) -> Record<'a> {
+        self.record
+    }
+}
+
+/// An owned copy of a [`Record`]: what [`MemoryHandler`](crate::MemoryHandler) keeps.
+#[derive(Clone, Debug, PartialEq)]
+pub struct OwnedRecord {
+    /// The level.
+    pub level: Level,
+    /// The logger name.
+    pub logger: String,
+    /// The formatted message.
+    pub message: String,
+    /// The key-values.
+    pub key_values: Vec<(String, OwnedValue)>,
+    /// When it was made.
+    pub time: SystemTime,
+    /// The thread name, when the thread had one.
+    pub thread_name: Option<String>,
+    /// The module path of the call site.
+    pub module_path: Option<String>,
+    /// The file of the call site.
+    pub file: Option<String>,
+    /// The line of the call site.
+    pub line: Option<u32>,
+    /// Whether it was a replay.
+    pub replayed: bool,
+}
+
+impl OwnedRecord {
+    /// The value of the first key-value named `key`.
+    pub fn value(&self, key: &str) -> Option<&OwnedValue> {
+        self.key_values
+            .iter()
+            .find_map(|(k, v)| (k == key).then_some(v))
+    }
+
+    /// Calls `f` with this record borrowed as a [`Record`] (to pass it on to another handler).
+    pub fn with_record<R>(&self, f: impl FnOnce(&Record<'_>) -> R) -> R {
+        let kvs: Vec<(&str, Value<'_>)> = self
+            .key_values
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_value()))
+            .collect();
+        let record = Record {
+            level: self.level,
+            logger: &self.logger,
+            args: format_args!("{}", self.message),
+            kvs: &kvs,
+            time: self.time,
+            thread_name: self.thread_name.as_deref(),
+            module_path: self.module_path.as_deref(),
+            file: self.file.as_deref(),
+            line: self.line,
+            replayed: self.replayed,
+        };
+        f(&record)
+    }
+}
