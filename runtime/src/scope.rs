@@ -199,14 +199,12 @@ impl<'a> ScopeBuilder<'a> {
         let begin = begin(&self.registry, &name, self.level, self.propagate);
         match begin {
             Begin::Joined(scope) => Ok(scope),
-            Begin::Create(creator) => {
-                let mut handlers = Vec::with_capacity(self.factories.len());
+            Begin::Create(mut creator) => {
                 for (index, f) in self.factories.into_iter().enumerate() {
                     match f() {
-                        Ok(h) => handlers.push(h),
+                        Ok(h) => creator.add(h),
                         Err(source) => {
-                            // Handlers already made are dropped unregistered, then the entry goes.
-                            drop(handlers);
+                            // Handlers already made are closed, then the entry goes.
                             drop(creator);
                             return Err(ScopeError::Handler {
                                 scope: name,
@@ -216,7 +214,7 @@ impl<'a> ScopeBuilder<'a> {
                         }
                     }
                 }
-                Ok(creator.finish(handlers))
+                Ok(creator.finish(Vec::new()))
             }
         }
     }
@@ -239,14 +237,22 @@ pub struct Creator {
     level: Option<LevelFilter>,
     propagate: Option<bool>,
     _init: parking_lot::ArcMutexGuard<parking_lot::RawMutex, ()>,
+    made: Vec<Arc<dyn Handler>>,
     finished: bool,
 }
 
 impl Creator {
-    /// Starts the scope's live period with these handlers.
+    /// Takes a handler just made; if the scope is abandoned, it is flushed and closed.
+    pub fn add(&mut self, handler: Arc<dyn Handler>) {
+        self.made.push(handler);
+    }
+
+    /// Starts the scope's live period with the handlers added so far and these.
     pub fn finish(mut self, handlers: Vec<Arc<dyn Handler>>) -> ScopedLogger {
+        let mut all = std::mem::take(&mut self.made);
+        all.extend(handlers);
         self.registry
-            .scope_start(&self.node, self.level, self.propagate, handlers);
+            .scope_start(&self.node, self.level, self.propagate, all);
         self.finished = true;
         ScopedLogger {
             logger: Logger::from_node(self.node.clone()),
@@ -260,6 +266,10 @@ impl Creator {
 impl Drop for Creator {
     fn drop(&mut self) {
         if !self.finished {
+            // Close what was made (exactly once, through the usual cell), then give the entry back.
+            for h in self.made.drain(..) {
+                drop(crate::handler::Closer::owned(h));
+            }
             self.registry.scope_abandon(&self.node);
         }
     }
@@ -301,6 +311,7 @@ pub(crate) fn begin(
                     level,
                     propagate,
                     _init: init,
+                    made: Vec::new(),
                     finished: false,
                 });
             }

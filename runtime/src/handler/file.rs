@@ -103,14 +103,10 @@ impl Handler for FileHandler {
     }
 
     fn close(&self) {
-        if let Some(f) = self.file.lock().take()
-            && let Err(e) = f.sync_data()
-        {
-            // EINVAL on special files (e.g. /dev/null) means there is nothing to sync.
-            if e.kind() != io::ErrorKind::InvalidInput {
-                self.errors.report("closing", e);
-            }
-        }
+        // Dropping the file closes the descriptor. No fsync: like Python's FileHandler, durability
+        // against power loss is the file system's job, and an fsync per short scope would cost
+        // milliseconds each.
+        drop(self.file.lock().take());
         self.errors.summarize();
     }
 

@@ -1,0 +1,329 @@
+//! `ScopedLogger` through the builder: every way a scope can end, nesting and the current-scope
+//! stack (including guards dropped out of order), same-name sharing, detached handles, factory
+//! failure, close errors, futures, and a million-scope soak (release, `--ignored`).
+
+use std::io;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Barrier};
+use std::task::{Context, Poll, Waker};
+
+use scoped_logger::{
+    FileHandler, FutureExt as _, Handler, Level, LevelFilter, MemoryHandler, Record, Registry,
+    ScopeError, current,
+};
+
+fn mem_factory(mem: &MemoryHandler) -> impl FnOnce() -> io::Result<MemoryHandler> + use<> {
+    let m = mem.clone();
+    move || Ok(m)
+}
+
+#[test]
+fn ending_by_drop_closes_and_deletes() {
+    let reg = Registry::new();
+    let mem = MemoryHandler::new();
+    let scope = reg
+        .scope("jobs.1")
+        .level(LevelFilter::Debug)
+        .handler(mem_factory(&mem))
+        .enter()
+        .unwrap();
+    assert_eq!(current().name(), "jobs.1");
+    scope.log(Level::Debug, format_args!("detail"));
+    assert_eq!(scope.effective_level(), LevelFilter::Debug);
+    assert_eq!(reg.node_count(), 2);
+    drop(scope);
+    assert_eq!(reg.node_count(), 0);
+    assert_eq!(mem.close_count(), 1);
+    assert_eq!(mem.flush_count(), 1);
+    assert_eq!(mem.messages(), ["detail"]);
+    assert_eq!(current().name(), "", "back to the root");
+}
+
+fn early_return(reg: &Registry, mem: &MemoryHandler, fail: bool) -> Result<u32, String> {
+    let _scope = reg.scope("task").handler(mem_factory(mem)).enter().unwrap();
+    if fail {
+        Err("boom".to_string())?;
+    }
+    Ok(1)
+}
+
+#[test]
+fn ending_by_question_mark_and_panic() {
+    let reg = Registry::new();
+    let mem = MemoryHandler::new();
+    assert!(early_return(&reg, &mem, true).is_err());
+    assert_eq!((reg.node_count(), mem.close_count()), (0, 1));
+    let mem2 = MemoryHandler::new();
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let _s = reg.scope("p").handler(mem_factory(&mem2)).enter().unwrap();
+        panic!("task failed");
+    }));
+    assert!(r.is_err());
+    assert_eq!((reg.node_count(), mem2.close_count()), (0, 1));
+    assert_eq!(current().name(), "");
+}
+
+#[test]
+fn nested_scopes_and_relative_names() {
+    let reg = Registry::new();
+    let outer = reg.scope("jobs.42").enter().unwrap();
+    {
+        let db = reg.scope(".db").enter().unwrap();
+        assert_eq!(db.name(), "jobs.42.db");
+        assert_eq!(current().name(), "jobs.42.db");
+        assert_eq!(db.parent().unwrap(), *outer);
+        assert_eq!(reg.logger(".pool").name(), "jobs.42.db.pool");
+        reg.remove("jobs.42.db.pool");
+    }
+    assert_eq!(current().name(), "jobs.42");
+    drop(outer);
+    assert_eq!(reg.node_count(), 0);
+}
+
+#[test]
+fn guards_dropped_out_of_order_keep_the_stack_consistent() {
+    // Defined behaviour: dropping a scope removes it from this thread's stack wherever it is;
+    // the current scope is the most recently entered one still open.
+    let reg = Registry::new();
+    let a = reg.scope("a").enter().unwrap();
+    let b = reg.scope("b").enter().unwrap();
+    let c = reg.scope("c").enter().unwrap();
+    drop(b);
+    assert_eq!(current().name(), "c");
+    drop(c);
+    assert_eq!(current().name(), "a");
+    drop(a);
+    assert_eq!(current().name(), "");
+    assert_eq!(reg.node_count(), 0);
+}
+
+#[test]
+fn detached_handle_forwards_to_nearest_live_ancestor() {
+    let reg = Registry::new();
+    let jobs = reg.logger("jobs");
+    let jobs_h = MemoryHandler::new();
+    jobs.add_handler(jobs_h.clone());
+    let own = MemoryHandler::new();
+    let kept = {
+        let s = reg
+            .scope("jobs.7.step")
+            .handler(mem_factory(&own))
+            .enter()
+            .unwrap();
+        s.logger().clone()
+    };
+    assert!(!kept.is_live());
+    kept.log(Level::Error, format_args!("after the end"));
+    assert!(own.is_empty(), "the scope's own handler is closed");
+    let recs = jobs_h.records();
+    assert_eq!(recs.len(), 1);
+    assert_eq!(
+        recs[0].logger, "jobs.7.step",
+        "the record keeps its logger name"
+    );
+    assert_eq!(
+        reg.node_count(),
+        1,
+        "the detached handle did not bring the entry back"
+    );
+    assert_eq!(kept.parent().unwrap(), jobs);
+}
+
+#[test]
+fn factory_failure_registers_nothing() {
+    let reg = Registry::new();
+    let first = MemoryHandler::new();
+    let err = reg
+        .scope("svc.broken")
+        .handler(mem_factory(&first))
+        .handler(|| FileHandler::create("/nonexistent-dir/x/y.log"))
+        .enter()
+        .unwrap_err();
+    match &err {
+        ScopeError::Handler { scope, index, .. } => {
+            assert_eq!((scope.as_str(), *index), ("svc.broken", 1));
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    assert!(
+        err.to_string().contains("/nonexistent-dir/x/y.log"),
+        "{err}"
+    );
+    assert_eq!(reg.node_count(), 0);
+    assert_eq!(current().name(), "");
+    assert_eq!(
+        first.close_count(),
+        1,
+        "a handler already made is closed, not leaked"
+    );
+    assert!(matches!(
+        reg.scope("a..b").enter(),
+        Err(ScopeError::Name(_))
+    ));
+}
+
+#[test]
+fn same_name_scopes_share_one_entry_factory_once_per_live_period() {
+    const THREADS: usize = 6;
+    let reg = Registry::new();
+    let runs = Arc::new(AtomicUsize::new(0));
+    let mem = MemoryHandler::new();
+    let inside = Arc::new(Barrier::new(THREADS));
+    std::thread::scope(|s| {
+        for _ in 0..THREADS {
+            let reg = reg.clone();
+            let runs = runs.clone();
+            let mem = mem.clone();
+            let inside = inside.clone();
+            s.spawn(move || {
+                let scope = reg
+                    .scope("shared.task")
+                    .handler(move || {
+                        runs.fetch_add(1, Ordering::SeqCst);
+                        Ok::<_, io::Error>(mem)
+                    })
+                    .enter()
+                    .unwrap();
+                // All threads are inside at once: one live period.
+                inside.wait();
+                scope.log(Level::Warn, format_args!("hi"));
+                inside.wait();
+            });
+        }
+    });
+    assert_eq!(runs.load(Ordering::SeqCst), 1);
+    assert_eq!(mem.close_count(), 1);
+    assert_eq!(mem.len(), THREADS);
+    assert_eq!(reg.node_count(), 0);
+    // A new live period runs the factory again.
+    let again = MemoryHandler::new();
+    drop(
+        reg.scope("shared.task")
+            .handler(mem_factory(&again))
+            .enter()
+            .unwrap(),
+    );
+    assert_eq!(again.close_count(), 1);
+}
+
+#[test]
+fn scope_on_a_persistent_logger_restores_it() {
+    let reg = Registry::new();
+    let l = reg.logger("svc");
+    let perm = MemoryHandler::new();
+    l.add_handler(perm.clone());
+    let temp = MemoryHandler::new();
+    {
+        let s = reg
+            .scope("svc")
+            .level(LevelFilter::Trace)
+            .propagate(false)
+            .handler(mem_factory(&temp))
+            .enter()
+            .unwrap();
+        assert_eq!(*s.logger(), l);
+        assert_eq!(l.handler_count(), 2);
+        assert!(!l.propagate());
+    }
+    assert!(l.is_live());
+    assert_eq!(l.handler_count(), 1);
+    assert_eq!(l.level(), None);
+    assert!(l.propagate());
+    assert_eq!((temp.close_count(), perm.close_count()), (1, 0));
+    // `remove` while a scope holds the name: the entry goes when the scope ends.
+    let s = reg.scope("svc").enter().unwrap();
+    assert!(reg.remove("svc"));
+    assert!(s.is_live());
+    drop(s);
+    assert!(!l.is_live());
+    assert_eq!(perm.close_count(), 1);
+    assert_eq!(reg.node_count(), 0);
+}
+
+struct FailsOnClose;
+impl Handler for FailsOnClose {
+    fn handle(&self, _: &Record<'_>) {}
+    fn take_error(&self) -> Option<io::Error> {
+        Some(io::Error::other("disk full while closing"))
+    }
+}
+
+#[test]
+fn close_returns_handler_errors() {
+    let reg = Registry::new();
+    let s = reg
+        .scope("c")
+        .handler(|| Ok::<_, io::Error>(FailsOnClose))
+        .enter()
+        .unwrap();
+    let err = s.close().unwrap_err();
+    assert_eq!(err.errors().len(), 1);
+    assert!(err.to_string().contains("disk full"), "{err}");
+    assert_eq!(reg.node_count(), 0);
+    assert!(reg.scope("ok").enter().unwrap().close().is_ok());
+}
+
+fn poll_once<F: std::future::Future>(f: std::pin::Pin<&mut F>) -> Poll<F::Output> {
+    f.poll(&mut Context::from_waker(Waker::noop()))
+}
+
+#[test]
+fn futures_make_their_scope_current_per_poll_and_release_on_drop() {
+    let reg = Registry::new();
+    let mem = MemoryHandler::new();
+    let scope = reg
+        .scope("async.1")
+        .handler(mem_factory(&mem))
+        .open()
+        .unwrap();
+    assert_eq!(current().name(), "", "open() does not make it current");
+    let mut yielded = false;
+    let fut = std::future::poll_fn(move |cx| {
+        assert_eq!(current().name(), "async.1");
+        if yielded {
+            Poll::Ready(())
+        } else {
+            yielded = true;
+            cx.waker().wake_by_ref();
+            Poll::Pending
+        }
+    })
+    .in_scope(scope);
+    let mut fut = Box::pin(fut);
+    assert!(poll_once(fut.as_mut()).is_pending());
+    assert_eq!(current().name(), "", "not current between polls");
+    assert_eq!(reg.node_count(), 2);
+    // Dropped mid-way: released.
+    drop(fut);
+    assert_eq!(reg.node_count(), 0);
+    assert_eq!(mem.close_count(), 1);
+}
+
+/// Open file descriptors of this process (Linux).
+fn open_fds() -> usize {
+    std::fs::read_dir("/proc/self/fd").map_or(0, |d| d.count())
+}
+
+#[test]
+#[ignore = "soak: a million scopes with a file handler each; run in release with --ignored"]
+fn soak_a_million_scopes_with_a_file_handler_each() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("soak.log");
+    let reg = Registry::new();
+    reg.logger("soak").set_level(LevelFilter::Off);
+    let fds = open_fds();
+    for i in 0..1_000_000u32 {
+        let p = &path;
+        let s = reg
+            .scope(&format!("soak.{i}"))
+            .handler(move || FileHandler::create(p))
+            .enter()
+            .unwrap();
+        s.log(Level::Info, format_args!("disabled"));
+        if i % 100_000 == 0 {
+            assert_eq!(reg.node_count(), 2);
+        }
+    }
+    assert_eq!(reg.node_count(), 1, "only the persistent `soak` logger");
+    assert_eq!(open_fds(), fds);
+}

@@ -1,0 +1,301 @@
+//! Model-based property test: random sequences of tree operations over a small name space,
+//! checked after every step against a plain reference model of Python's semantics (plus
+//! deletion): effective levels, which handlers receive each record, `len()`, `node_count()`, and
+//! that removed handlers were closed exactly once.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use parking_lot::Mutex;
+use proptest::prelude::*;
+use scoped_logger::{Handler, HandlerExt, HandlerId, Level, LevelFilter, Record, Registry};
+
+const NAMES: [&str; 7] = ["", "a", "a.b", "a.b.c", "a.d", "e", "e.f.g"];
+
+#[derive(Clone, Debug)]
+enum Op {
+    Create(usize),
+    Remove(usize),
+    SetLevel(usize, LevelFilter),
+    ClearLevel(usize),
+    SetPropagate(usize, bool),
+    AddHandler(usize, LevelFilter),
+    RemoveHandler(usize, usize),
+    Log(usize, Level),
+}
+
+fn level_filter() -> impl Strategy<Value = LevelFilter> {
+    prop_oneof![
+        Just(LevelFilter::Off),
+        Just(LevelFilter::Error),
+        Just(LevelFilter::Warn),
+        Just(LevelFilter::Info),
+        Just(LevelFilter::Debug),
+        Just(LevelFilter::Trace),
+    ]
+}
+
+fn level() -> impl Strategy<Value = Level> {
+    prop_oneof![
+        Just(Level::Error),
+        Just(Level::Warn),
+        Just(Level::Info),
+        Just(Level::Debug),
+        Just(Level::Trace),
+    ]
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    let n = 0..NAMES.len();
+    prop_oneof![
+        3 => n.clone().prop_map(Op::Create),
+        2 => n.clone().prop_map(Op::Remove),
+        2 => (n.clone(), level_filter()).prop_map(|(i, l)| Op::SetLevel(i, l)),
+        1 => n.clone().prop_map(Op::ClearLevel),
+        1 => (n.clone(), any::<bool>()).prop_map(|(i, p)| Op::SetPropagate(i, p)),
+        2 => (n.clone(), level_filter()).prop_map(|(i, l)| Op::AddHandler(i, l)),
+        1 => (n.clone(), 0..4usize).prop_map(|(i, k)| Op::RemoveHandler(i, k)),
+        4 => (n, level()).prop_map(|(i, l)| Op::Log(i, l)),
+    ]
+}
+
+/// A handler that notes which record sequence numbers it saw and how often it was closed.
+struct Probe {
+    idx: usize,
+    seen: Arc<Mutex<Vec<(usize, u64)>>>,
+    closes: Arc<Vec<AtomicUsize>>,
+}
+
+impl Handler for Probe {
+    fn handle(&self, record: &Record<'_>) {
+        let seq = record.key_values()[0].1.to_string().parse().unwrap();
+        self.seen.lock().push((self.idx, seq));
+    }
+    fn close(&self) {
+        self.closes[self.idx].fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+#[derive(Default, Clone, Debug)]
+struct ModelLogger {
+    level: Option<LevelFilter>,
+    propagate: bool,
+    /// (probe index, handler level, real id)
+    handlers: Vec<(usize, LevelFilter, HandlerId)>,
+}
+
+struct Model {
+    loggers: BTreeMap<&'static str, ModelLogger>,
+    closed: BTreeSet<usize>,
+}
+
+fn ancestors(name: &str) -> impl Iterator<Item = &str> {
+    let mut cur = Some(name);
+    std::iter::from_fn(move || {
+        let c = cur?;
+        cur = if c.is_empty() {
+            None
+        } else {
+            Some(c.rfind('.').map_or("", |i| &c[..i]))
+        };
+        Some(c)
+    })
+}
+
+impl Model {
+    fn new() -> Model {
+        let mut loggers = BTreeMap::new();
+        loggers.insert(
+            "",
+            ModelLogger {
+                level: Some(LevelFilter::Warn),
+                propagate: true,
+                handlers: vec![],
+            },
+        );
+        Model {
+            loggers,
+            closed: BTreeSet::new(),
+        }
+    }
+
+    fn effective(&self, name: &str) -> LevelFilter {
+        ancestors(name)
+            .find_map(|a| self.loggers.get(a).and_then(|l| l.level))
+            .expect("root has a level")
+    }
+
+    fn receivers(&self, name: &str, level: Level) -> BTreeSet<usize> {
+        let mut out = BTreeSet::new();
+        if !self.effective(name).allows(level) {
+            return out;
+        }
+        for a in ancestors(name) {
+            let Some(l) = self.loggers.get(a) else {
+                continue;
+            };
+            for (idx, hl, _) in &l.handlers {
+                if hl.allows(level) {
+                    out.insert(*idx);
+                }
+            }
+            if !l.propagate {
+                break;
+            }
+        }
+        out
+    }
+
+    fn node_count(&self) -> usize {
+        let mut all = BTreeSet::new();
+        for name in self.loggers.keys() {
+            for a in ancestors(name) {
+                if !a.is_empty() {
+                    all.insert(a);
+                }
+            }
+        }
+        all.len()
+    }
+}
+
+fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
+    let reg = Registry::new();
+    let mut model = Model::new();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let closes: Arc<Vec<AtomicUsize>> = Arc::new((0..64).map(|_| AtomicUsize::new(0)).collect());
+    let mut next_probe = 0;
+    let mut seq = 0u64;
+
+    for op in ops {
+        match op {
+            Op::Create(i) => {
+                let name = NAMES[i];
+                reg.logger(name);
+                model.loggers.entry(name).or_insert_with(|| ModelLogger {
+                    propagate: true,
+                    ..Default::default()
+                });
+            }
+            Op::Remove(i) => {
+                let name = NAMES[i];
+                let removed = reg.remove(name);
+                let expect = !name.is_empty() && model.loggers.contains_key(name);
+                prop_assert_eq!(removed, expect, "remove({:?})", name);
+                if expect {
+                    let l = model.loggers.remove(name).unwrap();
+                    model.closed.extend(l.handlers.iter().map(|h| h.0));
+                }
+            }
+            Op::SetLevel(i, lf) => {
+                if let (Some(l), Some(m)) = (reg.get(NAMES[i]), model.loggers.get_mut(NAMES[i])) {
+                    l.set_level(lf);
+                    m.level = Some(lf);
+                }
+            }
+            Op::ClearLevel(i) => {
+                if let (Some(l), Some(m)) = (reg.get(NAMES[i]), model.loggers.get_mut(NAMES[i])) {
+                    l.clear_level();
+                    if !NAMES[i].is_empty() {
+                        m.level = None;
+                    }
+                }
+            }
+            Op::SetPropagate(i, p) => {
+                if let (Some(l), Some(m)) = (reg.get(NAMES[i]), model.loggers.get_mut(NAMES[i])) {
+                    l.set_propagate(p);
+                    m.propagate = p;
+                }
+            }
+            Op::AddHandler(i, lf) => {
+                if let (Some(l), Some(m)) = (reg.get(NAMES[i]), model.loggers.get_mut(NAMES[i])) {
+                    let idx = next_probe;
+                    next_probe += 1;
+                    let id = l.add_handler(
+                        Probe {
+                            idx,
+                            seen: seen.clone(),
+                            closes: closes.clone(),
+                        }
+                        .with_level(lf),
+                    );
+                    m.handlers.push((idx, lf, id));
+                }
+            }
+            Op::RemoveHandler(i, k) => {
+                if let (Some(l), Some(m)) = (reg.get(NAMES[i]), model.loggers.get_mut(NAMES[i]))
+                    && k < m.handlers.len()
+                {
+                    let (idx, _, id) = m.handlers.remove(k);
+                    prop_assert!(l.remove_handler(id));
+                    model.closed.insert(idx);
+                }
+            }
+            Op::Log(i, level) => {
+                if let Some(l) = reg.get(NAMES[i]) {
+                    seq += 1;
+                    seen.lock().clear();
+                    if l.enabled(level) {
+                        l.emit(
+                            level,
+                            format_args!("m"),
+                            &[("seq", scoped_logger::Value::U64(seq))],
+                            None,
+                        );
+                    }
+                    let got: BTreeSet<usize> = seen
+                        .lock()
+                        .iter()
+                        .filter(|(_, s)| *s == seq)
+                        .map(|(idx, _)| *idx)
+                        .collect();
+                    prop_assert_eq!(
+                        got,
+                        model.receivers(NAMES[i], level),
+                        "log on {:?}",
+                        NAMES[i]
+                    );
+                }
+            }
+        }
+        // After every step: levels, sizes, closes agree with the model.
+        for name in NAMES {
+            let real = reg.get(name);
+            prop_assert_eq!(
+                real.is_some(),
+                model.loggers.contains_key(name),
+                "exists {:?}",
+                name
+            );
+            if let Some(l) = real {
+                prop_assert_eq!(
+                    l.effective_level(),
+                    model.effective(name),
+                    "effective {:?}",
+                    name
+                );
+            }
+        }
+        prop_assert_eq!(reg.len(), model.loggers.len() - 1);
+        prop_assert_eq!(reg.node_count(), model.node_count());
+        for idx in 0..next_probe {
+            let expect = usize::from(model.closed.contains(&idx));
+            prop_assert_eq!(
+                closes[idx].load(Ordering::SeqCst),
+                expect,
+                "closes of probe {}",
+                idx
+            );
+        }
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+    #[test]
+    fn tree_agrees_with_model(ops in proptest::collection::vec(op(), 1..60)) {
+        run(ops)?;
+    }
+}
