@@ -8,6 +8,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod bridge;
 mod current;
 pub mod format;
 pub mod handler;
@@ -22,6 +23,10 @@ mod scope;
 #[doc(hidden)]
 pub mod __private;
 
+#[cfg(feature = "log")]
+pub use bridge::log as log_bridge;
+#[cfg(feature = "tracing")]
+pub use bridge::tracing::TracingLayer;
 pub use current::{FutureExt, current, current_scope, in_scope};
 pub use handler::file::FileHandler;
 pub use handler::memory::MemoryHandler;
