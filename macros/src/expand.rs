@@ -226,17 +226,16 @@ fn expand_sync(plan: Plan, f: Function) -> TokenStream {
 //             let name = { ..template.. };          // evaluated at call time
 //             let base = capture_base();            // relative names resolve against it
 //             async move {                          // first poll: enter the scope
+//                 let id = id; let arg1 = arg1; let (a, b) = arg1;
 //                 let scope = match begin(global(), base.as_ref(), &name, ..) { .. };
-//                 run_in_returning::<T, _>(&scope, async move {
-//                     let id = id; let arg1 = arg1; let (a, b) = arg1;
-//                     body
-//                 }).await                          // current during each poll
+//                 run_in_returning::<T, _>(&scope, async move { body })
+//                     .await                        // current during each poll
 //             }                                     // completed or dropped: scope ends
 //         }
 //
-// Arguments are rebound inside the inner block, as `async fn` does, so they are moved into the
-// future and `mut` bindings keep working. The scope is made current only while the body is
-// polled (`run_in`), never across an `.await` of the caller's.
+// Arguments are rebound first in the future, as `async fn` does, so they are moved into it,
+// `mut` bindings keep working, and handler expressions can use them. The scope is made current
+// only while the body is polled (`run_in`), never across an `.await` of the caller's.
 fn expand_async(plan: Plan, f: Function) -> TokenStream {
     let locals = Locals::new();
     let p = private();
@@ -262,7 +261,12 @@ fn expand_async(plan: Plan, f: Function) -> TokenStream {
             Pat::Ident(pi) if pi.by_ref.is_none() && pi.subpat.is_none() => {
                 let ident = &pi.ident;
                 let mutability = pi.mutability.take();
-                rebinds.extend(quote!(#(#attrs)* let #mutability #ident = #ident;));
+                // An argument only the name template reads was used, at call time.
+                let allow = plan
+                    .template_args()
+                    .any(|a| a == ident)
+                    .then(|| quote!(#[allow(unused_variables)]));
+                rebinds.extend(quote!(#(#attrs)* #allow let #mutability #ident = #ident;));
             }
             pat => {
                 let arg_name = Ident::new(&format!("__scoped_logger_arg{i}"), Span::mixed_site());
@@ -307,10 +311,10 @@ fn expand_async(plan: Plan, f: Function) -> TokenStream {
             let #name = #name_value;
             let #base = #p::capture_base();
             async move {
+                #rebinds
                 let #scope = #begin;
                 #bind
                 #run_in(&#scope, async move {
-                    #rebinds
                     #(#stmts)*
                 })
                 .await

@@ -20,6 +20,20 @@ pub(crate) struct Plan {
     pub(crate) registry: Option<Expr>,
 }
 
+impl Plan {
+    /// The arguments the name template reads.
+    pub(crate) fn template_args(&self) -> impl Iterator<Item = &Ident> {
+        let parts = match &self.name {
+            Name::Template(parts) => parts.as_slice(),
+            _ => &[],
+        };
+        parts.iter().filter_map(|p| match p {
+            Part::Arg(a) => Some(a),
+            Part::Lit(_) => None,
+        })
+    }
+}
+
 /// The scope's name.
 pub(crate) enum Name {
     /// `module_path!()` + the fn name.
