@@ -423,7 +423,9 @@ fn expand_log(call: LogCall) -> TokenStream {
         }
         Some(expr) => {
             let emit = emit(quote!(&__SCOPED_LOGGER_LOCATION));
-            let target = quote_spanned!(expr.span()=> &*(#expr));
+            // `&*` works for `&Logger` and, through `Deref`, `&ScopedLogger`. Not spanned on the
+            // user's expression: lints about the `&*` are ours, not theirs.
+            let target = quote!(&*(#expr));
             quote! {{
                 static __SCOPED_LOGGER_LOCATION: #p::Location = #location;
                 let #lvl: #p::Level = #level;
