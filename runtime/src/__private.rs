@@ -149,6 +149,11 @@ pub fn boxed<H: Handler + 'static>(h: H) -> Arc<dyn Handler> {
 }
 
 /// What `handler = expr` may be: a handler, or a `Result` of one.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a handler: `handler = ...` takes a `Handler` or a `Result` of one",
+    label = "this is not a `Handler` nor a `Result<impl Handler, E>`",
+    note = "write e.g. `handler = StderrHandler::new()` or `handler = FileHandler::create(\"app.log\")`"
+)]
 pub trait IntoHandlerResult {
     /// The handler type.
     type Handler: Handler + 'static;
@@ -209,5 +214,14 @@ pub fn run_in<'a, F: Future + 'a>(
     scope: &'a ScopedLogger,
     fut: F,
 ) -> impl Future<Output = F::Output> + 'a {
+    crate::current::poll_with(scope, fut)
+}
+
+/// [`run_in`] with the body's output type given up front (`run_in_returning::<T, _>`), so that
+/// `?` in an `async fn` body converts into the declared error type.
+pub fn run_in_returning<'a, T, F: Future<Output = T> + 'a>(
+    scope: &'a ScopedLogger,
+    fut: F,
+) -> impl Future<Output = T> + 'a {
     crate::current::poll_with(scope, fut)
 }
