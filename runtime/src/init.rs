@@ -21,7 +21,7 @@ use crate::registry::{ConfigError, Registry};
 static INITIALIZED: AtomicBool = AtomicBool::new(false);
 
 /// Sets up logging for a program: the stderr handler on the global root, levels from the
-/// `RUST_LOG` directives (`warn` when unset), and (once the bridge lands) the `log` crate bridge.
+/// `RUST_LOG` directives (`warn` when unset), and the `log` crate bridge (feature `log`).
 ///
 /// Keep the guard alive for the whole program (`let _guard = ...`, not `let _ = ...`): dropping
 /// it flushes and closes the handlers, waiting at most one second (see [`InitGuard`]).
@@ -207,12 +207,16 @@ impl InitBuilder {
         let handler = Arc::new(self.handler);
         registry.root().add_shared_handler(handler.clone());
 
-        // The `log` crate bridge goes here (another change adds it):
-        //     #[cfg(feature = "log")]
-        //     crate::log_bridge::install()...;
-        // so that `log::warn!` from dependencies reaches the handler installed above.
+        // `log::warn!` from dependencies reaches the handler installed above. Another `log`
+        // logger set first is not fatal: the program keeps its own records, and is told.
+        #[cfg(feature = "log")]
+        let bridge_note = crate::log_bridge::install()
+            .err()
+            .map(|e| format!("records of the `log` crate will not reach scoped-logger: {e}"));
+        #[cfg(not(feature = "log"))]
+        let bridge_note: Option<String> = None;
 
-        if let Some(message) = bad_env {
+        for message in bad_env.into_iter().chain(bridge_note) {
             crate::internal::with_thread_name(|thread| {
                 handler.handle(
                     &Record::builder(Level::Warn, "scoped_logger", format_args!("{message}"))
