@@ -34,6 +34,8 @@ pub use handler::memory::MemoryHandler;
 pub use handler::nonblocking::{NonBlocking, Policy};
 pub use handler::stderr::StderrHandler;
 pub use handler::stream::StreamHandler;
+#[cfg(feature = "syslog")]
+pub use handler::syslog::{Facility, SyslogBuilder, SyslogFormat, SyslogHandler};
 pub use handler::{Handler, HandlerExt, HandlerId, NullHandler, WithLevel};
 pub use init::{InitBuilder, InitError, InitGuard, init};
 pub use level::{Level, LevelFilter, ParseLevelError};

@@ -21,6 +21,8 @@ pub mod memory;
 pub mod nonblocking;
 pub mod stderr;
 pub mod stream;
+#[cfg(feature = "syslog")]
+pub mod syslog;
 
 /// Where records go. Implementations must be cheap to call from many threads at once.
 ///
