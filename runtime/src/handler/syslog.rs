@@ -668,6 +668,7 @@ impl Backoff {
         self.delay = (self.delay * 2).min(self.max);
     }
 
+    /// A send went through: the next failure starts again from the shortest delay.
     fn succeeded(&mut self) {
         self.delay = self.min;
     }
@@ -707,6 +708,9 @@ impl SyslogSink {
     fn disconnected(&mut self, err: io::Error) {
         self.conn = None;
         self.was_down = true;
+        // A server that accepts and then fails every send must not be reconnected to in a
+        // tight loop: a broken connection counts as a failed attempt until a send succeeds.
+        self.backoff.failed(Instant::now());
         self.errors
             .report(&format!("sending to {}", self.what), err);
     }
@@ -730,7 +734,6 @@ impl SyslogSink {
                 match self.endpoint.connect(self.connect_timeout) {
                     Ok(conn) => {
                         self.conn = Some(conn);
-                        self.backoff.succeeded();
                         return true;
                     }
                     Err(e) => {
@@ -771,6 +774,7 @@ impl SyslogSink {
             Ok(()) => {
                 self.unreported = 0;
                 self.was_down = false;
+                self.backoff.succeeded();
                 true
             }
             // UDP keeps its socket: try the report again with the next message.
@@ -881,6 +885,9 @@ impl Sink for SyslogSink {
                 Endpoint::Tcp(_) => self.send_frames(&batch[done..]),
                 Endpoint::Udp(_) | Endpoint::Unix(_) => self.send_datagrams(&batch[done..]),
             };
+        }
+        if self.conn.is_some() {
+            self.backoff.succeeded();
         }
         Ok(())
     }
