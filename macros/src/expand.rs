@@ -104,7 +104,7 @@ fn name_expr(name: &Name) -> TokenStream {
 //             Begin::Create(c) => {
 //                 let h0 = match IntoHandlerResult::into_handler_result(A) {
 //                     Ok(h) => h,
-//                     Err(e) => { drop(c); return Raise::raise(e); }
+//                     Err(e) => { drop(c); return FromHandlerError::from_handler_error(e); }
 //                 };
 //                 let h1 = ...B...;
 //                 c.finish(vec![boxed(h0), boxed(h1)])
@@ -113,7 +113,8 @@ fn name_expr(name: &Name) -> TokenStream {
 //
 // The handler expressions run only in the `Create` arm: a call that joins a live same-name
 // scope shares its handlers and evaluates none. A failing one abandons the entry (dropping the
-// creator) and returns its error from the function (or the async block) through `Raise`.
+// creator) and returns its error from the function (or the async block) through
+// `FromHandlerError`, which the return type selects (a plain handler's error is `Infallible`).
 fn begin_expr(plan: &Plan, locals: &Locals, base: TokenStream, name: TokenStream) -> TokenStream {
     let p = private();
     let Locals {
@@ -135,18 +136,31 @@ fn begin_expr(plan: &Plan, locals: &Locals, base: TokenStream, name: TokenStream
         Some(b) => quote!(::core::option::Option::Some(#b)),
         None => quote!(::core::option::Option::None),
     };
-    let handler_names: Vec<Ident> = (0..plan.handlers.len())
-        .map(|i| Ident::new(&format!("__scoped_logger_handler{i}"), Span::mixed_site()))
+    // Hidden, but located at the handler expression: a type error about the handler or its
+    // error (our `on_unimplemented` messages) points there, not at the whole attribute.
+    let at =
+        |name: &str, expr: &syn::Expr| Ident::new(name, Span::mixed_site().located_at(expr.span()));
+    let handler_names: Vec<Ident> = plan
+        .handlers
+        .iter()
+        .enumerate()
+        .map(|(i, expr)| at(&format!("__scoped_logger_handler{i}"), expr))
         .collect();
     let makes = plan.handlers.iter().zip(&handler_names).map(|(expr, h_i)| {
+        let handler = at(&handler.to_string(), expr);
+        let error = at(&error.to_string(), expr);
         let into = quote_spanned!(expr.span()=> #p::IntoHandlerResult::into_handler_result);
-        let raise = quote_spanned!(expr.span()=> #p::Raise::raise);
+        // Spanned on the handler expression: "this function cannot return the handler's
+        // error" is reported there.
+        let raise = quote_spanned! {expr.span()=>
+            return #p::FromHandlerError::from_handler_error(#error);
+        };
         quote! {
             let #h_i = match #into(#expr) {
                 ::core::result::Result::Ok(#handler) => #handler,
                 ::core::result::Result::Err(#error) => {
                     ::core::mem::drop(#creator);
-                    return #raise(#error);
+                    #raise
                 }
             };
         }

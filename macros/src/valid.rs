@@ -248,17 +248,18 @@ fn check_shape(parts: &[Part], lit: &LitStr) -> syn::Result<()> {
     }
     let norm = shape.replace("::", ".");
     let body = norm.strip_prefix('.').unwrap_or(&norm);
+    if body.is_empty() {
+        return bad(format!(
+            "invalid logger name `{shape}`: a relative name needs a segment after the leading \
+             `.`; write e.g. `.db` ({rules})"
+        ));
+    }
     if body.split('.').any(str::is_empty) {
         let fixed: Vec<&str> = body.split('.').filter(|s| !s.is_empty()).collect();
         let lead = if norm.starts_with('.') { "." } else { "" };
         let fixed = format!("{lead}{}", fixed.join("."));
-        let hint = if fixed.is_empty() || fixed == "." {
-            String::new()
-        } else {
-            format!("write `{fixed}`? ")
-        };
         return bad(format!(
-            "invalid logger name `{shape}`: it has an empty segment; {hint}({rules})"
+            "invalid logger name `{shape}`: it has an empty segment; write `{fixed}`? ({rules})"
         ));
     }
     Ok(())
