@@ -144,10 +144,10 @@ pub fn debug(input: TokenStream) -> TokenStream {
 /// `scoped_log!` at `Level::Info`: `info!("user {} logged in", user)`.
 ///
 /// ```
-/// use scoped_logger::{info, Registry, MemoryHandler};
+/// use scoped_logger::{info, LevelFilter, Registry, MemoryHandler};
 /// let reg = Registry::new();
 /// let mem = MemoryHandler::new();
-/// let scope = reg.scope("jobs.1").handler({
+/// let scope = reg.scope("jobs.1").level(LevelFilter::Info).handler({
 ///     let mem = mem.clone();
 ///     move || Ok::<_, std::io::Error>(mem)
 /// }).enter().unwrap();
