@@ -254,6 +254,12 @@ impl Service {
         format!("{} {} {count}", self.name, current().name())
     }
 
+    #[scoped_logger("svc.borrowed", registry = &METHODS)]
+    async fn borrowed<'a>(&self, other: &'a str) -> (&str, &'a str) {
+        yield_once().await;
+        (&self.name, other)
+    }
+
     #[scoped_logger(registry = &METHODS)]
     async fn consume(self) -> String {
         self.name
@@ -266,6 +272,7 @@ fn async_methods_generics_and_patterns() {
         name: "s".to_owned(),
     };
     assert_eq!(block_on(svc.handle("x", (1, 2), 10)), "s svc.x 13");
+    assert_eq!(block_on(svc.borrowed("o")), ("s", "o"));
     assert_eq!(block_on(svc.consume()), "s");
     assert_eq!(METHODS.node_count(), 0);
 }

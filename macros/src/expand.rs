@@ -242,8 +242,10 @@ fn expand_sync(plan: Plan, f: Function) -> TokenStream {
 //             async move {                          // first poll: enter the scope
 //                 let id = id; let arg1 = arg1; let (a, b) = arg1;
 //                 let scope = match begin(global(), base.as_ref(), &name, ..) { .. };
-//                 run_in_returning::<T, _>(&scope, async move { body })
-//                     .await                        // current during each poll
+//                 run_in(&scope, async move {
+//                     if false { let ret: T = loop {}; return ret; }  // the body's type is T
+//                     body
+//                 }).await                          // current during each poll
 //             }                                     // completed or dropped: scope ends
 //         }
 //
@@ -304,11 +306,28 @@ fn expand_async(plan: Plan, f: Function) -> TokenStream {
     sig.output = syn::parse_quote_spanned! {ret_span=>
         #arrow impl ::core::future::Future<Output = #output>
     };
-    // `run_in_returning::<T, _>` gives the body its type up front, so `?` in it converts into
-    // the declared error; a `T` with `impl Trait` in it cannot be named, so it is inferred.
-    let run_in = match &item.sig.output {
-        ReturnType::Type(_, ty) if mentions_impl_trait(ty) => quote!(#p::run_in),
-        _ => quote!(#p::run_in_returning::<#output, _>),
+    // An async block's output type is inferred from its body, with no expected type; this
+    // never-taken `return` of a `T` fixes it up front (tracing-attributes' trick), so the body
+    // is checked against `T` as an `async fn` body is: `?` converts into the declared error and
+    // the tail coerces (`&String` to `&str`). A `T` with `impl Trait` in it cannot be named.
+    let fix_output = match &item.sig.output {
+        ReturnType::Type(_, ty) if mentions_impl_trait(ty) => TokenStream::new(),
+        _ => {
+            let ret = hidden("__scoped_logger_ret");
+            quote! {
+                #[allow(
+                    unreachable_code,
+                    clippy::diverging_sub_expression,
+                    clippy::empty_loop,
+                    clippy::let_unit_value,
+                    clippy::needless_return
+                )]
+                if false {
+                    let #ret: #output = loop {};
+                    return #ret;
+                }
+            }
+        }
     };
 
     let Locals {
@@ -328,7 +347,8 @@ fn expand_async(plan: Plan, f: Function) -> TokenStream {
                 #rebinds
                 let #scope = #begin;
                 #bind
-                #run_in(&#scope, async move {
+                #p::run_in(&#scope, async move {
+                    #fix_output
                     #(#stmts)*
                 })
                 .await

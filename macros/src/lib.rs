@@ -111,7 +111,8 @@ pub fn scoped_logger(args: TokenStream, item: TokenStream) -> TokenStream {
 /// (`Level::Warn`), or a parenthesized expression of type `Level` (`(my_level)`).
 /// Key-values come before a `;`: `key = value` (integers, floats, `bool`, `char`, strings,
 /// `Option`s of them), `key = %value` (`Display`), `key = ?value` (`Debug`); a key is an
-/// identifier or a string literal. The format string is checked at compile time like
+/// identifier or a string literal, and a lone `name` (or `%name`, `?name`) is short for
+/// `name = name`. The format string is checked at compile time like
 /// `format!`'s. When the level is disabled (one relaxed atomic load and a compare in the usual
 /// case), no argument is evaluated.
 #[proc_macro]

@@ -246,12 +246,3 @@ pub fn run_in<'a, F: Future + 'a>(
 ) -> impl Future<Output = F::Output> + 'a {
     crate::current::poll_with(scope, fut)
 }
-
-/// [`run_in`] with the body's output type given up front (`run_in_returning::<T, _>`), so that
-/// `?` in an `async fn` body converts into the declared error type.
-pub fn run_in_returning<'a, T, F: Future<Output = T> + 'a>(
-    scope: &'a ScopedLogger,
-    fut: F,
-) -> impl Future<Output = T> + 'a {
-    crate::current::poll_with(scope, fut)
-}
