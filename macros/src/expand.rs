@@ -303,7 +303,10 @@ fn expand_async(plan: Plan, f: Function) -> TokenStream {
         ReturnType::Default => (quote!(->), sig.ident.span()),
         ReturnType::Type(arrow, ty) => (arrow.to_token_stream(), ty.span()),
     };
-    sig.output = syn::parse_quote_spanned! {ret_span=>
+    // Mixed-site tokens carry this crate's edition (2024), so the `impl Future` captures every
+    // lifetime of the arguments, as an `async fn` does, even in an edition 2021 crate.
+    let here = Span::mixed_site().located_at(ret_span);
+    sig.output = syn::parse_quote_spanned! {here=>
         #arrow impl ::core::future::Future<Output = #output>
     };
     // An async block's output type is inferred from its body, with no expected type; this

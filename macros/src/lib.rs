@@ -72,11 +72,9 @@ mod valid;
 /// the first poll (a future that is never polled registers nothing), is current during every
 /// poll on whichever thread polls it, and ends when the future completes or is dropped.
 ///
-/// The rewritten signature relies on the edition 2024 capture rules of `impl Trait` (it
-/// captures every lifetime of the arguments, as an `async fn` does). In an edition 2021 crate,
-/// an `async fn` that borrows an argument (`&self`, `&str`) fails to compile under this
-/// attribute. Put `#[scoped_logger]` below attributes that need to see an `async fn` (such as
-/// `#[tokio::main]`), not above them.
+/// The returned `impl Future` captures every lifetime of the arguments, as an `async fn`
+/// does, in a crate of any edition. Put `#[scoped_logger]` below attributes that need to see an
+/// `async fn` (such as `#[tokio::main]`), not above them.
 ///
 /// Misuse (not a function, an unknown or repeated option, a template naming no argument, an
 /// invalid literal name or level) is a compile error on the offending token.
