@@ -200,8 +200,8 @@ fn split_attrs(attrs: &[Attribute]) -> (Vec<&Attribute>, Vec<&Attribute>) {
 //         }
 //
 // The body is not wrapped in a closure: the statements go before the original ones, so
-// `return`, `?` and `.await`-free control flow are untouched and every way out (return, `?`,
-// panic unwinding) drops the guard, which is declared first and so dropped last.
+// `return` and `?` keep their meaning, and every way out (return, `?`, panic unwinding) drops
+// the guard, which is declared first and so dropped after the body's own locals.
 fn expand_sync(plan: Plan, f: Function) -> TokenStream {
     let locals = Locals::new();
     let p = private();
