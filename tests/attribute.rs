@@ -237,7 +237,7 @@ where
     (item.clone(), current().name().to_owned())
 }
 
-#[scoped_logger("it.{label}", registry = &GENERIC)]
+#[scoped_logger("it.{label}", registry = &GENERIC, handler = scoped_logger::NullHandler)]
 fn impl_trait(label: impl Display, xs: impl IntoIterator<Item = u32>) -> impl Iterator<Item = u32> {
     let here = current().name().to_owned();
     assert_eq!(here, format!("it.{label}"));

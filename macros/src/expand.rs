@@ -104,7 +104,7 @@ fn name_expr(name: &Name) -> TokenStream {
 //             Begin::Create(c) => {
 //                 let h0 = match IntoHandlerResult::into_handler_result(A) {
 //                     Ok(h) => h,
-//                     Err(e) => { drop(c); return Raise::raise(e); }
+//                     Err(e) => { drop(c); return FromHandlerError::from_handler_error(e); }
 //                 };
 //                 let h1 = ...B...;
 //                 c.finish(vec![boxed(h0), boxed(h1)])
@@ -113,7 +113,8 @@ fn name_expr(name: &Name) -> TokenStream {
 //
 // The handler expressions run only in the `Create` arm: a call that joins a live same-name
 // scope shares its handlers and evaluates none. A failing one abandons the entry (dropping the
-// creator) and returns its error from the function (or the async block) through `Raise`.
+// creator) and returns its error from the function (or the async block) through
+// `FromHandlerError`, which the return type selects (a plain handler's error is `Infallible`).
 fn begin_expr(plan: &Plan, locals: &Locals, base: TokenStream, name: TokenStream) -> TokenStream {
     let p = private();
     let Locals {
@@ -135,18 +136,31 @@ fn begin_expr(plan: &Plan, locals: &Locals, base: TokenStream, name: TokenStream
         Some(b) => quote!(::core::option::Option::Some(#b)),
         None => quote!(::core::option::Option::None),
     };
-    let handler_names: Vec<Ident> = (0..plan.handlers.len())
-        .map(|i| Ident::new(&format!("__scoped_logger_handler{i}"), Span::mixed_site()))
+    // Hidden, but located at the handler expression: a type error about the handler or its
+    // error (our `on_unimplemented` messages) points there, not at the whole attribute.
+    let at =
+        |name: &str, expr: &syn::Expr| Ident::new(name, Span::mixed_site().located_at(expr.span()));
+    let handler_names: Vec<Ident> = plan
+        .handlers
+        .iter()
+        .enumerate()
+        .map(|(i, expr)| at(&format!("__scoped_logger_handler{i}"), expr))
         .collect();
     let makes = plan.handlers.iter().zip(&handler_names).map(|(expr, h_i)| {
+        let handler = at(&handler.to_string(), expr);
+        let error = at(&error.to_string(), expr);
         let into = quote_spanned!(expr.span()=> #p::IntoHandlerResult::into_handler_result);
-        let raise = quote_spanned!(expr.span()=> #p::Raise::raise);
+        // Spanned on the handler expression: "this function cannot return the handler's
+        // error" is reported there.
+        let raise = quote_spanned! {expr.span()=>
+            return #p::FromHandlerError::from_handler_error(#error);
+        };
         quote! {
             let #h_i = match #into(#expr) {
                 ::core::result::Result::Ok(#handler) => #handler,
                 ::core::result::Result::Err(#error) => {
                     ::core::mem::drop(#creator);
-                    return #raise(#error);
+                    #raise
                 }
             };
         }
@@ -186,8 +200,8 @@ fn split_attrs(attrs: &[Attribute]) -> (Vec<&Attribute>, Vec<&Attribute>) {
 //         }
 //
 // The body is not wrapped in a closure: the statements go before the original ones, so
-// `return`, `?` and `.await`-free control flow are untouched and every way out (return, `?`,
-// panic unwinding) drops the guard, which is declared first and so dropped last.
+// `return` and `?` keep their meaning, and every way out (return, `?`, panic unwinding) drops
+// the guard, which is declared first and so dropped after the body's own locals.
 fn expand_sync(plan: Plan, f: Function) -> TokenStream {
     let locals = Locals::new();
     let p = private();
@@ -228,8 +242,10 @@ fn expand_sync(plan: Plan, f: Function) -> TokenStream {
 //             async move {                          // first poll: enter the scope
 //                 let id = id; let arg1 = arg1; let (a, b) = arg1;
 //                 let scope = match begin(global(), base.as_ref(), &name, ..) { .. };
-//                 run_in_returning::<T, _>(&scope, async move { body })
-//                     .await                        // current during each poll
+//                 run_in(&scope, async move {
+//                     if false { let ret: T = loop {}; return ret; }  // the body's type is T
+//                     body
+//                 }).await                          // current during each poll
 //             }                                     // completed or dropped: scope ends
 //         }
 //
@@ -287,14 +303,34 @@ fn expand_async(plan: Plan, f: Function) -> TokenStream {
         ReturnType::Default => (quote!(->), sig.ident.span()),
         ReturnType::Type(arrow, ty) => (arrow.to_token_stream(), ty.span()),
     };
-    sig.output = syn::parse_quote_spanned! {ret_span=>
+    // Mixed-site tokens carry this crate's edition (2024), so the `impl Future` captures every
+    // lifetime of the arguments, as an `async fn` does, even in an edition 2021 crate.
+    let here = Span::mixed_site().located_at(ret_span);
+    sig.output = syn::parse_quote_spanned! {here=>
         #arrow impl ::core::future::Future<Output = #output>
     };
-    // `run_in_returning::<T, _>` gives the body its type up front, so `?` in it converts into
-    // the declared error; a `T` with `impl Trait` in it cannot be named, so it is inferred.
-    let run_in = match &item.sig.output {
-        ReturnType::Type(_, ty) if mentions_impl_trait(ty) => quote!(#p::run_in),
-        _ => quote!(#p::run_in_returning::<#output, _>),
+    // An async block's output type is inferred from its body, with no expected type; this
+    // never-taken `return` of a `T` fixes it up front (tracing-attributes' trick), so the body
+    // is checked against `T` as an `async fn` body is: `?` converts into the declared error and
+    // the tail coerces (`&String` to `&str`). A `T` with `impl Trait` in it cannot be named.
+    let fix_output = match &item.sig.output {
+        ReturnType::Type(_, ty) if mentions_impl_trait(ty) => TokenStream::new(),
+        _ => {
+            let ret = hidden("__scoped_logger_ret");
+            quote! {
+                #[allow(
+                    unreachable_code,
+                    clippy::diverging_sub_expression,
+                    clippy::empty_loop,
+                    clippy::let_unit_value,
+                    clippy::needless_return
+                )]
+                if false {
+                    let #ret: #output = loop {};
+                    return #ret;
+                }
+            }
+        }
     };
 
     let Locals {
@@ -314,7 +350,8 @@ fn expand_async(plan: Plan, f: Function) -> TokenStream {
                 #rebinds
                 let #scope = #begin;
                 #bind
-                #run_in(&#scope, async move {
+                #p::run_in(&#scope, async move {
+                    #fix_output
                     #(#stmts)*
                 })
                 .await

@@ -209,19 +209,40 @@ impl<T, E, F: From<E>> Raise<Result<T, F>> for HandlerFailed<E> {
     }
 }
 
+/// Builds the function's return value from a failed `handler = ...` expression: the attribute
+/// expands to `return FromHandlerError::from_handler_error(e)`.
+///
+/// Unlike [`Raise`], the trait is chosen by the function's return type (`Self`), which the
+/// compiler knows before it looks for an impl; so a `Result` handler in a function that does not
+/// return a `Result` gets this message instead of a "mismatched types" error.
+#[diagnostic::on_unimplemented(
+    message = "a `handler = ...` expression returns a `Result`, so the function must return a `Result` whose error type can be built from the handler's error",
+    label = "this function returns `{Self}`, which cannot carry the handler's error",
+    note = "make the function return `Result<_, E>` where `E: From<the handler's error>` (e.g. `std::io::Error` or `Box<dyn Error + Send + Sync>`), or pass a handler value instead of a `Result`"
+)]
+pub trait FromHandlerError<E>: Sized {
+    /// Converts.
+    fn from_handler_error(error: E) -> Self;
+}
+
+impl<R> FromHandlerError<Infallible> for R {
+    #[inline]
+    fn from_handler_error(error: Infallible) -> R {
+        match error {}
+    }
+}
+
+impl<T, E, F: From<E>> FromHandlerError<HandlerFailed<E>> for Result<T, F> {
+    #[inline]
+    fn from_handler_error(error: HandlerFailed<E>) -> Result<T, F> {
+        Err(F::from(error.0))
+    }
+}
+
 /// Runs `fut` with `scope` current during each poll (the `async fn` expansion).
 pub fn run_in<'a, F: Future + 'a>(
     scope: &'a ScopedLogger,
     fut: F,
 ) -> impl Future<Output = F::Output> + 'a {
-    crate::current::poll_with(scope, fut)
-}
-
-/// [`run_in`] with the body's output type given up front (`run_in_returning::<T, _>`), so that
-/// `?` in an `async fn` body converts into the declared error type.
-pub fn run_in_returning<'a, T, F: Future<Output = T> + 'a>(
-    scope: &'a ScopedLogger,
-    fut: F,
-) -> impl Future<Output = T> + 'a {
     crate::current::poll_with(scope, fut)
 }
