@@ -1,39 +1,185 @@
-//! Procedural macros of scoped-logger. Use them through the `scoped-logger` crate.
+//! Procedural macros of scoped-logger: the `#[scoped_logger]` attribute and the logging macros.
+//! Use them through the `scoped-logger` crate, which re-exports them next to the runtime that
+//! their expansions call (`::scoped_logger::__private`).
+//!
+//! Each macro parses (`args.rs`, `item.rs`, `log.rs`), validates (`valid.rs`) and expands
+//! (`expand.rs`) as separate steps; a mistake becomes a compile error on the offending token,
+//! never a panic, and the annotated function is emitted unchanged next to it.
 #![forbid(unsafe_code)]
+
 use proc_macro::TokenStream;
 
-/// Placeholder (the scopes work replaces it).
+mod args;
+mod errors;
+mod expand;
+mod item;
+mod log;
+mod valid;
+
+/// Makes a function's body a logger scope: the scope is entered when the function is called
+/// (for an `async fn`, when its future is first polled), is the current scope while the body
+/// runs, and ends, closing the handlers it owns and deleting its entry, on every way out: return,
+/// `?`, panic, or a dropped future.
+///
+/// ```
+/// use scoped_logger::{scoped_logger, info, Registry, MemoryHandler};
+/// use std::sync::LazyLock;
+///
+/// static REG: LazyLock<Registry> = LazyLock::new(Registry::new);
+/// static MEM: LazyLock<MemoryHandler> = LazyLock::new(MemoryHandler::new);
+///
+/// #[scoped_logger("jobs.{id}", level = "debug", handler = MEM.clone(), registry = &REG)]
+/// fn run_job(id: u64) -> usize {
+///     info!("started");
+///     REG.node_count() // `jobs` (a placeholder) and `jobs.7` while the scope is live
+/// }
+///
+/// assert_eq!(run_job(7), 2);
+/// assert_eq!(REG.node_count(), 0); // the scope's entry is gone
+/// assert_eq!(MEM.close_count(), 1); // and its handler was closed
+/// assert_eq!(MEM.records()[0].logger, "jobs.7");
+/// ```
+///
+/// # Options
+///
+/// - no arguments: the scope is named after the module path (dots) and the fn name,
+///   e.g. `my_app.jobs.run_job`.
+/// - `"jobs.{id}"` or `name = "jobs.{id}"`: the name, a template over the function's arguments.
+///   `{arg}` interpolates an argument (anything `Display`) and `{{`/`}}` are literal braces.
+///   An interpolated value is cleaned so the name is always valid: whitespace, control
+///   characters, `.` and `:` become `_`, and an empty value becomes `_` (`"a b"` gives `a_b`,
+///   `"x.y"` gives `x_y`: a value never adds levels to the tree). A leading `.` makes the name
+///   relative to the scope that is current when the function is called (`".db"` inside
+///   `jobs.42` is `jobs.42.db`). The literal parts are checked at compile time.
+/// - `level = "debug"`: the scope's own level while it is live (`off`, `error`, `warn`, `info`,
+///   `debug`, `trace`, case-insensitive; `warning` and `critical` also work).
+/// - `propagate = false`: the scope's records do not go on to its ancestors' handlers.
+/// - `handler = expr` (repeatable): a handler the scope owns, either a handler value or a
+///   `Result` of one (`FileHandler::create(format!("logs/{id}.log"))`). The expression is
+///   evaluated only by the call that creates the scope's entry: a same-name scope that is
+///   already live is joined and shares its handlers. A `Result` handler that fails makes the
+///   function return the error (converted with `From`, as `?` does) and registers nothing; so
+///   it needs a function returning a compatible `Result`, and is a compile error elsewhere.
+/// - `bind = log`: binds `log: &ScopedLogger` in the body. It borrows the scope, so it cannot
+///   be returned from the function or moved into a `'static` thread.
+/// - `registry = &MY_REGISTRY`: an expression giving `&Registry` (default: the global one).
+///
+/// # `async fn`
+///
+/// An `async fn` becomes a `fn` returning `impl Future` (with the same generics, where clause
+/// and arguments moved into the future, as for an `async fn`). The name template is evaluated
+/// and the current scope captured when the function is called; the scope itself is entered at
+/// the first poll (a future that is never polled registers nothing), is current during every
+/// poll on whichever thread polls it, and ends when the future completes or is dropped.
+///
+/// The returned `impl Future` captures every lifetime of the arguments, as an `async fn`
+/// does, in a crate of any edition. Put `#[scoped_logger]` below attributes that need to see an
+/// `async fn` (such as `#[tokio::main]`), not above them.
+///
+/// Misuse (not a function, an unknown or repeated option, a template naming no argument, an
+/// invalid literal name or level) is a compile error on the offending token.
 #[proc_macro_attribute]
-pub fn scoped_logger(_args: TokenStream, item: TokenStream) -> TokenStream {
-    item
+pub fn scoped_logger(args: TokenStream, item: TokenStream) -> TokenStream {
+    expand::attribute(args.into(), item.into()).into()
 }
-/// Placeholder.
+
+/// Logs a record at a level: to the current scope, else to the global registry's logger named
+/// by `module_path!()`; or to an explicit logger with `logger: expr`.
+///
+/// ```
+/// use scoped_logger::{scoped_log, Level, Registry, MemoryHandler};
+/// let reg = Registry::new();
+/// let jobs = reg.logger("jobs");
+/// let mem = MemoryHandler::new();
+/// jobs.add_handler(mem.clone());
+///
+/// let (id, name, pct) = (42, "ann", 97);
+/// scoped_log!(logger: &jobs, error, "user {} logged in", name);
+/// scoped_log!(logger: &jobs, Level::Warn, "disk at {pct}%");
+/// scoped_log!(logger: &jobs, warn, job = id, user = %name, req = ?(1, 2); "done in {} ms", 5);
+///
+/// let recs = mem.records();
+/// assert_eq!(recs[0].message, "user ann logged in");
+/// assert_eq!(recs[1].message, "disk at 97%");
+/// assert_eq!(recs[2].value("job").unwrap().to_string(), "42");
+/// assert_eq!(recs[2].value("req").unwrap().to_string(), "(1, 2)");
+/// ```
+///
+/// The level is one of `error`, `warn`, `info`, `debug`, `trace`, a path ending in a level
+/// (`Level::Warn`), or a parenthesized expression of type `Level` (`(my_level)`).
+/// Key-values come before a `;`: `key = value` (integers, floats, `bool`, `char`, strings,
+/// `Option`s of them), `key = %value` (`Display`), `key = ?value` (`Debug`); a key is an
+/// identifier or a string literal, and a lone `name` (or `%name`, `?name`) is short for
+/// `name = name`. The format string is checked at compile time like
+/// `format!`'s. When the level is disabled (one relaxed atomic load and a compare in the usual
+/// case), no argument is evaluated.
 #[proc_macro]
-pub fn scoped_log(_i: TokenStream) -> TokenStream {
-    TokenStream::new()
+pub fn scoped_log(input: TokenStream) -> TokenStream {
+    expand::log_macro(input.into(), None).into()
 }
-/// Placeholder.
+
+/// `scoped_log!` at `Level::Trace`: `trace!("x = {x}")`, `trace!(logger: &l, k = v; "msg")`.
+///
+/// ```
+/// # let x = 3;
+/// scoped_logger::trace!("x = {x}");
+/// ```
 #[proc_macro]
-pub fn trace(_i: TokenStream) -> TokenStream {
-    TokenStream::new()
+pub fn trace(input: TokenStream) -> TokenStream {
+    expand::log_macro(input.into(), Some(log::FixedLevel::Trace)).into()
 }
-/// Placeholder.
+
+/// `scoped_log!` at `Level::Debug`: `debug!("x = {x}")`, `debug!(logger: &l, k = v; "msg")`.
+///
+/// ```
+/// # let x = 3;
+/// scoped_logger::debug!(x; "computed");
+/// ```
 #[proc_macro]
-pub fn debug(_i: TokenStream) -> TokenStream {
-    TokenStream::new()
+pub fn debug(input: TokenStream) -> TokenStream {
+    expand::log_macro(input.into(), Some(log::FixedLevel::Debug)).into()
 }
-/// Placeholder.
+
+/// `scoped_log!` at `Level::Info`: `info!("user {} logged in", user)`.
+///
+/// ```
+/// use scoped_logger::{info, LevelFilter, Registry, MemoryHandler};
+/// let reg = Registry::new();
+/// let mem = MemoryHandler::new();
+/// let scope = reg.scope("jobs.1").level(LevelFilter::Info).handler({
+///     let mem = mem.clone();
+///     move || Ok::<_, std::io::Error>(mem)
+/// }).enter().unwrap();
+/// let user = "ann";
+/// info!(user; "{user} logged in"); // goes to the current scope, `jobs.1`
+/// drop(scope);
+/// assert_eq!(mem.records()[0].logger, "jobs.1");
+/// assert_eq!(mem.messages(), ["ann logged in"]);
+/// ```
 #[proc_macro]
-pub fn info(_i: TokenStream) -> TokenStream {
-    TokenStream::new()
+pub fn info(input: TokenStream) -> TokenStream {
+    expand::log_macro(input.into(), Some(log::FixedLevel::Info)).into()
 }
-/// Placeholder.
+
+/// `scoped_log!` at `Level::Warn`: `warn!(pct = %pct; "disk almost full")`.
+///
+/// ```
+/// let pct = 97;
+/// scoped_logger::warn!(pct; "disk almost full");
+/// ```
 #[proc_macro]
-pub fn warn(_i: TokenStream) -> TokenStream {
-    TokenStream::new()
+pub fn warn(input: TokenStream) -> TokenStream {
+    expand::log_macro(input.into(), Some(log::FixedLevel::Warn)).into()
 }
-/// Placeholder.
+
+/// `scoped_log!` at `Level::Error`: `error!(logger: &jobs, "failed: {err}")`.
+///
+/// ```
+/// let jobs = scoped_logger::Registry::new().logger("jobs");
+/// let err = std::io::Error::other("disk full");
+/// scoped_logger::error!(logger: &jobs, "failed: {err}");
+/// ```
 #[proc_macro]
-pub fn error(_i: TokenStream) -> TokenStream {
-    TokenStream::new()
+pub fn error(input: TokenStream) -> TokenStream {
+    expand::log_macro(input.into(), Some(log::FixedLevel::Error)).into()
 }

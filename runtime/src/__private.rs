@@ -149,6 +149,11 @@ pub fn boxed<H: Handler + 'static>(h: H) -> Arc<dyn Handler> {
 }
 
 /// What `handler = expr` may be: a handler, or a `Result` of one.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a handler: `handler = ...` takes a `Handler` or a `Result` of one",
+    label = "this is not a `Handler` nor a `Result<impl Handler, E>`",
+    note = "write e.g. `handler = StderrHandler::new()` or `handler = FileHandler::create(\"app.log\")`"
+)]
 pub trait IntoHandlerResult {
     /// The handler type.
     type Handler: Handler + 'static;
@@ -201,6 +206,36 @@ impl<T, E, F: From<E>> Raise<Result<T, F>> for HandlerFailed<E> {
     #[inline]
     fn raise(self) -> Result<T, F> {
         Err(F::from(self.0))
+    }
+}
+
+/// Builds the function's return value from a failed `handler = ...` expression: the attribute
+/// expands to `return FromHandlerError::from_handler_error(e)`.
+///
+/// Unlike [`Raise`], the trait is chosen by the function's return type (`Self`), which the
+/// compiler knows before it looks for an impl; so a `Result` handler in a function that does not
+/// return a `Result` gets this message instead of a "mismatched types" error.
+#[diagnostic::on_unimplemented(
+    message = "a `handler = ...` expression returns a `Result`, so the function must return a `Result` whose error type can be built from the handler's error",
+    label = "this function returns `{Self}`, which cannot carry the handler's error",
+    note = "make the function return `Result<_, E>` where `E: From<the handler's error>` (e.g. `std::io::Error` or `Box<dyn Error + Send + Sync>`), or pass a handler value instead of a `Result`"
+)]
+pub trait FromHandlerError<E>: Sized {
+    /// Converts.
+    fn from_handler_error(error: E) -> Self;
+}
+
+impl<R> FromHandlerError<Infallible> for R {
+    #[inline]
+    fn from_handler_error(error: Infallible) -> R {
+        match error {}
+    }
+}
+
+impl<T, E, F: From<E>> FromHandlerError<HandlerFailed<E>> for Result<T, F> {
+    #[inline]
+    fn from_handler_error(error: HandlerFailed<E>) -> Result<T, F> {
+        Err(F::from(error.0))
     }
 }
 

@@ -141,12 +141,10 @@ pub(crate) async fn poll_with<F: Future>(logger: &Logger, fut: F) -> F::Output {
 /// #     loop { if let Poll::Ready(v) = f.as_mut().poll(&mut cx) { return v; } }
 /// # }
 /// ```
-pub fn in_scope<F: Future>(fut: F, scope: ScopedLogger) -> impl Future<Output = F::Output> {
-    async move {
-        let out = poll_with(&scope, fut).await;
-        drop(scope);
-        out
-    }
+pub async fn in_scope<F: Future>(fut: F, scope: ScopedLogger) -> F::Output {
+    let out = poll_with(&scope, fut).await;
+    drop(scope);
+    out
 }
 
 /// `fut.in_scope(scope)`: see [`in_scope`].

@@ -126,12 +126,11 @@ impl Logger {
 
     /// The nearest live ancestor logger (placeholders skipped); `None` for the root.
     pub fn parent(&self) -> Option<Logger> {
-        if self.node.is_live() {
-            if let Some(p) = self.node.parent.load_full()
-                && p.is_live()
-            {
-                return Some(Logger::from_node(p));
-            }
+        if self.node.is_live()
+            && let Some(p) = self.node.parent.load_full()
+            && p.is_live()
+        {
+            return Some(Logger::from_node(p));
         }
         if self.node.name.is_empty() {
             return None;

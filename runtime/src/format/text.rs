@@ -21,7 +21,7 @@ use crate::record::{Record, Value};
 ///     .build();
 /// let mut out = Vec::new();
 /// TextFormat.format(&rec, &mut out);
-/// assert_eq!(String::from_utf8(out).unwrap(), "2026-11-29T16:23:58.123Z WARN jobs.42: disk at 91% job=42\n");
+/// assert_eq!(String::from_utf8(out).unwrap(), "2026-11-28T19:03:58.123Z WARN jobs.42: disk at 91% job=42\n");
 /// ```
 #[derive(Debug, Default, Clone, Copy)]
 pub struct TextFormat;

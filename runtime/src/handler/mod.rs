@@ -18,6 +18,7 @@ use crate::record::Record;
 
 pub mod file;
 pub mod memory;
+pub mod nonblocking;
 pub mod stderr;
 pub mod stream;
 
@@ -110,6 +111,35 @@ impl<H: Handler + ?Sized> Handler for Box<H> {
     }
     fn take_error(&self) -> Option<io::Error> {
         (**self).take_error()
+    }
+}
+
+/// `None` handles nothing: for a handler that is only sometimes wanted (say, a detail file for
+/// the jobs that will fail), chosen when the scope opens.
+impl<H: Handler> Handler for Option<H> {
+    fn handle(&self, record: &Record<'_>) {
+        if let Some(h) = self {
+            h.handle(record)
+        }
+    }
+    fn flush(&self) {
+        if let Some(h) = self {
+            h.flush()
+        }
+    }
+    fn close(&self) {
+        if let Some(h) = self {
+            h.close()
+        }
+    }
+    fn enabled(&self, level: Level) -> bool {
+        self.as_ref().is_some_and(|h| h.enabled(level))
+    }
+    fn flush_by(&self, deadline: Instant) -> bool {
+        self.as_ref().is_none_or(|h| h.flush_by(deadline))
+    }
+    fn take_error(&self) -> Option<io::Error> {
+        self.as_ref().and_then(Handler::take_error)
     }
 }
 

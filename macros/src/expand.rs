@@ -1,0 +1,482 @@
+//! Code generation for `#[scoped_logger]` and the logging macros, from the checked models of
+//! `valid.rs` and `log.rs`. Generated code names only `::scoped_logger::__private::…`, `::core`
+//! and `::std`; its locals are `__scoped_logger_*` idents with mixed-site hygiene, so the user's
+//! code can neither see nor shadow them. User tokens keep their spans, so errors point at them.
+
+use proc_macro2::{Span, TokenStream};
+use quote::{ToTokens, quote, quote_spanned};
+use syn::spanned::Spanned;
+use syn::{AttrStyle, Attribute, FnArg, Ident, Pat, ReturnType, Type};
+
+use crate::errors::Errors;
+use crate::item::Function;
+use crate::log::{FixedLevel, LevelSpec, LogCall, Sigil};
+use crate::valid::{Name, Part, Plan, hidden};
+use crate::{args, item, log, valid};
+
+fn private() -> TokenStream {
+    quote!(::scoped_logger::__private)
+}
+
+/// The attribute: parse, validate, expand; on any error the item comes back unchanged with the
+/// errors after it, so the rest of the crate still type-checks.
+pub(crate) fn attribute(args: TokenStream, item: TokenStream) -> TokenStream {
+    let mut errors = Errors::default();
+    let args = args::parse(args, &mut errors);
+    let function = match item::parse(item.clone()) {
+        Ok(f) => f,
+        Err(e) => {
+            errors.push(e);
+            return with_errors(item, errors);
+        }
+    };
+    let plan = valid::validate(args, &function, &mut errors);
+    if !errors.is_empty() {
+        return with_errors(item, errors);
+    }
+    if function.is_async() {
+        expand_async(plan, function)
+    } else {
+        expand_sync(plan, function)
+    }
+}
+
+fn with_errors(mut item: TokenStream, errors: Errors) -> TokenStream {
+    item.extend(errors.into_compile_error());
+    item
+}
+
+/// The hidden locals of one expansion.
+struct Locals {
+    scope: Ident,
+    base: Ident,
+    name: Ident,
+    joined: Ident,
+    creator: Ident,
+    handler: Ident,
+    error: Ident,
+}
+
+impl Locals {
+    fn new() -> Locals {
+        Locals {
+            scope: hidden("__scoped_logger_scope"),
+            base: hidden("__scoped_logger_base"),
+            name: hidden("__scoped_logger_name"),
+            joined: hidden("__scoped_logger_joined"),
+            creator: hidden("__scoped_logger_creator"),
+            handler: hidden("__scoped_logger_handler"),
+            error: hidden("__scoped_logger_error"),
+        }
+    }
+}
+
+// input:  "jobs.{id}"
+// output: { let mut s = String::new(); s.push_str("jobs."); push_arg(&mut s, &id); s }
+//
+// A bare attribute names the scope `module_path!()` + the fn name; a literal stays a `&str`.
+fn name_expr(name: &Name) -> TokenStream {
+    let p = private();
+    match name {
+        Name::Bare(fn_name) => quote! {
+            #p::module_fn_name(::core::module_path!(), #fn_name)
+        },
+        Name::Literal(lit) => lit.to_token_stream(),
+        Name::Template(parts) => {
+            let s = hidden("__scoped_logger_s");
+            let pushes = parts.iter().map(|part| match part {
+                Part::Lit(text) => quote!(#s.push_str(#text);),
+                // Spanned on the template string: a non-`Display` argument is reported there.
+                Part::Arg(arg) => quote_spanned!(arg.span()=> #p::push_arg(&mut #s, &#arg);),
+            });
+            quote! {{
+                let mut #s = ::std::string::String::new();
+                #(#pushes)*
+                #s
+            }}
+        }
+    }
+}
+
+// input:  level = "debug", propagate = false, handler = A, handler = B, registry = &REG
+// output: match begin(&REG, base, &name, Some(LevelFilter::Debug), Some(false)) {
+//             Begin::Joined(s) => s,
+//             Begin::Create(c) => {
+//                 let h0 = match IntoHandlerResult::into_handler_result(A) {
+//                     Ok(h) => h,
+//                     Err(e) => { drop(c); return FromHandlerError::from_handler_error(e); }
+//                 };
+//                 let h1 = ...B...;
+//                 c.finish(vec![boxed(h0), boxed(h1)])
+//             }
+//         }
+//
+// The handler expressions run only in the `Create` arm: a call that joins a live same-name
+// scope shares its handlers and evaluates none. A failing one abandons the entry (dropping the
+// creator) and returns its error from the function (or the async block) through
+// `FromHandlerError`, which the return type selects (a plain handler's error is `Infallible`).
+fn begin_expr(plan: &Plan, locals: &Locals, base: TokenStream, name: TokenStream) -> TokenStream {
+    let p = private();
+    let Locals {
+        joined,
+        creator,
+        error,
+        handler,
+        ..
+    } = locals;
+    let registry = match &plan.registry {
+        Some(expr) => quote_spanned!(expr.span()=> #expr),
+        None => quote!(#p::global()),
+    };
+    let level = match &plan.level {
+        Some(variant) => quote!(::core::option::Option::Some(#p::LevelFilter::#variant)),
+        None => quote!(::core::option::Option::None),
+    };
+    let propagate = match plan.propagate {
+        Some(b) => quote!(::core::option::Option::Some(#b)),
+        None => quote!(::core::option::Option::None),
+    };
+    // Hidden, but located at the handler expression: a type error about the handler or its
+    // error (our `on_unimplemented` messages) points there, not at the whole attribute.
+    let at =
+        |name: &str, expr: &syn::Expr| Ident::new(name, Span::mixed_site().located_at(expr.span()));
+    let handler_names: Vec<Ident> = plan
+        .handlers
+        .iter()
+        .enumerate()
+        .map(|(i, expr)| at(&format!("__scoped_logger_handler{i}"), expr))
+        .collect();
+    let makes = plan.handlers.iter().zip(&handler_names).map(|(expr, h_i)| {
+        let handler = at(&handler.to_string(), expr);
+        let error = at(&error.to_string(), expr);
+        let into = quote_spanned!(expr.span()=> #p::IntoHandlerResult::into_handler_result);
+        // Spanned on the handler expression: "this function cannot return the handler's
+        // error" is reported there.
+        let raise = quote_spanned! {expr.span()=>
+            return #p::FromHandlerError::from_handler_error(#error);
+        };
+        quote! {
+            let #h_i = match #into(#expr) {
+                ::core::result::Result::Ok(#handler) => #handler,
+                ::core::result::Result::Err(#error) => {
+                    ::core::mem::drop(#creator);
+                    #raise
+                }
+            };
+        }
+    });
+    quote! {
+        match #p::begin(#registry, #base, &#name, #level, #propagate) {
+            #p::Begin::Joined(#joined) => #joined,
+            #p::Begin::Create(#creator) => {
+                #(#makes)*
+                #creator.finish(::std::vec![#(#p::boxed(#handler_names)),*])
+            }
+        }
+    }
+}
+
+fn bind_stmt(plan: &Plan, scope: &Ident) -> TokenStream {
+    let p = private();
+    match &plan.bind {
+        Some(ident) => quote!(let #ident: &#p::ScopedLogger = &#scope;),
+        None => TokenStream::new(),
+    }
+}
+
+fn split_attrs(attrs: &[Attribute]) -> (Vec<&Attribute>, Vec<&Attribute>) {
+    attrs
+        .iter()
+        .partition(|a| matches!(a.style, AttrStyle::Outer))
+}
+
+// input:  #[scoped_logger("jobs.{id}", bind = log)]
+//         fn run(id: u64) -> Result<(), E> { body }
+// output: fn run(id: u64) -> Result<(), E> {
+//             let scope = match begin(global(), capture_base().as_ref(), &name, ..) { .. }
+//                 .make_current();
+//             let log: &ScopedLogger = &scope;
+//             body
+//         }
+//
+// The body is not wrapped in a closure: the statements go before the original ones, so
+// `return` and `?` keep their meaning, and every way out (return, `?`, panic unwinding) drops
+// the guard, which is declared first and so dropped after the body's own locals.
+fn expand_sync(plan: Plan, f: Function) -> TokenStream {
+    let locals = Locals::new();
+    let p = private();
+    let item = f.item;
+    let (outer, inner) = split_attrs(&item.attrs);
+    let vis = &item.vis;
+    let sig = &item.sig;
+    let stmts = &item.block.stmts;
+    let scope = &locals.scope;
+    let name = name_expr(&plan.name);
+    let begin = begin_expr(
+        &plan,
+        &locals,
+        quote!(#p::capture_base().as_ref()),
+        quote!(#name),
+    );
+    let bind = bind_stmt(&plan, scope);
+    let mut body = TokenStream::new();
+    item.block.brace_token.surround(&mut body, |body| {
+        body.extend(quote! {
+            #(#inner)*
+            let #scope = #begin.make_current();
+            #bind
+            #(#stmts)*
+        });
+    });
+    quote! {
+        #(#outer)*
+        #vis #sig #body
+    }
+}
+
+// input:  #[scoped_logger(".db.{id}")]
+//         async fn query(&self, id: u64, (a, b): (u8, u8)) -> T { body }
+// output: fn query(&self, id: u64, arg1: (u8, u8)) -> impl Future<Output = T> {
+//             let name = { ..template.. };          // evaluated at call time
+//             let base = capture_base();            // relative names resolve against it
+//             async move {                          // first poll: enter the scope
+//                 let id = id; let arg1 = arg1; let (a, b) = arg1;
+//                 let scope = match begin(global(), base.as_ref(), &name, ..) { .. };
+//                 run_in(&scope, async move {
+//                     if false { let ret: T = loop {}; return ret; }  // the body's type is T
+//                     body
+//                 }).await                          // current during each poll
+//             }                                     // completed or dropped: scope ends
+//         }
+//
+// Arguments are rebound first in the future, as `async fn` does, so they are moved into it,
+// `mut` bindings keep working, and handler expressions can use them. The scope is made current
+// only while the body is polled (`run_in`), never across an `.await` of the caller's.
+fn expand_async(plan: Plan, f: Function) -> TokenStream {
+    let locals = Locals::new();
+    let p = private();
+    let item = f.item;
+    let (outer, inner) = split_attrs(&item.attrs);
+    let vis = &item.vis;
+    let mut sig = item.sig.clone();
+    sig.asyncness = None;
+
+    let mut rebinds = TokenStream::new();
+    for (i, arg) in sig.inputs.iter_mut().enumerate() {
+        let FnArg::Typed(pt) = arg else {
+            if let FnArg::Receiver(r) = arg
+                && r.reference.is_none()
+            {
+                // `self` by value is moved into the future even when the body never uses it.
+                rebinds.extend(quote!(let _ = &self;));
+            }
+            continue;
+        };
+        let attrs = &pt.attrs;
+        match &mut *pt.pat {
+            Pat::Ident(pi) if pi.by_ref.is_none() && pi.subpat.is_none() => {
+                let ident = &pi.ident;
+                let mutability = pi.mutability.take();
+                // An argument only the name template reads was used, at call time.
+                let allow = plan
+                    .template_args()
+                    .any(|a| a == ident)
+                    .then(|| quote!(#[allow(unused_variables)]));
+                rebinds.extend(quote!(#(#attrs)* #allow let #mutability #ident = #ident;));
+            }
+            pat => {
+                let arg_name = Ident::new(&format!("__scoped_logger_arg{i}"), Span::mixed_site());
+                rebinds.extend(quote! {
+                    #(#attrs)* let #arg_name = #arg_name;
+                    #(#attrs)* let #pat = #arg_name;
+                });
+                *pat = Pat::Verbatim(arg_name.to_token_stream());
+            }
+        }
+    }
+
+    let output = match &sig.output {
+        ReturnType::Default => quote!(()),
+        ReturnType::Type(_, ty) => ty.to_token_stream(),
+    };
+    let (arrow, ret_span) = match &sig.output {
+        ReturnType::Default => (quote!(->), sig.ident.span()),
+        ReturnType::Type(arrow, ty) => (arrow.to_token_stream(), ty.span()),
+    };
+    // Mixed-site tokens carry this crate's edition (2024), so the `impl Future` captures every
+    // lifetime of the arguments, as an `async fn` does, even in an edition 2021 crate.
+    let here = Span::mixed_site().located_at(ret_span);
+    sig.output = syn::parse_quote_spanned! {here=>
+        #arrow impl ::core::future::Future<Output = #output>
+    };
+    // An async block's output type is inferred from its body, with no expected type; this
+    // never-taken `return` of a `T` fixes it up front (tracing-attributes' trick), so the body
+    // is checked against `T` as an `async fn` body is: `?` converts into the declared error and
+    // the tail coerces (`&String` to `&str`). A `T` with `impl Trait` in it cannot be named.
+    let fix_output = match &item.sig.output {
+        ReturnType::Type(_, ty) if mentions_impl_trait(ty) => TokenStream::new(),
+        _ => {
+            let ret = hidden("__scoped_logger_ret");
+            quote! {
+                #[allow(
+                    unreachable_code,
+                    clippy::diverging_sub_expression,
+                    clippy::empty_loop,
+                    clippy::let_unit_value,
+                    clippy::needless_return
+                )]
+                if false {
+                    let #ret: #output = loop {};
+                    return #ret;
+                }
+            }
+        }
+    };
+
+    let Locals {
+        scope, base, name, ..
+    } = &locals;
+    let name_value = name_expr(&plan.name);
+    let begin = begin_expr(&plan, &locals, quote!(#base.as_ref()), quote!(#name));
+    let bind = bind_stmt(&plan, scope);
+    let stmts = &item.block.stmts;
+    let mut body = TokenStream::new();
+    item.block.brace_token.surround(&mut body, |body| {
+        body.extend(quote! {
+            #(#inner)*
+            let #name = #name_value;
+            let #base = #p::capture_base();
+            async move {
+                #rebinds
+                let #scope = #begin;
+                #bind
+                #p::run_in(&#scope, async move {
+                    #fix_output
+                    #(#stmts)*
+                })
+                .await
+            }
+        });
+    });
+    quote! {
+        #(#outer)*
+        #vis #sig #body
+    }
+}
+
+fn mentions_impl_trait(ty: &Type) -> bool {
+    fn walk(tokens: TokenStream) -> bool {
+        tokens.into_iter().any(|t| match t {
+            proc_macro2::TokenTree::Ident(i) => i == "impl",
+            proc_macro2::TokenTree::Group(g) => walk(g.stream()),
+            _ => false,
+        })
+    }
+    walk(ty.to_token_stream())
+}
+
+/// The logging macros: parse, then expand; a parse error is the whole output.
+pub(crate) fn log_macro(input: TokenStream, fixed: Option<FixedLevel>) -> TokenStream {
+    match log::parse(input, fixed) {
+        Ok(call) => expand_log(call),
+        Err(e) => e.into_compile_error(),
+    }
+}
+
+// input:  info!(job = id, user = %name; "done in {ms} ms")
+// output: {
+//             static CALLSITE: Callsite = Callsite::new(Location { module_path!(), file!(), line!() });
+//             let lvl = Level::Info;
+//             if max_allows(lvl) {                       // one relaxed load + compare
+//                 if let Some(l) = CALLSITE.logger_if_enabled(lvl) {  // current scope, else module
+//                     l.emit(lvl, format_args!("done in {ms} ms"),
+//                            &[("job", ToValue::to_value(&id)), ("user", display(&name))],
+//                            Some(CALLSITE.location()));
+//                 }
+//             }
+//         }
+//
+// input:  scoped_log!(logger: &jobs, error, "failed: {err}")
+// output: { static LOCATION ..; let lvl = Level::Error;
+//           if max_allows(lvl) { match &*(&jobs) { l => { let l: &Logger = l;
+//               if l.enabled(lvl) { l.emit(..) } } } } }
+//
+// Nothing the user wrote after the level (logger, key-values, format arguments) is evaluated
+// unless the level is enabled.
+fn expand_log(call: LogCall) -> TokenStream {
+    let p = private();
+    let lvl = hidden("__scoped_logger_lvl");
+    let logger = hidden("__scoped_logger_logger");
+    let level = match &call.level {
+        LevelSpec::Variant(v) => quote!(#p::Level::#v),
+        LevelSpec::Expr(e) => quote_spanned!(e.span()=> (#e)),
+    };
+    let kvs: Vec<TokenStream> = call
+        .key_values
+        .iter()
+        .map(|kv| {
+            let key = &kv.key;
+            let value = &kv.value;
+            let v = match kv.sigil {
+                Sigil::Value => quote_spanned!(value.span()=> #p::ToValue::to_value(&#value)),
+                Sigil::Display => quote_spanned!(value.span()=> #p::display(&#value)),
+                Sigil::Debug => quote_spanned!(value.span()=> #p::debug(&#value)),
+            };
+            quote!((#key, #v))
+        })
+        .collect();
+    let format = &call.format;
+    let location = quote! {
+        #p::Location {
+            module_path: ::core::module_path!(),
+            file: ::core::file!(),
+            line: ::core::line!(),
+        }
+    };
+    let emit = |site: TokenStream| {
+        quote! {
+            #logger.emit(
+                #lvl,
+                ::core::format_args!(#format),
+                &[#(#kvs),*],
+                ::core::option::Option::Some(#site),
+            );
+        }
+    };
+    match &call.logger {
+        None => {
+            let emit = emit(quote!(__SCOPED_LOGGER_CALLSITE.location()));
+            quote! {{
+                static __SCOPED_LOGGER_CALLSITE: #p::Callsite = #p::Callsite::new(#location);
+                let #lvl: #p::Level = #level;
+                if #p::max_allows(#lvl) {
+                    if let ::core::option::Option::Some(#logger) =
+                        __SCOPED_LOGGER_CALLSITE.logger_if_enabled(#lvl)
+                    {
+                        #emit
+                    }
+                }
+            }}
+        }
+        Some(expr) => {
+            let emit = emit(quote!(&__SCOPED_LOGGER_LOCATION));
+            // `&*` works for `&Logger` and, through `Deref`, `&ScopedLogger`. Not spanned on the
+            // user's expression: lints about the `&*` are ours, not theirs.
+            let target = quote!(&*(#expr));
+            quote! {{
+                static __SCOPED_LOGGER_LOCATION: #p::Location = #location;
+                let #lvl: #p::Level = #level;
+                if #p::max_allows(#lvl) {
+                    match #target {
+                        #logger => {
+                            let #logger: &#p::Logger = #logger;
+                            if #logger.enabled(#lvl) {
+                                #emit
+                            }
+                        }
+                    }
+                }
+            }}
+        }
+    }
+}
