@@ -20,44 +20,29 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use criterion::Criterion;
 use scoped_logger::{LevelFilter, Registry, StreamHandler};
 
-/// Our side of each workload. Written against `Logger::log`/`enabled` and the scope builder
-/// until the macros land; then each body becomes the one-line macro call noted beside it.
+/// Our side of each workload, through the macros a user writes.
 mod ours {
-    use super::*;
-    use scoped_logger::{Level, Logger};
+    use scoped_logger::{Logger, Registry, debug, info, scoped_logger};
 
-    /// The logger a call outside any scope goes to (the macros pick the module's logger).
+    /// The logger the macros pick outside any scope: the one named by the module path.
     pub fn logger() -> Logger {
-        Registry::global().logger("peers")
+        Registry::global().logger(module_path!())
     }
 
-    /// Macros: `debug!("request {} done in {} ms", i, 42)`.
     #[inline]
-    pub fn disabled_call(log: &Logger, i: u64) {
-        if log.enabled(Level::Debug) {
-            log.log(
-                Level::Debug,
-                format_args!("request {} done in {} ms", i, 42),
-            );
-        }
+    pub fn disabled_call(i: u64) {
+        debug!("request {} done in {} ms", i, 42);
     }
 
-    /// Macros: `info!("request {} done in {} ms", i, 42)`.
     #[inline]
-    pub fn enabled_call(log: &Logger, i: u64) {
-        if log.enabled(Level::Info) {
-            log.log(Level::Info, format_args!("request {} done in {} ms", i, 42));
-        }
+    pub fn enabled_call(i: u64) {
+        info!("request {} done in {} ms", i, 42);
     }
 
-    /// Macros: `#[scoped_logger(name = "task.{id}")] fn task(id: u64) { info!(...) }`.
+    #[scoped_logger(name = "task.{id}")]
     #[inline(never)]
     pub fn task(id: u64) {
-        let scope = Registry::global()
-            .scope(&format!("task.{id}"))
-            .enter()
-            .expect("a valid scope name");
-        scope.log(Level::Info, format_args!("task {} done in {} ms", id, 42));
+        info!("task {} done in {} ms", id, 42);
     }
 }
 
@@ -145,7 +130,7 @@ fn disabled_call(c: &mut Criterion) {
         let mut i = 0u64;
         b.iter(|| {
             i += 1;
-            ours::disabled_call(&ours, black_box(i));
+            ours::disabled_call(black_box(i));
         })
     });
     g.bench_function("tracing", |b| {
@@ -203,7 +188,7 @@ fn enabled_call(c: &mut Criterion) {
         let mut i = 0u64;
         b.iter(|| {
             i += 1;
-            ours::enabled_call(&ours, black_box(i));
+            ours::enabled_call(black_box(i));
         })
     });
     g.bench_function("tracing", |b| {
