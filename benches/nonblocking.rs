@@ -12,8 +12,11 @@
 
 mod common;
 
+use std::cell::Cell;
 use std::hint::black_box;
 use std::io::{self, Write};
+use std::rc::Rc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
@@ -52,6 +55,21 @@ impl Write for Stalled {
     }
     fn flush(&mut self) -> io::Result<()> {
         self.0.wait();
+        Ok(())
+    }
+}
+
+/// A discarding writer that counts the lines it was given: what was written, not dropped.
+#[derive(Clone, Default)]
+struct CountingSink(Arc<AtomicU64>);
+
+impl Write for CountingSink {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let lines = buf.iter().filter(|&&b| b == b'\n').count();
+        self.0.fetch_add(lines as u64, Ordering::Relaxed);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
         Ok(())
     }
 }
@@ -133,6 +151,18 @@ fn make(which: &str, reg: &Registry, writer: impl Write + Send + 'static) -> Set
     }
 }
 
+/// Counts the calls made through `setup`.
+fn counted(setup: Setup, calls: Rc<Cell<u64>>) -> Setup {
+    let mut inner = setup.log;
+    Setup {
+        log: Box::new(move |i| {
+            calls.set(calls.get() + 1);
+            inner(i)
+        }),
+        finish: setup.finish,
+    }
+}
+
 fn percentile(sorted: &[u64], p: f64) -> u64 {
     let i = ((sorted.len() - 1) as f64 * p).round() as usize;
     sorted[i]
@@ -198,9 +228,16 @@ fn main() {
     }
 
     // Flowing: the writers discard, the background threads keep up.
+    // Each writer counts the lines it got, to tell how many records each library dropped even
+    // though its output kept up.
+    let mut counts = Vec::new();
     let mut flowing: Vec<(&str, Setup)> = PEERS
         .iter()
-        .map(|&p| (p, make(p, &reg, io::sink())))
+        .map(|&p| {
+            let (calls, lines) = (Rc::new(Cell::new(0)), CountingSink::default());
+            counts.push((p, calls.clone(), lines.0.clone()));
+            (p, counted(make(p, &reg, lines), calls))
+        })
         .collect();
     {
         let mut g = c.benchmark_group("nonblocking_flowing");
@@ -223,6 +260,14 @@ fn main() {
     }
     for (_, s) in flowing {
         (s.finish)();
+    }
+    println!("\nwriter discarding: records written / records logged:");
+    for (p, calls, lines) in &counts {
+        let (calls, lines) = (calls.get(), lines.load(Ordering::Relaxed));
+        println!(
+            "  {p:<18} {lines} / {calls} ({:.1}% not written)",
+            100.0 * calls.saturating_sub(lines) as f64 / calls.max(1) as f64
+        );
     }
     reg.shutdown(Duration::from_secs(5));
 
