@@ -81,10 +81,19 @@ struct Setup {
     finish: Box<dyn FnOnce()>,
 }
 
-fn ours(reg: &Registry, name: &str, writer: impl Write + Send + 'static) -> Setup {
+fn ours(
+    reg: &Registry,
+    name: &str,
+    capacity: Option<usize>,
+    writer: impl Write + Send + 'static,
+) -> Setup {
     let logger: Logger = reg.logger(name);
     logger.set_propagate(false);
-    let handler = Arc::new(NonBlocking::new(writer));
+    let mut handler = NonBlocking::new(writer);
+    if let Some(records) = capacity {
+        handler = handler.capacity(records);
+    }
+    let handler = Arc::new(handler);
     logger.add_shared_handler(handler.clone());
     let log = logger.clone();
     Setup {
@@ -94,7 +103,11 @@ fn ours(reg: &Registry, name: &str, writer: impl Write + Send + 'static) -> Setu
         finish: Box::new(move || {
             let deadline = Instant::now() + Duration::from_secs(5);
             scoped_logger::Handler::flush_by(&*handler, deadline);
-            println!("  ours: {} records dropped by the queue", handler.dropped());
+            println!(
+                "  ours (capacity {}): {} records dropped by the queue",
+                handler.options().capacity,
+                handler.dropped()
+            );
         }),
     }
 }
@@ -141,11 +154,14 @@ fn slog_async(writer: impl Write + Send + 'static) -> Setup {
     }
 }
 
-const PEERS: [&str; 3] = ["ours", "tracing-appender", "slog-async"];
+/// `ours_128k`: our handler with tracing-appender's default queue length (128,000 lines), to
+/// tell a queue-size effect from a speed one.
+const PEERS: [&str; 4] = ["ours", "ours_128k", "tracing-appender", "slog-async"];
 
 fn make(which: &str, reg: &Registry, writer: impl Write + Send + 'static) -> Setup {
     match which {
-        "ours" => ours(reg, &format!("bench.{}", reg.len()), writer),
+        "ours" => ours(reg, &format!("bench.{}", reg.len()), None, writer),
+        "ours_128k" => ours(reg, &format!("bench.{}", reg.len()), Some(128_000), writer),
         "tracing-appender" => tracing_appender(writer),
         _ => slog_async(writer),
     }
