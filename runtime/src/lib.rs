@@ -11,6 +11,7 @@
 mod current;
 pub mod format;
 pub mod handler;
+mod init;
 mod internal;
 mod level;
 mod logger;
@@ -28,9 +29,11 @@ pub use handler::memory::MemoryHandler;
 pub use handler::rotating::{
     Clock, RotatingFileBuilder, RotatingFileHandler, Rotation, SystemClock,
 };
+pub use handler::nonblocking::{NonBlocking, Policy};
 pub use handler::stderr::StderrHandler;
 pub use handler::stream::StreamHandler;
 pub use handler::{Handler, HandlerExt, HandlerId, NullHandler, WithLevel};
+pub use init::{InitBuilder, InitError, InitGuard, init};
 pub use level::{Level, LevelFilter, ParseLevelError};
 pub use logger::Logger;
 pub use name::{NameError, NameErrorKind};

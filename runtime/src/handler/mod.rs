@@ -18,6 +18,7 @@ use crate::record::Record;
 
 pub mod file;
 pub mod memory;
+pub mod nonblocking;
 pub mod rotating;
 pub mod stderr;
 pub mod stream;

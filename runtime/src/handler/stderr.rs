@@ -1,17 +1,38 @@
-//! [`StderrHandler`]: records to stderr. (Interim synchronous version; the never-blocking sink
-//! replaces it.)
+//! [`StderrHandler`]: records to stderr without ever blocking the caller, and the last-resort
+//! handler built on it.
+//!
+//! It is a [`NonBlocking`] handler on the process's stderr: when nobody reads stderr (a full
+//! pipe), records are dropped and counted instead of stalling the program, and
+//! `N records dropped while stderr was not being read` is written when stderr drains again. See
+//! the [`nonblocking`](crate::handler::nonblocking) module for the details and the policies.
 
 use std::io;
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
+use std::time::{Duration, Instant};
 
+use crate::format::Format;
 use crate::handler::Handler;
-use crate::handler::stream::StreamHandler;
+use crate::handler::nonblocking::{NonBlocking, Options, Policy};
 use crate::record::Record;
 
-/// Writes records to stderr.
+/// Writes records to stderr from a background thread; callers never wait on stderr.
+///
+/// ```
+/// use scoped_logger::{Level, Policy, Registry, StderrHandler, format::JsonFormat};
+/// let reg = Registry::new();
+/// reg.root().add_handler(
+///     StderrHandler::new()
+///         .capacity(4096)             // records held at most
+///         .capacity_bytes(1 << 20)    // bytes held at most
+///         .policy(Policy::Drop)       // the default: never wait
+///         .format(JsonFormat),
+/// );
+/// reg.root().log(Level::Error, format_args!("disk full"));
+/// reg.shutdown(std::time::Duration::from_secs(1)); // flushes, at most one second
+/// ```
 #[derive(Debug)]
 pub struct StderrHandler {
-    inner: StreamHandler<io::Stderr>,
+    inner: NonBlocking,
 }
 
 impl Default for StderrHandler {
@@ -21,10 +42,91 @@ impl Default for StderrHandler {
 }
 
 impl StderrHandler {
-    /// A handler on the process's stderr.
+    /// A handler on the process's stderr with the default limits (16 384 records, 16 MiB) and
+    /// [`Policy::Drop`].
     pub fn new() -> Self {
         StderrHandler {
-            inner: StreamHandler::new(io::stderr()),
+            inner: NonBlocking::new(io::stderr())
+                .target_name("stderr")
+                .thread_name("scoped-logger-stderr"),
+        }
+    }
+
+    /// Most records held at once; see [`Options::capacity`].
+    pub fn capacity(self, records: usize) -> Self {
+        self.map(|h| h.capacity(records))
+    }
+
+    /// Most bytes held at once; a single line longer than this is dropped and counted. See
+    /// [`Options::capacity_bytes`].
+    pub fn capacity_bytes(self, bytes: usize) -> Self {
+        self.map(|h| h.capacity_bytes(bytes))
+    }
+
+    /// What a caller does when the queue is full. [`Policy::Block`] makes a program whose
+    /// stderr is not read hang: see [`Policy`].
+    pub fn policy(self, policy: Policy) -> Self {
+        self.map(|h| h.policy(policy))
+    }
+
+    /// How long `flush()` and `close()` wait for stderr (default 1 s).
+    pub fn flush_timeout(self, timeout: Duration) -> Self {
+        self.map(|h| h.flush_timeout(timeout))
+    }
+
+    /// The line format (default [`TextFormat`](crate::format::TextFormat)).
+    pub fn format(self, format: impl Format + 'static) -> Self {
+        self.map(|h| h.format(format))
+    }
+
+    /// The same, with a format already shared.
+    pub fn shared_format(self, format: Arc<dyn Format>) -> Self {
+        self.map(|h| h.shared_format(format))
+    }
+
+    /// What the dropped-records report calls stderr (default `stderr`).
+    pub fn target_name(self, name: impl Into<String>) -> Self {
+        self.map(|h| h.target_name(name))
+    }
+
+    /// The options the writer runs with.
+    pub fn options(&self) -> &Options {
+        self.inner.options()
+    }
+
+    /// Records dropped so far.
+    pub fn dropped(&self) -> u64 {
+        self.inner.dropped()
+    }
+
+    /// Records held now (queued or being written).
+    pub fn queued(&self) -> usize {
+        self.inner.queued()
+    }
+
+    /// Bytes held now.
+    pub fn queued_bytes(&self) -> usize {
+        self.inner.queued_bytes()
+    }
+
+    /// Closes the writer, waiting until `deadline`; `false` when stderr was still not taking
+    /// everything at the deadline.
+    pub fn close_by(&self, deadline: Instant) -> bool {
+        self.inner.close_by(deadline)
+    }
+
+    /// The underlying handler.
+    pub fn as_non_blocking(&self) -> &NonBlocking {
+        &self.inner
+    }
+
+    fn thread_name(self, name: &str) -> Self {
+        self.map(|h| h.thread_name(name))
+    }
+
+    fn map(self, f: impl FnOnce(NonBlocking) -> NonBlocking) -> Self {
+        StderrHandler {
+            inner: f(self.inner),
         }
     }
 }
@@ -36,11 +138,24 @@ impl Handler for StderrHandler {
     fn flush(&self) {
         self.inner.flush()
     }
+    fn close(&self) {
+        self.inner.close()
+    }
+    fn flush_by(&self, deadline: Instant) -> bool {
+        self.inner.flush_by(deadline)
+    }
+    fn take_error(&self) -> Option<io::Error> {
+        self.inner.take_error()
+    }
 }
 
-static LAST_RESORT: LazyLock<StderrHandler> = LazyLock::new(StderrHandler::new);
+/// Created with the first record that needs it; never closed (its thread ends with the process;
+/// [`Registry::shutdown`](crate::Registry::shutdown) flushes it).
+static LAST_RESORT: LazyLock<StderrHandler> =
+    LazyLock::new(|| StderrHandler::new().thread_name("scoped-logger-last-resort"));
 
-/// The handler for records that reached no handler (Warn and above).
+/// The handler for records that reached no handler (Warn and above) and for the library's own
+/// warnings.
 pub(crate) fn last_resort() -> &'static StderrHandler {
     &LAST_RESORT
 }

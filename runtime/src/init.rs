@@ -1,0 +1,286 @@
+//! [`init`]: the usual set-up in one line. The never-blocking [`StderrHandler`] on the global
+//! root, levels from `RUST_LOG`, and a guard that flushes with a deadline when the program ends.
+//!
+//! It runs once per process: a second call returns [`InitError::AlreadyInitialized`], never
+//! panics, and never replaces what the first call installed.
+
+use std::env;
+use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use crate::format::Format;
+use crate::handler::Handler;
+use crate::handler::nonblocking::Policy;
+use crate::handler::stderr::StderrHandler;
+use crate::level::Level;
+use crate::record::Record;
+use crate::registry::{ConfigError, Registry};
+
+static INITIALIZED: AtomicBool = AtomicBool::new(false);
+
+/// Sets up logging for a program: the stderr handler on the global root, levels from the
+/// `RUST_LOG` directives (`warn` when unset), and (once the bridge lands) the `log` crate bridge.
+///
+/// Keep the guard alive for the whole program (`let _guard = ...`, not `let _ = ...`): dropping
+/// it flushes and closes the handlers, waiting at most one second (see [`InitGuard`]).
+///
+/// A `RUST_LOG` that does not parse does not stop the program: it is reported once on stderr
+/// (as a `WARN scoped_logger` record naming the bad directive) and the default (`warn`) is used,
+/// as env_logger does. Use [`InitBuilder`] for other defaults.
+///
+/// ```no_run
+/// fn main() -> Result<(), Box<dyn std::error::Error>> {
+///     let _guard = scoped_logger::init()?;
+///     scoped_logger::root().log(scoped_logger::Level::Warn, format_args!("starting"));
+///     Ok(())
+/// }
+/// ```
+pub fn init() -> Result<InitGuard, InitError> {
+    InitBuilder::new().init()
+}
+
+/// Why [`init`] did nothing.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum InitError {
+    /// `init` already ran in this process (whether or not its guard is still alive).
+    AlreadyInitialized,
+    /// The default directives given to [`InitBuilder::default_filters`] do not parse (a bad
+    /// `RUST_LOG` is not an error: it is reported and the defaults are used).
+    Filters(ConfigError),
+}
+
+impl fmt::Display for InitError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            InitError::AlreadyInitialized => f.write_str(
+                "scoped_logger::init was already called in this process; keep the first guard",
+            ),
+            InitError::Filters(e) => write!(f, "bad default log filters: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for InitError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            InitError::Filters(e) => Some(e),
+            InitError::AlreadyInitialized => None,
+        }
+    }
+}
+
+/// [`init`] with other defaults.
+///
+/// ```no_run
+/// use scoped_logger::{InitBuilder, Policy, format::JsonFormat};
+/// use std::time::Duration;
+/// let _guard = InitBuilder::new()
+///     .default_filters("info,hyper=warn") // when RUST_LOG is unset
+///     .env_var("MY_APP_LOG")              // read this instead of RUST_LOG
+///     .format(JsonFormat)
+///     .policy(Policy::Drop)
+///     .capacity(100_000)
+///     .flush_deadline(Duration::from_secs(3))
+///     .init()?;
+/// # Ok::<(), scoped_logger::InitError>(())
+/// ```
+#[derive(Debug)]
+#[must_use = "an InitBuilder does nothing until `.init()`"]
+pub struct InitBuilder {
+    default_filters: String,
+    env_var: Option<String>,
+    handler: StderrHandler,
+    flush_deadline: Duration,
+}
+
+impl Default for InitBuilder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl InitBuilder {
+    /// The defaults [`init`] uses.
+    pub fn new() -> Self {
+        InitBuilder {
+            default_filters: "warn".to_owned(),
+            env_var: Some("RUST_LOG".to_owned()),
+            handler: StderrHandler::new(),
+            flush_deadline: Duration::from_secs(1),
+        }
+    }
+
+    /// Directives used when the environment variable is unset, empty or invalid (default
+    /// `warn`), in [`Registry::configure`] syntax.
+    pub fn default_filters(mut self, directives: impl Into<String>) -> Self {
+        self.default_filters = directives.into();
+        self
+    }
+
+    /// The environment variable to read directives from (default `RUST_LOG`).
+    pub fn env_var(mut self, name: impl Into<String>) -> Self {
+        self.env_var = Some(name.into());
+        self
+    }
+
+    /// Ignore the environment: use the default filters only.
+    pub fn no_env(mut self) -> Self {
+        self.env_var = None;
+        self
+    }
+
+    /// What a log call does when stderr is not taking records fast enough (default
+    /// [`Policy::Drop`]; read [`Policy`] before choosing another).
+    pub fn policy(mut self, policy: Policy) -> Self {
+        self.handler = self.handler.policy(policy);
+        self
+    }
+
+    /// Most records held for stderr at once.
+    pub fn capacity(mut self, records: usize) -> Self {
+        self.handler = self.handler.capacity(records);
+        self
+    }
+
+    /// Most bytes held for stderr at once.
+    pub fn capacity_bytes(mut self, bytes: usize) -> Self {
+        self.handler = self.handler.capacity_bytes(bytes);
+        self
+    }
+
+    /// The line format (default text).
+    pub fn format(mut self, format: impl Format + 'static) -> Self {
+        self.handler = self.handler.format(format);
+        self
+    }
+
+    /// How long the handler's own `flush()`/`close()` wait (default 1 s).
+    pub fn flush_timeout(mut self, timeout: Duration) -> Self {
+        self.handler = self.handler.flush_timeout(timeout);
+        self
+    }
+
+    /// How long dropping the guard may take in all (default 1 s).
+    pub fn flush_deadline(mut self, deadline: Duration) -> Self {
+        self.flush_deadline = deadline;
+        self
+    }
+
+    /// Installs everything, once per process.
+    pub fn init(self) -> Result<InitGuard, InitError> {
+        // Checked on a scratch tree first, so that a bad default fails before anything changes
+        // and leaves `init` callable again.
+        if let Err(e) = Registry::new().configure(&self.default_filters) {
+            return Err(InitError::Filters(e));
+        }
+        if INITIALIZED.swap(true, Ordering::AcqRel) {
+            return Err(InitError::AlreadyInitialized);
+        }
+        let registry = Registry::global();
+        let from_env = self
+            .env_var
+            .as_deref()
+            .and_then(|var| Some((var, env::var(var).ok()?)))
+            .filter(|(_, v)| !v.trim().is_empty());
+        let mut bad_env = None;
+        let applied_env = match &from_env {
+            Some((var, text)) => match registry.configure(text) {
+                Ok(()) => true,
+                Err(e) => {
+                    bad_env = Some(format!(
+                        "{var} ignored: {e}; using the default filters `{}` instead",
+                        self.default_filters
+                    ));
+                    false
+                }
+            },
+            None => false,
+        };
+        if !applied_env {
+            // Cannot fail: the same text parsed on the scratch tree above.
+            let _ = registry.configure(&self.default_filters);
+        }
+
+        let handler = Arc::new(self.handler);
+        registry.root().add_shared_handler(handler.clone());
+
+        // The `log` crate bridge goes here (another change adds it):
+        //     #[cfg(feature = "log")]
+        //     crate::log_bridge::install()...;
+        // so that `log::warn!` from dependencies reaches the handler installed above.
+
+        if let Some(message) = bad_env {
+            crate::internal::with_thread_name(|thread| {
+                handler.handle(
+                    &Record::builder(Level::Warn, "scoped_logger", format_args!("{message}"))
+                        .thread_name(thread)
+                        .build(),
+                );
+            });
+        }
+        Ok(InitGuard {
+            handler,
+            flush_deadline: self.flush_deadline,
+            done: false,
+        })
+    }
+}
+
+/// Returned by [`init`]: keep it alive for the whole program. Dropping it flushes and closes
+/// every handler of the global registry ([`Registry::shutdown`]), giving up after the flush
+/// deadline (1 s unless [`InitBuilder::flush_deadline`] said otherwise), so a program whose
+/// stderr is not read still exits.
+///
+/// After that, records go to the last-resort handler (Warn and above, still to stderr and
+/// still never blocking); `init` cannot be called again.
+#[must_use = "dropping the guard flushes and closes the handlers at once: bind it with `let _guard = ...`"]
+pub struct InitGuard {
+    handler: Arc<StderrHandler>,
+    flush_deadline: Duration,
+    done: bool,
+}
+
+impl fmt::Debug for InitGuard {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("InitGuard")
+            .field("flush_deadline", &self.flush_deadline)
+            .field("dropped", &self.dropped())
+            .finish_non_exhaustive()
+    }
+}
+
+impl InitGuard {
+    /// The stderr handler `init` installed.
+    pub fn handler(&self) -> &StderrHandler {
+        &self.handler
+    }
+
+    /// Records the stderr handler dropped so far (stderr not read fast enough).
+    pub fn dropped(&self) -> u64 {
+        self.handler.dropped()
+    }
+
+    /// Flushes what is queued for stderr, waiting until `deadline`, without closing anything.
+    /// `false` when something was left unwritten.
+    pub fn flush_by(&self, deadline: Instant) -> bool {
+        self.handler.flush_by(deadline)
+    }
+
+    /// Does now what dropping the guard does, and says whether everything was written out in
+    /// time.
+    pub fn shutdown(mut self) -> bool {
+        self.done = true;
+        Registry::global().shutdown(self.flush_deadline)
+    }
+}
+
+impl Drop for InitGuard {
+    fn drop(&mut self) {
+        if !self.done {
+            Registry::global().shutdown(self.flush_deadline);
+        }
+    }
+}
