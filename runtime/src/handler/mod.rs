@@ -20,6 +20,8 @@ pub mod file;
 pub mod memory;
 pub mod nonblocking;
 pub mod rotating;
+#[cfg(feature = "sqlite")]
+pub mod sqlite;
 pub mod stderr;
 pub mod stream;
 
