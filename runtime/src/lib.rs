@@ -32,6 +32,11 @@ pub use current::{FutureExt, current, current_scope, in_scope};
 pub use handler::file::FileHandler;
 pub use handler::memory::MemoryHandler;
 pub use handler::nonblocking::{NonBlocking, Policy};
+pub use handler::rotating::{
+    Clock, RotatingFileBuilder, RotatingFileHandler, Rotation, SystemClock,
+};
+#[cfg(feature = "sqlite")]
+pub use handler::sqlite::{SqliteBuilder, SqliteError, SqliteHandler};
 pub use handler::stderr::StderrHandler;
 pub use handler::stream::StreamHandler;
 pub use handler::{Handler, HandlerExt, HandlerId, NullHandler, WithLevel};
