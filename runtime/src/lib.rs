@@ -9,6 +9,7 @@
 #![warn(missing_docs)]
 
 pub mod bridge;
+pub mod config;
 mod current;
 pub mod format;
 pub mod handler;
