@@ -108,9 +108,7 @@ fn args() -> Args {
     while let Some(arg) = it.next() {
         match arg.as_str() {
             "--jobs" => a.jobs = it.next().and_then(|v| v.parse().ok()).expect("--jobs N"),
-            "--workers" => {
-                a.workers = it.next().and_then(|v| v.parse().ok()).expect("--workers N")
-            }
+            "--workers" => a.workers = it.next().and_then(|v| v.parse().ok()).expect("--workers N"),
             "--dir" => a.dir = it.next().map(PathBuf::from).expect("--dir PATH"),
             "--check" => a.check = true,
             other => {
@@ -215,7 +213,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("per-job files:        {files}");
     println!("registry node_count:  {nodes_before} before, {nodes_after} after");
     println!("open descriptors:     {fds_before} before, {fds_after} after");
-    println!("peak RSS:             {:.1} MiB", peak_rss_kib() as f64 / 1024.0);
+    println!(
+        "peak RSS:             {:.1} MiB",
+        peak_rss_kib() as f64 / 1024.0
+    );
     println!(
         "elapsed:              {:.2}s ({:.0} jobs/s), flushed in time: {flushed}",
         elapsed.as_secs_f64(),

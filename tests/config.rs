@@ -86,7 +86,11 @@ path = "{db}"
     assert_eq!(json.lines().count(), 1, "{json}");
     let v: serde_json::Value = serde_json::from_str(json.lines().next().unwrap()).unwrap();
     assert_eq!(v["message"], "to json");
-    assert!(std::fs::read_to_string(&log).unwrap().contains("INFO root: to app"));
+    assert!(
+        std::fs::read_to_string(&log)
+            .unwrap()
+            .contains("INFO root: to app")
+    );
     assert_eq!(reg.root().handler_count(), 0, "detached");
 }
 
@@ -125,10 +129,14 @@ fn unknown_handler_kind_lists_the_kinds() {
 
 #[test]
 fn undefined_handler_reference_names_key_and_line() {
-    let err = error_of("[handlers.a]\nkind = \"stderr\"\n\n[loggers.jobs]\nhandlers = [\"a\", \"b\"]\n");
+    let err =
+        error_of("[handlers.a]\nkind = \"stderr\"\n\n[loggers.jobs]\nhandlers = [\"a\", \"b\"]\n");
     assert_eq!(err.line(), Some(5), "{err}");
     assert_eq!(err.key(), Some("loggers.jobs.handlers"));
-    assert!(err.message().contains("`b`") && err.message().contains("defined: a"), "{err}");
+    assert!(
+        err.message().contains("`b`") && err.message().contains("defined: a"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -183,5 +191,8 @@ fn reload_swaps_handlers_and_keeps_records() {
     applied.detach();
     assert!(std::fs::read_to_string(&a).unwrap().contains("one"));
     let b_text = std::fs::read_to_string(&b).unwrap();
-    assert!(b_text.contains("two") && b_text.contains("three"), "{b_text}");
+    assert!(
+        b_text.contains("two") && b_text.contains("three"),
+        "{b_text}"
+    );
 }

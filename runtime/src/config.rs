@@ -265,7 +265,10 @@ impl HandlerConfig {
 
 /// A configuration error: where (file, line, column, key) and what.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ConfigFileError {
+pub struct ConfigFileError(Box<ErrorDetail>);
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct ErrorDetail {
     path: Option<PathBuf>,
     line: Option<usize>,
     column: Option<usize>,
@@ -276,34 +279,35 @@ pub struct ConfigFileError {
 impl ConfigFileError {
     /// The line (1-based), when known.
     pub fn line(&self) -> Option<usize> {
-        self.line
+        self.0.line
     }
     /// The key the error is about, when known (`handlers.db`, `loggers.jobs.level`).
     pub fn key(&self) -> Option<&str> {
-        self.key.as_deref()
+        self.0.key.as_deref()
     }
     /// What was wrong.
     pub fn message(&self) -> &str {
-        &self.message
+        &self.0.message
     }
 }
 
 impl fmt::Display for ConfigFileError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.path {
+        let d = &self.0;
+        match &d.path {
             Some(p) => write!(f, "{}", p.display())?,
             None => f.write_str("<config>")?,
         }
-        if let Some(l) = self.line {
+        if let Some(l) = d.line {
             write!(f, ":{l}")?;
-            if let Some(c) = self.column {
+            if let Some(c) = d.column {
                 write!(f, ":{c}")?;
             }
         }
-        if let Some(k) = &self.key {
+        if let Some(k) = &d.key {
             write!(f, ": `{k}`")?;
         }
-        write!(f, ": {}", self.message)
+        write!(f, ": {}", d.message)
     }
 }
 
@@ -324,8 +328,7 @@ impl Config {
 
     /// Sets a logger's level (`"root"` or `""` is the root).
     pub fn level(mut self, logger: &str, level: LevelFilter) -> Self {
-        self.loggers.entry(logger.to_owned()).or_default().level =
-            Some(Spanned::new(0..0, level));
+        self.loggers.entry(logger.to_owned()).or_default().level = Some(Spanned::new(0..0, level));
         self
     }
 
@@ -360,12 +363,14 @@ impl Config {
     /// Reads and parses a TOML file; errors name the file.
     pub fn from_file(path: impl AsRef<Path>) -> Result<Config, ConfigFileError> {
         let path = path.as_ref();
-        let text = std::fs::read_to_string(path).map_err(|e| ConfigFileError {
-            path: Some(path.to_owned()),
-            line: None,
-            column: None,
-            key: None,
-            message: format!("cannot read the configuration file: {e}"),
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            ConfigFileError(Box::new(ErrorDetail {
+                path: Some(path.to_owned()),
+                line: None,
+                column: None,
+                key: None,
+                message: format!("cannot read the configuration file: {e}"),
+            }))
         })?;
         Self::parse(&text, Some(path))
     }
@@ -379,13 +384,13 @@ impl Config {
                 }
                 None => (None, None),
             };
-            ConfigFileError {
+            ConfigFileError(Box::new(ErrorDetail {
                 path: path.map(Path::to_owned),
                 line,
                 column,
                 key: None,
                 message: e.message().trim().to_owned(),
-            }
+            }))
         })?;
         config.source = Some(Source {
             path: path.map(Path::to_owned),
@@ -395,7 +400,12 @@ impl Config {
         Ok(config)
     }
 
-    fn error_at(&self, span: std::ops::Range<usize>, key: String, message: String) -> ConfigFileError {
+    fn error_at(
+        &self,
+        span: std::ops::Range<usize>,
+        key: String,
+        message: String,
+    ) -> ConfigFileError {
         let (path, line, column) = match &self.source {
             Some(s) if span.end > 0 => {
                 let (l, c) = line_col(&s.text, span.start);
@@ -404,22 +414,21 @@ impl Config {
             Some(s) => (s.path.clone(), None, None),
             None => (None, None, None),
         };
-        ConfigFileError {
+        ConfigFileError(Box::new(ErrorDetail {
             path,
             line,
             column,
             key: Some(key),
             message,
-        }
+        }))
     }
 
     /// Checks what parsing cannot: names and handler references.
     fn check(&self) -> Result<(), ConfigFileError> {
         for (name, l) in &self.loggers {
             if name != "root" {
-                crate::name::normalize(name).map_err(|e| {
-                    self.error_at(0..0, format!("loggers.{name}"), e.to_string())
-                })?;
+                crate::name::normalize(name)
+                    .map_err(|e| self.error_at(0..0, format!("loggers.{name}"), e.to_string()))?;
             }
             for h in &l.handlers {
                 if !self.handlers.contains_key(h.get_ref()) {
@@ -430,7 +439,11 @@ impl Config {
                         format!(
                             "no handler named `{}` is defined (defined: {})",
                             h.get_ref(),
-                            if known.is_empty() { "none".to_owned() } else { known.join(", ") }
+                            if known.is_empty() {
+                                "none".to_owned()
+                            } else {
+                                known.join(", ")
+                            }
                         ),
                     ));
                 }
