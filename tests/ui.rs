@@ -6,7 +6,7 @@
 //! move to a new toolchain:
 //!
 //! ```text
-//! TRYBUILD=overwrite cargo test -p scoped-logger --test ui
+//! TRYBUILD=overwrite cargo test -p scoped-logger --all-features --test ui
 //! git diff ui-tests/      # review every changed line
 //! ```
 //!

@@ -106,8 +106,9 @@ fn name_expr(name: &Name) -> TokenStream {
 //                     Ok(h) => h,
 //                     Err(e) => { drop(c); return FromHandlerError::from_handler_error(e); }
 //                 };
-//                 let h1 = ...B...;
-//                 c.finish(vec![boxed(h0), boxed(h1)])
+//                 c.add(boxed(h0));       // owned by the creator at once: closed if B fails
+//                 let h1 = ...B...; c.add(boxed(h1));
+//                 c.finish(Vec::new())
 //             }
 //         }
 //
@@ -163,14 +164,21 @@ fn begin_expr(plan: &Plan, locals: &Locals, base: TokenStream, name: TokenStream
                     #raise
                 }
             };
+            #creator.add(#p::boxed(#h_i));
         }
     });
+    // `mut` only when there is something to add: the expansion stays warning-free.
+    let binding = if plan.handlers.is_empty() {
+        quote!(#creator)
+    } else {
+        quote!(mut #creator)
+    };
     quote! {
         match #p::begin(#registry, #base, &#name, #level, #propagate) {
             #p::Begin::Joined(#joined) => #joined,
-            #p::Begin::Create(#creator) => {
+            #p::Begin::Create(#binding) => {
                 #(#makes)*
-                #creator.finish(::std::vec![#(#p::boxed(#handler_names)),*])
+                #creator.finish(::std::vec::Vec::new())
             }
         }
     }

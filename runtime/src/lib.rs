@@ -9,6 +9,7 @@
 #![warn(missing_docs)]
 
 pub mod bridge;
+pub mod config;
 mod current;
 pub mod format;
 pub mod handler;
@@ -32,6 +33,11 @@ pub use current::{FutureExt, current, current_scope, in_scope};
 pub use handler::file::FileHandler;
 pub use handler::memory::MemoryHandler;
 pub use handler::nonblocking::{NonBlocking, Policy};
+pub use handler::rotating::{
+    Clock, RotatingFileBuilder, RotatingFileHandler, Rotation, SystemClock,
+};
+#[cfg(feature = "sqlite")]
+pub use handler::sqlite::{SqliteBuilder, SqliteError, SqliteHandler};
 pub use handler::stderr::StderrHandler;
 pub use handler::stream::StreamHandler;
 pub use handler::{Handler, HandlerExt, HandlerId, NullHandler, WithLevel};

@@ -19,6 +19,9 @@ use crate::record::Record;
 pub mod file;
 pub mod memory;
 pub mod nonblocking;
+pub mod rotating;
+#[cfg(feature = "sqlite")]
+pub mod sqlite;
 pub mod stderr;
 pub mod stream;
 
