@@ -633,8 +633,13 @@ impl Registry {
         if let Some(l) = level {
             self.set_node_level(node, Some(l));
         }
-        let flags = u8::from(opts.recorder.is_some()) * crate::recorder::FLAG_RECORDER
-            | u8::from(opts.summary) * crate::recorder::FLAG_SUMMARY;
+        let mut flags = 0;
+        if opts.recorder.is_some() {
+            flags |= crate::recorder::FLAG_RECORDER;
+        }
+        if opts.summary {
+            flags |= crate::recorder::FLAG_SUMMARY;
+        }
         if flags != 0 {
             node.extras
                 .store(Some(Arc::new(crate::recorder::Extras::new(
