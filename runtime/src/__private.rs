@@ -187,22 +187,6 @@ impl<T: ?Sized> IsFailureOther for &T {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn failure_detection_picks_result_and_falls_back() {
-        #[allow(unused_imports)]
-        use super::{IsFailureOther as _, IsFailureResult as _};
-        let err: Result<u8, ()> = Err(());
-        let ok: Result<u8, ()> = Ok(1);
-        assert!((&err).is_failure());
-        assert!(!(&ok).is_failure());
-        assert!(!(&5u32).is_failure());
-        assert!(!(&"text").is_failure());
-        assert!(!(&()).is_failure());
-    }
-}
-
 fn sanitize_whole(name: &str) -> String {
     let mut out = String::new();
     for (i, seg) in name.split(['.', ':']).filter(|s| !s.is_empty()).enumerate() {
@@ -316,4 +300,22 @@ pub fn run_in<'a, F: Future + 'a>(
     fut: F,
 ) -> impl Future<Output = F::Output> + 'a {
     crate::current::poll_with(scope, fut)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    // The explicit borrows are the point: they are what the expansion writes.
+    #[allow(clippy::needless_borrow)]
+    fn failure_detection_picks_result_and_falls_back() {
+        #[allow(unused_imports)]
+        use super::{IsFailureOther as _, IsFailureResult as _};
+        let err: Result<u8, ()> = Err(());
+        let ok: Result<u8, ()> = Ok(1);
+        assert!((&err).is_failure());
+        assert!(!(&ok).is_failure());
+        assert!(!(&5u32).is_failure());
+        assert!(!(&"text").is_failure());
+        assert!(!(&()).is_failure());
+    }
 }
