@@ -137,6 +137,13 @@ fn begin_expr(plan: &Plan, locals: &Locals, base: TokenStream, name: TokenStream
         Some(b) => quote!(::core::option::Option::Some(#b)),
         None => quote!(::core::option::Option::None),
     };
+    let recorder = match &plan.record_below {
+        Some(variant) => {
+            quote!(::core::option::Option::Some(#p::recorder(#p::LevelFilter::#variant)))
+        }
+        None => quote!(::core::option::Option::None),
+    };
+    let summary = plan.summary;
     // Hidden, but located at the handler expression: a type error about the handler or its
     // error (our `on_unimplemented` messages) points there, not at the whole attribute.
     let at =
@@ -174,7 +181,12 @@ fn begin_expr(plan: &Plan, locals: &Locals, base: TokenStream, name: TokenStream
         quote!(mut #creator)
     };
     quote! {
-        match #p::begin(#registry, #base, &#name, #level, #propagate) {
+        match #p::begin_with(#registry, #base, &#name, #p::ScopeOptions {
+            level: #level,
+            propagate: #propagate,
+            recorder: #recorder,
+            summary: #summary,
+        }) {
             #p::Begin::Joined(#joined) => #joined,
             #p::Begin::Create(#binding) => {
                 #(#makes)*
@@ -227,18 +239,57 @@ fn expand_sync(plan: Plan, f: Function) -> TokenStream {
         quote!(#name),
     );
     let bind = bind_stmt(&plan, scope);
+    // With `record_below` or `summary` the scope must know whether the function returned `Err`:
+    // the body runs in a closure whose value is looked at (tracing-attributes does the same for
+    // `err`). A return type with `impl Trait` in it cannot be written on the closure; such a
+    // function is not a `Result` the recorder could look at, so it keeps the plain form.
+    let nameable = match &sig.output {
+        ReturnType::Default => true,
+        ReturnType::Type(_, ty) => !mentions_impl_trait(ty),
+    };
+    let run = if plan.wants_outcome() && nameable {
+        let output = match &sig.output {
+            ReturnType::Default => quote!(()),
+            ReturnType::Type(_, ty) => ty.to_token_stream(),
+        };
+        let ret = hidden("__scoped_logger_ret");
+        let look = outcome_check(scope, &ret);
+        quote! {
+            #[allow(clippy::redundant_closure_call)]
+            let #ret = (|| -> #output { #(#stmts)* })();
+            #look
+            #ret
+        }
+    } else {
+        quote!(#(#stmts)*)
+    };
     let mut body = TokenStream::new();
     item.block.brace_token.surround(&mut body, |body| {
         body.extend(quote! {
             #(#inner)*
             let #scope = #begin.make_current();
             #bind
-            #(#stmts)*
+            #run
         });
     });
     quote! {
         #(#outer)*
         #vis #sig #body
+    }
+}
+
+// input:  the return value `ret` of a function with `record_below` or `summary`
+// output: if (&ret).is_failure() { scope.fail(); }   // `Result::is_err`; false for other types
+fn outcome_check(scope: &Ident, ret: &Ident) -> TokenStream {
+    let p = private();
+    quote! {
+        {
+            #[allow(unused_imports)]
+            use #p::{IsFailureOther as _, IsFailureResult as _};
+            if (&#ret).is_failure() {
+                #scope.fail();
+            }
+        }
     }
 }
 
@@ -348,6 +399,34 @@ fn expand_async(plan: Plan, f: Function) -> TokenStream {
     let begin = begin_expr(&plan, &locals, quote!(#base.as_ref()), quote!(#name));
     let bind = bind_stmt(&plan, scope);
     let stmts = &item.block.stmts;
+    let polled = quote! {
+        #p::run_in(&#scope, async move {
+            #fix_output
+            #(#stmts)*
+        })
+        .await
+    };
+    // With `record_below` or `summary`: a future dropped before completing is `cancelled`
+    // (neither success nor failure); a completed one is looked at like a sync return value.
+    let (expect, run) = if plan.wants_outcome() {
+        let ret = hidden("__scoped_logger_ret");
+        let look = if fix_output.is_empty() {
+            TokenStream::new()
+        } else {
+            outcome_check(scope, &ret)
+        };
+        (
+            quote!(#scope.expect_completion();),
+            quote! {
+                let #ret = #polled;
+                #look
+                #scope.completed();
+                #ret
+            },
+        )
+    } else {
+        (TokenStream::new(), polled)
+    };
     let mut body = TokenStream::new();
     item.block.brace_token.surround(&mut body, |body| {
         body.extend(quote! {
@@ -357,12 +436,9 @@ fn expand_async(plan: Plan, f: Function) -> TokenStream {
             async move {
                 #rebinds
                 let #scope = #begin;
+                #expect
                 #bind
-                #p::run_in(&#scope, async move {
-                    #fix_output
-                    #(#stmts)*
-                })
-                .await
+                #run
             }
         });
     });

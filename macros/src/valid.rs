@@ -18,9 +18,17 @@ pub(crate) struct Plan {
     pub(crate) handlers: Vec<Expr>,
     pub(crate) bind: Option<Ident>,
     pub(crate) registry: Option<Expr>,
+    /// A `LevelFilter` variant: the flight recorder's level.
+    pub(crate) record_below: Option<Ident>,
+    pub(crate) summary: bool,
 }
 
 impl Plan {
+    /// Whether the scope needs to know how the function ended.
+    pub(crate) fn wants_outcome(&self) -> bool {
+        self.record_below.is_some() || self.summary
+    }
+
     /// The arguments the name template reads.
     pub(crate) fn template_args(&self) -> impl Iterator<Item = &Ident> {
         let parts = match &self.name {
@@ -57,7 +65,12 @@ pub(crate) fn validate(args: Args, f: &Function, errors: &mut Errors) -> Plan {
         Some(s) => errors.take(template(&s, f)),
     };
     let level = args.level.and_then(|s| errors.take(level_variant(&s)));
+    let record_below = args
+        .record_below
+        .and_then(|s| errors.take(level_variant(&s)));
     Plan {
+        record_below,
+        summary: args.summary.is_some_and(|b| b.value),
         name: name.unwrap_or(Name::Bare(String::new())),
         level,
         propagate: args.propagate.map(|b| b.value),

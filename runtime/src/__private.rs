@@ -11,7 +11,7 @@ pub use crate::level::{Level, LevelFilter};
 pub use crate::logger::Logger;
 pub use crate::record::{Location, ToValue, Value};
 pub use crate::registry::Registry;
-pub use crate::scope::{Begin, Creator, ScopedLogger};
+pub use crate::scope::{Begin, Creator, ScopeOptions, ScopedLogger};
 pub use core;
 
 use crate::name;
@@ -129,7 +129,62 @@ pub fn begin(
         // last line of defence, never a panic.
         Err(_) => sanitize_whole(name),
     };
-    crate::scope::begin(registry, &full, level, propagate)
+    crate::scope::begin(
+        registry,
+        &full,
+        ScopeOptions {
+            level,
+            propagate,
+            ..ScopeOptions::default()
+        },
+    )
+}
+
+/// `begin` with every option (flight recorder, summary).
+pub fn begin_with(
+    registry: &Registry,
+    base: Option<&Logger>,
+    name: &str,
+    opts: ScopeOptions,
+) -> Begin {
+    let full = match name::normalize(name) {
+        Ok(norm) if name::is_relative(&norm) => {
+            name::resolve(base.map_or("", |l| l.name()), &norm).into_owned()
+        }
+        Ok(norm) => norm.into_owned(),
+        Err(_) => sanitize_whole(name),
+    };
+    crate::scope::begin(registry, &full, opts)
+}
+
+/// A flight recorder keeping records down to `level` (the attribute's `record_below`).
+pub fn recorder(level: LevelFilter) -> crate::recorder::FlightRecorder {
+    crate::recorder::FlightRecorder::new(level)
+}
+
+/// Whether a function's return value is a failure (`Err`), for the flight recorder and the
+/// summary. Autoref specialization: `(&value).is_failure()` finds the `Result` impl at the first
+/// probing step when the value is a `Result`, and the blanket one (never a failure) otherwise.
+pub trait IsFailureResult {
+    /// `Result::is_err`.
+    fn is_failure(&self) -> bool;
+}
+impl<T, E> IsFailureResult for Result<T, E> {
+    #[inline]
+    fn is_failure(&self) -> bool {
+        self.is_err()
+    }
+}
+/// The fallback of [`IsFailureResult`]: any other return value is not a failure.
+pub trait IsFailureOther {
+    /// Always `false`.
+    fn is_failure(&self) -> bool;
+}
+impl<T: ?Sized> IsFailureOther for &T {
+    #[inline]
+    fn is_failure(&self) -> bool {
+        false
+    }
 }
 
 fn sanitize_whole(name: &str) -> String {
@@ -245,4 +300,22 @@ pub fn run_in<'a, F: Future + 'a>(
     fut: F,
 ) -> impl Future<Output = F::Output> + 'a {
     crate::current::poll_with(scope, fut)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    // The explicit borrows are the point: they are what the expansion writes.
+    #[allow(clippy::needless_borrow)]
+    fn failure_detection_picks_result_and_falls_back() {
+        #[allow(unused_imports)]
+        use super::{IsFailureOther as _, IsFailureResult as _};
+        let err: Result<u8, ()> = Err(());
+        let ok: Result<u8, ()> = Ok(1);
+        assert!((&err).is_failure());
+        assert!(!(&ok).is_failure());
+        assert!(!(&5u32).is_failure());
+        assert!(!(&"text").is_failure());
+        assert!(!(&()).is_failure());
+    }
 }

@@ -19,6 +19,7 @@ mod level;
 mod logger;
 pub mod name;
 mod record;
+mod recorder;
 mod registry;
 mod scope;
 
@@ -46,7 +47,8 @@ pub use level::{Level, LevelFilter, ParseLevelError};
 pub use logger::Logger;
 pub use name::{NameError, NameErrorKind};
 pub use record::{Location, OwnedRecord, OwnedValue, Record, RecordBuilder, ToValue, Value};
-pub use registry::{ConfigError, DEFAULT_ROOT_LEVEL, Registry};
+pub use recorder::{FlightRecorder, Outcome};
+pub use registry::{ConfigError, DEFAULT_ROOT_LEVEL, KindStats, Registry, Stats};
 pub use scope::{BoxError, CloseError, ScopeBuilder, ScopeError, ScopedLogger};
 
 /// Gets or creates the logger `name` in the global registry (Python's `logging.getLogger`).

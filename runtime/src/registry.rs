@@ -100,6 +100,38 @@ impl fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
+/// What [`Registry::stats`] returns.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Stats {
+    /// Live loggers, the root excluded.
+    pub loggers: usize,
+    /// Placeholders (ancestors that are not loggers).
+    pub placeholders: usize,
+    /// Live scopes (same-name scopes each count).
+    pub scopes: usize,
+    /// Distinct handlers attached anywhere in the tree.
+    pub handlers: usize,
+    /// Per kind of handler, sorted by kind.
+    pub kinds: Vec<KindStats>,
+    /// Handler failures (errors and panics) in this process.
+    pub handler_errors: u64,
+}
+
+/// One kind of handler in [`Stats`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct KindStats {
+    /// [`Handler::kind`](crate::Handler::kind).
+    pub kind: &'static str,
+    /// How many are attached.
+    pub handlers: usize,
+    /// Records they were given.
+    pub emitted: u64,
+    /// Records they dropped.
+    pub dropped: u64,
+}
+
 /// The root's level when nothing configured it (Python's `WARNING`).
 pub const DEFAULT_ROOT_LEVEL: LevelFilter = LevelFilter::Warn;
 
@@ -319,6 +351,60 @@ impl Registry {
         all_written
     }
 
+    /// A snapshot of what the tree holds: loggers, placeholders, live scopes, open handlers, and
+    /// per kind of handler the records it was given, dropped, and the process's handler errors.
+    ///
+    /// A scope whose guard was leaked (`std::mem::forget`) never ends: it stays counted in
+    /// `scopes` and its name in [`names`](Self::names). That is the point: a leak is visible.
+    ///
+    /// ```
+    /// use scoped_logger::{MemoryHandler, Registry};
+    /// let reg = Registry::new();
+    /// reg.logger("a.b").add_handler(MemoryHandler::new());
+    /// let _s = reg.scope("jobs.1").enter().unwrap();
+    /// let st = reg.stats();
+    /// assert_eq!((st.loggers, st.placeholders, st.scopes, st.handlers), (2, 2, 1, 1));
+    /// assert_eq!(st.kinds[0].kind, "MemoryHandler");
+    /// ```
+    pub fn stats(&self) -> Stats {
+        let mut st = Stats::default();
+        let mut seen = HashSet::new();
+        let mut kinds: std::collections::BTreeMap<&'static str, KindStats> = Default::default();
+        {
+            let tree = self.inner.tree.read();
+            for (name, e) in &tree.entries {
+                if name.is_empty() {
+                    continue;
+                }
+                match &e.node {
+                    Some(_) => st.loggers += 1,
+                    None => st.placeholders += 1,
+                }
+                st.scopes += e.scopes;
+            }
+            for e in tree.entries.values() {
+                let Some(node) = &e.node else { continue };
+                for a in node.handlers.load().iter() {
+                    if !seen.insert(Arc::as_ptr(&a.closer) as usize) {
+                        continue;
+                    }
+                    let h = &a.closer.handler;
+                    let k = kinds.entry(h.kind()).or_insert_with(|| KindStats {
+                        kind: h.kind(),
+                        ..KindStats::default()
+                    });
+                    k.handlers += 1;
+                    k.emitted += a.closer.emitted.load(Ordering::Relaxed);
+                    k.dropped += h.dropped();
+                }
+            }
+        }
+        st.handlers = seen.len();
+        st.kinds = kinds.into_values().collect();
+        st.handler_errors = crate::handler::handler_error_count();
+        st
+    }
+
     // ---- internals -------------------------------------------------------------------------
 
     /// Normalizes `name` and resolves a relative one against the current scope.
@@ -521,8 +607,7 @@ impl Registry {
     pub(crate) fn scope_start(
         &self,
         node: &Arc<Node>,
-        level: Option<LevelFilter>,
-        propagate: Option<bool>,
+        opts: &crate::scope::ScopeOptions,
         handlers: Vec<Arc<dyn crate::Handler>>,
     ) {
         let logger = Logger::from_node(node.clone());
@@ -530,14 +615,38 @@ impl Registry {
             .into_iter()
             .map(|h| logger.attach(crate::handler::Closer::owned(h)))
             .collect();
-        let saved_propagate = propagate.map(|p| {
+        let saved_propagate = opts.propagate.map(|p| {
             let old = node.propagate.load(Ordering::Relaxed);
             node.propagate.store(p, Ordering::Relaxed);
             old
         });
+        // The recorder needs the records it keeps to be made: the scope's level goes down to the
+        // recorder's, and `normal` remembers which of them are emitted at once.
+        let normal = opts
+            .level
+            .unwrap_or_else(|| LevelFilter::from_u8(node.effective.load(Ordering::Relaxed)));
+        let level = match opts.recorder {
+            Some(r) if r.level() > normal => Some(r.level()),
+            _ => opts.level,
+        };
         let saved_level = level.map(|_| node.own_level());
         if let Some(l) = level {
             self.set_node_level(node, Some(l));
+        }
+        let mut flags = 0;
+        if opts.recorder.is_some() {
+            flags |= crate::recorder::FLAG_RECORDER;
+        }
+        if opts.summary {
+            flags |= crate::recorder::FLAG_SUMMARY;
+        }
+        if flags != 0 {
+            node.extras
+                .store(Some(Arc::new(crate::recorder::Extras::new(
+                    opts.recorder,
+                    normal,
+                ))));
+            node.flags.store(flags, Ordering::Release);
         }
         let mut tree = self.inner.tree.write();
         let entry = tree
@@ -551,6 +660,12 @@ impl Registry {
             saved_level,
             saved_propagate,
         });
+    }
+
+    /// How many live scopes share `node`'s entry.
+    pub(crate) fn scope_count(&self, node: &Arc<Node>) -> usize {
+        let tree = self.inner.tree.read();
+        tree.entries.get(&*node.name).map_or(0, |e| e.scopes)
     }
 
     /// With `node.init` held, after a handler factory failed: gives the reservation back.
@@ -584,6 +699,9 @@ impl Registry {
             if entry.scopes > 0 {
                 return out;
             }
+            // The live period ends: its recorder and summary with it.
+            node.flags.store(0, Ordering::Release);
+            node.extras.store(None);
             let period = entry.period.take();
             if let Some(released) = self.release_if_unused(&mut tree, &node.name) {
                 out.extend(released.iter().cloned());

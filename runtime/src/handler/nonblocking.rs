@@ -950,6 +950,10 @@ impl NonBlocking {
 }
 
 impl Handler for NonBlocking {
+    fn dropped(&self) -> u64 {
+        Self::dropped(self)
+    }
+
     fn handle(&self, record: &Record<'_>) {
         let Some(worker) = self.worker() else {
             self.unsent.fetch_add(1, Ordering::Relaxed);

@@ -273,6 +273,10 @@ impl SqliteHandler {
 }
 
 impl Handler for SqliteHandler {
+    fn dropped(&self) -> u64 {
+        Self::dropped(self)
+    }
+
     fn handle(&self, record: &Record<'_>) {
         if self.worker.would_drop() {
             // Full under Policy::Drop: do not copy a record only to throw it away.
