@@ -43,8 +43,13 @@ pub(crate) struct RegistryInner {
     max: AtomicU8,
 }
 
+/// Names come from users (templates over task arguments), so the maps are seeded per registry
+/// (foldhash's `RandomState`) rather than fixed; it hashes several times faster than SipHash,
+/// and a scope's enter and exit hash a name a dozen times.
+type Hasher = foldhash::fast::RandomState;
+
 pub(crate) struct Tree {
-    entries: HashMap<Arc<str>, Entry>,
+    entries: HashMap<Arc<str>, Entry, Hasher>,
     /// Loggers per effective level (index = `LevelFilter as u8`), root included.
     hist: [usize; 6],
 }
@@ -54,7 +59,7 @@ struct Entry {
     /// `None`: a placeholder (Python's `PlaceHolder`).
     node: Option<Arc<Node>>,
     /// Immediate children in the tree, loggers and placeholders alike.
-    children: HashSet<Arc<str>>,
+    children: HashSet<Arc<str>, Hasher>,
     /// Created by `Registry::logger` (stays until `remove`).
     persistent: bool,
     /// Live scopes sharing this entry.
@@ -70,6 +75,9 @@ struct Period {
     saved_level: Option<Option<LevelFilter>>,
     saved_propagate: Option<bool>,
 }
+
+/// The init lock of a scope being created (see `Registry::scope_reserve`).
+pub(crate) type InitGuard = parking_lot::ArcMutexGuard<parking_lot::RawMutex, ()>;
 
 /// A bad `configure` directive, named with its position.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -159,7 +167,7 @@ impl Registry {
             let root = Node::new(Arc::from(""), weak.clone(), DEFAULT_ROOT_LEVEL);
             root.own_level
                 .store(DEFAULT_ROOT_LEVEL as u8, Ordering::Relaxed);
-            let mut entries = HashMap::new();
+            let mut entries = HashMap::with_hasher(Hasher::default());
             entries.insert(
                 root.name.clone(),
                 Entry {
@@ -528,9 +536,11 @@ impl Registry {
                 return;
             }
             tree.entries.remove(cur.as_str());
+            shrink_if_sparse(&mut tree.entries);
             let parent = name::parent_of(&cur).expect("non-root").to_owned();
             if let Some(p) = tree.entries.get_mut(parent.as_str()) {
                 p.children.remove(cur.as_str());
+                shrink_if_sparse(&mut p.children);
             }
             cur = parent;
         }
@@ -579,11 +589,22 @@ impl Registry {
 
     /// Reserves the entry for a scope named `name` (normalized, absolute, not the root) and
     /// returns its node; the caller then locks `node.init` and calls [`Registry::scope_join`].
-    pub(crate) fn scope_reserve(&self, name: &str) -> Arc<Node> {
+    ///
+    /// When the entry had no logger, no other thread can have seen the node yet: the init lock
+    /// is taken here, uncontended, and the caller is the creator without a second trip through
+    /// the tree lock (the common case: a task scope with a fresh name).
+    pub(crate) fn scope_reserve(&self, name: &str) -> (Arc<Node>, Option<InitGuard>) {
         let mut tree = self.inner.tree.write();
+        let fresh = !tree.entries.get(name).is_some_and(|e| e.node.is_some());
         let node = self.get_or_create(&mut tree, name);
-        tree.entries.get_mut(name).expect("entry just made").pending += 1;
-        node
+        let entry = tree.entries.get_mut(name).expect("entry just made");
+        entry.pending += 1;
+        let init = if fresh && entry.scopes == 0 {
+            parking_lot::Mutex::try_lock_arc(&node.init)
+        } else {
+            None
+        };
+        (node, init)
     }
 
     /// With `node.init` held: joins the live period if there is one (returns `Some(false)`), or
@@ -738,6 +759,38 @@ impl Registry {
 impl Drop for RegistryInner {
     fn drop(&mut self) {
         max_level::remove(LevelFilter::from_u8(self.max.load(Ordering::Relaxed)));
+    }
+}
+
+/// Gives memory back once a map is mostly empty (a million scopes gone leave no million-slot
+/// table behind), with room to spare so that churn around one size does not resize every time.
+fn shrink_if_sparse<C: Shrink>(c: &mut C) {
+    let (len, cap) = c.len_cap();
+    if cap > 64 && len < cap / 8 {
+        c.shrink(len * 2);
+    }
+}
+
+trait Shrink {
+    fn len_cap(&self) -> (usize, usize);
+    fn shrink(&mut self, to: usize);
+}
+
+impl<K: std::hash::Hash + Eq, V, S: std::hash::BuildHasher> Shrink for HashMap<K, V, S> {
+    fn len_cap(&self) -> (usize, usize) {
+        (self.len(), self.capacity())
+    }
+    fn shrink(&mut self, to: usize) {
+        self.shrink_to(to);
+    }
+}
+
+impl<K: std::hash::Hash + Eq, S: std::hash::BuildHasher> Shrink for HashSet<K, S> {
+    fn len_cap(&self) -> (usize, usize) {
+        (self.len(), self.capacity())
+    }
+    fn shrink(&mut self, to: usize) {
+        self.shrink_to(to);
     }
 }
 

@@ -310,7 +310,17 @@ pub(crate) fn begin(registry: &Registry, name: &str, opts: ScopeOptions) -> Begi
         return Begin::Joined(scope);
     }
     loop {
-        let node = registry.scope_reserve(name);
+        let (node, fresh) = registry.scope_reserve(name);
+        if let Some(init) = fresh {
+            return Begin::Create(Creator {
+                registry: registry.clone(),
+                node,
+                opts,
+                _init: init,
+                made: Vec::new(),
+                finished: false,
+            });
+        }
         let init = parking_lot::Mutex::lock_arc(&arc_init(&node));
         match registry.scope_join(&node) {
             Some(false) => {
