@@ -595,7 +595,7 @@ impl Registry {
     /// the tree lock (the common case: a task scope with a fresh name).
     pub(crate) fn scope_reserve(&self, name: &str) -> (Arc<Node>, Option<InitGuard>) {
         let mut tree = self.inner.tree.write();
-        let fresh = !tree.entries.get(name).is_some_and(|e| e.node.is_some());
+        let fresh = tree.entries.get(name).is_none_or(|e| e.node.is_none());
         let node = self.get_or_create(&mut tree, name);
         let entry = tree.entries.get_mut(name).expect("entry just made");
         entry.pending += 1;
