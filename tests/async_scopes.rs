@@ -254,6 +254,12 @@ impl Service {
         format!("{} {} {count}", self.name, current().name())
     }
 
+    #[scoped_logger("svc.borrowed", registry = &METHODS)]
+    async fn borrowed<'a>(&self, other: &'a str) -> (&str, &'a str) {
+        yield_once().await;
+        (&self.name, other)
+    }
+
     #[scoped_logger(registry = &METHODS)]
     async fn consume(self) -> String {
         self.name
@@ -266,6 +272,7 @@ fn async_methods_generics_and_patterns() {
         name: "s".to_owned(),
     };
     assert_eq!(block_on(svc.handle("x", (1, 2), 10)), "s svc.x 13");
+    assert_eq!(block_on(svc.borrowed("o")), ("s", "o"));
     assert_eq!(block_on(svc.consume()), "s");
     assert_eq!(METHODS.node_count(), 0);
 }
@@ -276,4 +283,33 @@ fn the_future_is_send_when_its_contents_are() {
     let mem = MemoryHandler::new();
     let fut = task(1, &mem);
     assert_send(&fut);
+}
+
+static TRAITS: LazyLock<Registry> = LazyLock::new(Registry::new);
+
+trait Job {
+    async fn run(&self, id: u32) -> String;
+}
+
+struct Nightly;
+
+impl Job for Nightly {
+    #[scoped_logger("nightly.{id}", registry = &TRAITS, handler = scoped_logger::NullHandler)]
+    async fn run(&self, id: u32) -> String {
+        yield_once().await;
+        current().name().to_owned()
+    }
+}
+
+#[scoped_logger("opaque.{n}", registry = &TRAITS)]
+async fn opaque_output(n: u32) -> impl std::fmt::Display {
+    yield_once().await;
+    format!("{} {n}", current().name())
+}
+
+#[test]
+fn trait_impls_and_opaque_outputs() {
+    assert_eq!(block_on(Nightly.run(4)), "nightly.4");
+    assert_eq!(block_on(opaque_output(5)).to_string(), "opaque.5 5");
+    assert_eq!(TRAITS.node_count(), 0);
 }

@@ -23,6 +23,9 @@ fn child_entry() {
     let Ok(role) = std::env::var(ROLE) else {
         return;
     };
+    if role == "bad_env" {
+        return bad_env_child();
+    }
     let guard = scoped_logger::init().expect("the first init succeeds");
     assert!(
         matches!(scoped_logger::init(), Err(InitError::AlreadyInitialized)),
@@ -52,6 +55,23 @@ fn child_entry() {
         }
         other => panic!("unknown child role {other}"),
     }
+}
+
+/// RUST_LOG is `info,jobs=loud`: `init` still succeeds, with the default level.
+fn bad_env_child() {
+    // Bad default filters are the caller's mistake: an error, and `init` stays callable.
+    let err = scoped_logger::InitBuilder::new()
+        .default_filters("warn,=")
+        .init()
+        .unwrap_err();
+    assert!(matches!(err, InitError::Filters(_)), "{err}");
+    let guard = scoped_logger::init().expect("a bad RUST_LOG does not stop the program");
+    assert_eq!(
+        scoped_logger::root().effective_level(),
+        scoped_logger::LevelFilter::Warn
+    );
+    assert!(!scoped_logger::root().enabled(Level::Info));
+    assert!(guard.shutdown(), "stderr is read: everything written");
 }
 
 fn spawn_child(role: &str, stdin: Stdio) -> Child {
@@ -122,6 +142,26 @@ fn read_dropped(out: &Receiver<Option<String>>, child: &mut Child, end: Instant)
 
 fn stdout_of(child: &mut Child) -> ChildStdout {
     child.stdout.take().unwrap()
+}
+
+#[test]
+fn a_bad_rust_log_is_reported_once_and_the_default_used() {
+    let output = Command::new(std::env::current_exe().unwrap())
+        .args(["child_entry", "--exact", "--nocapture", "--test-threads=1"])
+        .env(ROLE, "bad_env")
+        .env("RUST_LOG", "info,jobs=loud")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(output.status.success(), "child failed: {stderr}");
+    let reports: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.contains(" WARN scoped_logger: RUST_LOG ignored: "))
+        .collect();
+    assert_eq!(reports.len(), 1, "stderr: {stderr}");
+    assert!(reports[0].contains("`jobs=loud`"), "{}", reports[0]);
+    assert!(reports[0].contains("`warn`"), "{}", reports[0]);
 }
 
 #[test]

@@ -18,12 +18,15 @@ mod kw {
     syn::custom_keyword!(handler);
     syn::custom_keyword!(bind);
     syn::custom_keyword!(registry);
+    syn::custom_keyword!(record_below);
+    syn::custom_keyword!(summary);
 }
 
 /// The valid options, for error messages.
 pub(crate) const VALID_OPTIONS: &str = "the valid options are a name string first \
     (`#[scoped_logger(\"jobs.{id}\")]`), then `name = \"...\"`, `level = \"debug\"`, \
-    `propagate = false`, `handler = expr` (repeatable), `bind = ident` and `registry = expr`";
+    `propagate = false`, `handler = expr` (repeatable), `bind = ident`, `registry = expr`, \
+    `record_below = \"debug\"` and `summary = true`";
 
 /// The options as written, each set at most once (`handler` may repeat).
 #[derive(Default)]
@@ -34,6 +37,8 @@ pub(crate) struct Args {
     pub(crate) handlers: Vec<Expr>,
     pub(crate) bind: Option<Ident>,
     pub(crate) registry: Option<Expr>,
+    pub(crate) record_below: Option<LitStr>,
+    pub(crate) summary: Option<LitBool>,
 }
 
 /// Parses the attribute's arguments. Every mistake goes to `errors` and the option is left
@@ -128,6 +133,31 @@ fn parse_one(
             Err(_) => errors.push(syn::Error::new_spanned(
                 value,
                 "`propagate` takes `true` or `false`: write `propagate = false`",
+            )),
+        }
+    } else if lookahead.peek(kw::record_below) {
+        let key = input.parse::<kw::record_below>()?;
+        let Some((tokens, value)) = value_of(input, key, "record_below = \"debug\"", errors) else {
+            return Ok(());
+        };
+        match syn::parse2::<LitStr>(value.clone()) {
+            Ok(lit) => set_once(&mut args.record_below, "record_below", tokens, lit, errors),
+            Err(_) => errors.push(syn::Error::new_spanned(
+                value,
+                "`record_below` takes a level string, the most verbose level the flight \
+                 recorder keeps: write `record_below = \"debug\"`",
+            )),
+        }
+    } else if lookahead.peek(kw::summary) {
+        let key = input.parse::<kw::summary>()?;
+        let Some((tokens, value)) = value_of(input, key, "summary = true", errors) else {
+            return Ok(());
+        };
+        match syn::parse2::<LitBool>(value.clone()) {
+            Ok(lit) => set_once(&mut args.summary, "summary", tokens, lit, errors),
+            Err(_) => errors.push(syn::Error::new_spanned(
+                value,
+                "`summary` takes `true` or `false`: write `summary = true`",
             )),
         }
     } else if lookahead.peek(kw::handler) {

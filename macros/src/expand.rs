@@ -104,16 +104,18 @@ fn name_expr(name: &Name) -> TokenStream {
 //             Begin::Create(c) => {
 //                 let h0 = match IntoHandlerResult::into_handler_result(A) {
 //                     Ok(h) => h,
-//                     Err(e) => { drop(c); return Raise::raise(e); }
+//                     Err(e) => { drop(c); return FromHandlerError::from_handler_error(e); }
 //                 };
-//                 let h1 = ...B...;
-//                 c.finish(vec![boxed(h0), boxed(h1)])
+//                 c.add(boxed(h0));       // owned by the creator at once: closed if B fails
+//                 let h1 = ...B...; c.add(boxed(h1));
+//                 c.finish(Vec::new())
 //             }
 //         }
 //
 // The handler expressions run only in the `Create` arm: a call that joins a live same-name
 // scope shares its handlers and evaluates none. A failing one abandons the entry (dropping the
-// creator) and returns its error from the function (or the async block) through `Raise`.
+// creator) and returns its error from the function (or the async block) through
+// `FromHandlerError`, which the return type selects (a plain handler's error is `Infallible`).
 fn begin_expr(plan: &Plan, locals: &Locals, base: TokenStream, name: TokenStream) -> TokenStream {
     let p = private();
     let Locals {
@@ -135,28 +137,60 @@ fn begin_expr(plan: &Plan, locals: &Locals, base: TokenStream, name: TokenStream
         Some(b) => quote!(::core::option::Option::Some(#b)),
         None => quote!(::core::option::Option::None),
     };
-    let handler_names: Vec<Ident> = (0..plan.handlers.len())
-        .map(|i| Ident::new(&format!("__scoped_logger_handler{i}"), Span::mixed_site()))
+    let recorder = match &plan.record_below {
+        Some(variant) => {
+            quote!(::core::option::Option::Some(#p::recorder(#p::LevelFilter::#variant)))
+        }
+        None => quote!(::core::option::Option::None),
+    };
+    let summary = plan.summary;
+    // Hidden, but located at the handler expression: a type error about the handler or its
+    // error (our `on_unimplemented` messages) points there, not at the whole attribute.
+    let at =
+        |name: &str, expr: &syn::Expr| Ident::new(name, Span::mixed_site().located_at(expr.span()));
+    let handler_names: Vec<Ident> = plan
+        .handlers
+        .iter()
+        .enumerate()
+        .map(|(i, expr)| at(&format!("__scoped_logger_handler{i}"), expr))
         .collect();
     let makes = plan.handlers.iter().zip(&handler_names).map(|(expr, h_i)| {
+        let handler = at(&handler.to_string(), expr);
+        let error = at(&error.to_string(), expr);
         let into = quote_spanned!(expr.span()=> #p::IntoHandlerResult::into_handler_result);
-        let raise = quote_spanned!(expr.span()=> #p::Raise::raise);
+        // Spanned on the handler expression: "this function cannot return the handler's
+        // error" is reported there.
+        let raise = quote_spanned! {expr.span()=>
+            return #p::FromHandlerError::from_handler_error(#error);
+        };
         quote! {
             let #h_i = match #into(#expr) {
                 ::core::result::Result::Ok(#handler) => #handler,
                 ::core::result::Result::Err(#error) => {
                     ::core::mem::drop(#creator);
-                    return #raise(#error);
+                    #raise
                 }
             };
+            #creator.add(#p::boxed(#h_i));
         }
     });
+    // `mut` only when there is something to add: the expansion stays warning-free.
+    let binding = if plan.handlers.is_empty() {
+        quote!(#creator)
+    } else {
+        quote!(mut #creator)
+    };
     quote! {
-        match #p::begin(#registry, #base, &#name, #level, #propagate) {
+        match #p::begin_with(#registry, #base, &#name, #p::ScopeOptions {
+            level: #level,
+            propagate: #propagate,
+            recorder: #recorder,
+            summary: #summary,
+        }) {
             #p::Begin::Joined(#joined) => #joined,
-            #p::Begin::Create(#creator) => {
+            #p::Begin::Create(#binding) => {
                 #(#makes)*
-                #creator.finish(::std::vec![#(#p::boxed(#handler_names)),*])
+                #creator.finish(::std::vec::Vec::new())
             }
         }
     }
@@ -186,8 +220,8 @@ fn split_attrs(attrs: &[Attribute]) -> (Vec<&Attribute>, Vec<&Attribute>) {
 //         }
 //
 // The body is not wrapped in a closure: the statements go before the original ones, so
-// `return`, `?` and `.await`-free control flow are untouched and every way out (return, `?`,
-// panic unwinding) drops the guard, which is declared first and so dropped last.
+// `return` and `?` keep their meaning, and every way out (return, `?`, panic unwinding) drops
+// the guard, which is declared first and so dropped after the body's own locals.
 fn expand_sync(plan: Plan, f: Function) -> TokenStream {
     let locals = Locals::new();
     let p = private();
@@ -205,18 +239,57 @@ fn expand_sync(plan: Plan, f: Function) -> TokenStream {
         quote!(#name),
     );
     let bind = bind_stmt(&plan, scope);
+    // With `record_below` or `summary` the scope must know whether the function returned `Err`:
+    // the body runs in a closure whose value is looked at (tracing-attributes does the same for
+    // `err`). A return type with `impl Trait` in it cannot be written on the closure; such a
+    // function is not a `Result` the recorder could look at, so it keeps the plain form.
+    let nameable = match &sig.output {
+        ReturnType::Default => true,
+        ReturnType::Type(_, ty) => !mentions_impl_trait(ty),
+    };
+    let run = if plan.wants_outcome() && nameable {
+        let output = match &sig.output {
+            ReturnType::Default => quote!(()),
+            ReturnType::Type(_, ty) => ty.to_token_stream(),
+        };
+        let ret = hidden("__scoped_logger_ret");
+        let look = outcome_check(scope, &ret);
+        quote! {
+            #[allow(clippy::redundant_closure_call)]
+            let #ret = (|| -> #output { #(#stmts)* })();
+            #look
+            #ret
+        }
+    } else {
+        quote!(#(#stmts)*)
+    };
     let mut body = TokenStream::new();
     item.block.brace_token.surround(&mut body, |body| {
         body.extend(quote! {
             #(#inner)*
             let #scope = #begin.make_current();
             #bind
-            #(#stmts)*
+            #run
         });
     });
     quote! {
         #(#outer)*
         #vis #sig #body
+    }
+}
+
+// input:  the return value `ret` of a function with `record_below` or `summary`
+// output: if (&ret).is_failure() { scope.fail(); }   // `Result::is_err`; false for other types
+fn outcome_check(scope: &Ident, ret: &Ident) -> TokenStream {
+    let p = private();
+    quote! {
+        {
+            #[allow(unused_imports)]
+            use #p::{IsFailureOther as _, IsFailureResult as _};
+            if (&#ret).is_failure() {
+                #scope.fail();
+            }
+        }
     }
 }
 
@@ -228,8 +301,10 @@ fn expand_sync(plan: Plan, f: Function) -> TokenStream {
 //             async move {                          // first poll: enter the scope
 //                 let id = id; let arg1 = arg1; let (a, b) = arg1;
 //                 let scope = match begin(global(), base.as_ref(), &name, ..) { .. };
-//                 run_in_returning::<T, _>(&scope, async move { body })
-//                     .await                        // current during each poll
+//                 run_in(&scope, async move {
+//                     if false { let ret: T = loop {}; return ret; }  // the body's type is T
+//                     body
+//                 }).await                          // current during each poll
 //             }                                     // completed or dropped: scope ends
 //         }
 //
@@ -287,14 +362,34 @@ fn expand_async(plan: Plan, f: Function) -> TokenStream {
         ReturnType::Default => (quote!(->), sig.ident.span()),
         ReturnType::Type(arrow, ty) => (arrow.to_token_stream(), ty.span()),
     };
-    sig.output = syn::parse_quote_spanned! {ret_span=>
+    // Mixed-site tokens carry this crate's edition (2024), so the `impl Future` captures every
+    // lifetime of the arguments, as an `async fn` does, even in an edition 2021 crate.
+    let here = Span::mixed_site().located_at(ret_span);
+    sig.output = syn::parse_quote_spanned! {here=>
         #arrow impl ::core::future::Future<Output = #output>
     };
-    // `run_in_returning::<T, _>` gives the body its type up front, so `?` in it converts into
-    // the declared error; a `T` with `impl Trait` in it cannot be named, so it is inferred.
-    let run_in = match &item.sig.output {
-        ReturnType::Type(_, ty) if mentions_impl_trait(ty) => quote!(#p::run_in),
-        _ => quote!(#p::run_in_returning::<#output, _>),
+    // An async block's output type is inferred from its body, with no expected type; this
+    // never-taken `return` of a `T` fixes it up front (tracing-attributes' trick), so the body
+    // is checked against `T` as an `async fn` body is: `?` converts into the declared error and
+    // the tail coerces (`&String` to `&str`). A `T` with `impl Trait` in it cannot be named.
+    let fix_output = match &item.sig.output {
+        ReturnType::Type(_, ty) if mentions_impl_trait(ty) => TokenStream::new(),
+        _ => {
+            let ret = hidden("__scoped_logger_ret");
+            quote! {
+                #[allow(
+                    unreachable_code,
+                    clippy::diverging_sub_expression,
+                    clippy::empty_loop,
+                    clippy::let_unit_value,
+                    clippy::needless_return
+                )]
+                if false {
+                    let #ret: #output = loop {};
+                    return #ret;
+                }
+            }
+        }
     };
 
     let Locals {
@@ -304,6 +399,34 @@ fn expand_async(plan: Plan, f: Function) -> TokenStream {
     let begin = begin_expr(&plan, &locals, quote!(#base.as_ref()), quote!(#name));
     let bind = bind_stmt(&plan, scope);
     let stmts = &item.block.stmts;
+    let polled = quote! {
+        #p::run_in(&#scope, async move {
+            #fix_output
+            #(#stmts)*
+        })
+        .await
+    };
+    // With `record_below` or `summary`: a future dropped before completing is `cancelled`
+    // (neither success nor failure); a completed one is looked at like a sync return value.
+    let (expect, run) = if plan.wants_outcome() {
+        let ret = hidden("__scoped_logger_ret");
+        let look = if fix_output.is_empty() {
+            TokenStream::new()
+        } else {
+            outcome_check(scope, &ret)
+        };
+        (
+            quote!(#scope.expect_completion();),
+            quote! {
+                let #ret = #polled;
+                #look
+                #scope.completed();
+                #ret
+            },
+        )
+    } else {
+        (TokenStream::new(), polled)
+    };
     let mut body = TokenStream::new();
     item.block.brace_token.surround(&mut body, |body| {
         body.extend(quote! {
@@ -313,11 +436,9 @@ fn expand_async(plan: Plan, f: Function) -> TokenStream {
             async move {
                 #rebinds
                 let #scope = #begin;
+                #expect
                 #bind
-                #run_in(&#scope, async move {
-                    #(#stmts)*
-                })
-                .await
+                #run
             }
         });
     });

@@ -72,11 +72,9 @@ mod valid;
 /// the first poll (a future that is never polled registers nothing), is current during every
 /// poll on whichever thread polls it, and ends when the future completes or is dropped.
 ///
-/// The rewritten signature relies on the edition 2024 capture rules of `impl Trait` (it
-/// captures every lifetime of the arguments, as an `async fn` does). In an edition 2021 crate,
-/// an `async fn` that borrows an argument (`&self`, `&str`) fails to compile under this
-/// attribute. Put `#[scoped_logger]` below attributes that need to see an `async fn` (such as
-/// `#[tokio::main]`), not above them.
+/// The returned `impl Future` captures every lifetime of the arguments, as an `async fn`
+/// does, in a crate of any edition. Put `#[scoped_logger]` below attributes that need to see an
+/// `async fn` (such as `#[tokio::main]`), not above them.
 ///
 /// Misuse (not a function, an unknown or repeated option, a template naming no argument, an
 /// invalid literal name or level) is a compile error on the offending token.
@@ -111,7 +109,8 @@ pub fn scoped_logger(args: TokenStream, item: TokenStream) -> TokenStream {
 /// (`Level::Warn`), or a parenthesized expression of type `Level` (`(my_level)`).
 /// Key-values come before a `;`: `key = value` (integers, floats, `bool`, `char`, strings,
 /// `Option`s of them), `key = %value` (`Display`), `key = ?value` (`Debug`); a key is an
-/// identifier or a string literal. The format string is checked at compile time like
+/// identifier or a string literal, and a lone `name` (or `%name`, `?name`) is short for
+/// `name = name`. The format string is checked at compile time like
 /// `format!`'s. When the level is disabled (one relaxed atomic load and a compare in the usual
 /// case), no argument is evaluated.
 #[proc_macro]

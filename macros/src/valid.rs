@@ -18,9 +18,17 @@ pub(crate) struct Plan {
     pub(crate) handlers: Vec<Expr>,
     pub(crate) bind: Option<Ident>,
     pub(crate) registry: Option<Expr>,
+    /// A `LevelFilter` variant: the flight recorder's level.
+    pub(crate) record_below: Option<Ident>,
+    pub(crate) summary: bool,
 }
 
 impl Plan {
+    /// Whether the scope needs to know how the function ended.
+    pub(crate) fn wants_outcome(&self) -> bool {
+        self.record_below.is_some() || self.summary
+    }
+
     /// The arguments the name template reads.
     pub(crate) fn template_args(&self) -> impl Iterator<Item = &Ident> {
         let parts = match &self.name {
@@ -57,7 +65,12 @@ pub(crate) fn validate(args: Args, f: &Function, errors: &mut Errors) -> Plan {
         Some(s) => errors.take(template(&s, f)),
     };
     let level = args.level.and_then(|s| errors.take(level_variant(&s)));
+    let record_below = args
+        .record_below
+        .and_then(|s| errors.take(level_variant(&s)));
     Plan {
+        record_below,
+        summary: args.summary.is_some_and(|b| b.value),
         name: name.unwrap_or(Name::Bare(String::new())),
         level,
         propagate: args.propagate.map(|b| b.value),
@@ -248,17 +261,18 @@ fn check_shape(parts: &[Part], lit: &LitStr) -> syn::Result<()> {
     }
     let norm = shape.replace("::", ".");
     let body = norm.strip_prefix('.').unwrap_or(&norm);
+    if body.is_empty() {
+        return bad(format!(
+            "invalid logger name `{shape}`: a relative name needs a segment after the leading \
+             `.`; write e.g. `.db` ({rules})"
+        ));
+    }
     if body.split('.').any(str::is_empty) {
         let fixed: Vec<&str> = body.split('.').filter(|s| !s.is_empty()).collect();
         let lead = if norm.starts_with('.') { "." } else { "" };
         let fixed = format!("{lead}{}", fixed.join("."));
-        let hint = if fixed.is_empty() || fixed == "." {
-            String::new()
-        } else {
-            format!("write `{fixed}`? ")
-        };
         return bad(format!(
-            "invalid logger name `{shape}`: it has an empty segment; {hint}({rules})"
+            "invalid logger name `{shape}`: it has an empty segment; write `{fixed}`? ({rules})"
         ));
     }
     Ok(())
@@ -267,4 +281,66 @@ fn check_shape(parts: &[Part], lit: &LitStr) -> syn::Result<()> {
 /// A span for generated locals: not nameable from the user's code.
 pub(crate) fn hidden(name: &str) -> Ident {
     Ident::new(name, Span::mixed_site())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use syn::parse_quote;
+
+    fn function(f: syn::ItemFn) -> Function {
+        Function { item: f }
+    }
+
+    fn parts_of(template_text: &str) -> syn::Result<Vec<String>> {
+        let f = function(parse_quote!(
+            fn f(id: u32, r#type: &str) {}
+        ));
+        let lit = LitStr::new(template_text, Span::call_site());
+        Ok(match template(&lit, &f)? {
+            Name::Bare(_) => vec!["<bare>".to_owned()],
+            Name::Literal(l) => vec![format!("lit:{}", l.value())],
+            Name::Template(parts) => parts
+                .iter()
+                .map(|p| match p {
+                    Part::Lit(s) => format!("lit:{s}"),
+                    Part::Arg(a) => format!("arg:{a}"),
+                })
+                .collect(),
+        })
+    }
+
+    #[test]
+    fn templates_split_into_literals_and_arguments() {
+        assert_eq!(parts_of("jobs.{id}").unwrap(), ["lit:jobs.", "arg:id"]);
+        assert_eq!(
+            parts_of("{{x}}.{id}.{type}").unwrap(),
+            ["lit:{x}.", "arg:id", "lit:.", "arg:r#type"]
+        );
+        assert_eq!(parts_of("a::b").unwrap(), ["lit:a::b"]);
+        assert_eq!(parts_of(".db").unwrap(), ["lit:.db"]);
+        assert_eq!(parts_of("").unwrap(), ["lit:"]);
+    }
+
+    #[test]
+    fn templates_are_checked_like_names() {
+        for bad in [
+            "jobs..x", "jobs.", ".", "a b", "{id}..x", "a::::b", "{nope}", "{id", "}", "{id:?}",
+        ] {
+            assert!(parts_of(bad).is_err(), "{bad:?} should be rejected");
+        }
+        for good in ["root", "a:b", "jobs.{id}{id}", ".{id}", "a::{id}"] {
+            assert!(parts_of(good).is_ok(), "{good:?} should be accepted");
+        }
+    }
+
+    #[test]
+    fn levels_accept_the_runtime_aliases() {
+        let level =
+            |s: &str| level_variant(&LitStr::new(s, Span::call_site())).map(|i| i.to_string());
+        assert_eq!(level("WARNING").unwrap(), "Warn");
+        assert_eq!(level("critical").unwrap(), "Error");
+        assert_eq!(level("Off").unwrap(), "Off");
+        assert!(level("loud").is_err());
+    }
 }

@@ -11,7 +11,7 @@ pub use crate::level::{Level, LevelFilter};
 pub use crate::logger::Logger;
 pub use crate::record::{Location, ToValue, Value};
 pub use crate::registry::Registry;
-pub use crate::scope::{Begin, Creator, ScopedLogger};
+pub use crate::scope::{Begin, Creator, ScopeOptions, ScopedLogger};
 pub use core;
 
 use crate::name;
@@ -129,7 +129,62 @@ pub fn begin(
         // last line of defence, never a panic.
         Err(_) => sanitize_whole(name),
     };
-    crate::scope::begin(registry, &full, level, propagate)
+    crate::scope::begin(
+        registry,
+        &full,
+        ScopeOptions {
+            level,
+            propagate,
+            ..ScopeOptions::default()
+        },
+    )
+}
+
+/// `begin` with every option (flight recorder, summary).
+pub fn begin_with(
+    registry: &Registry,
+    base: Option<&Logger>,
+    name: &str,
+    opts: ScopeOptions,
+) -> Begin {
+    let full = match name::normalize(name) {
+        Ok(norm) if name::is_relative(&norm) => {
+            name::resolve(base.map_or("", |l| l.name()), &norm).into_owned()
+        }
+        Ok(norm) => norm.into_owned(),
+        Err(_) => sanitize_whole(name),
+    };
+    crate::scope::begin(registry, &full, opts)
+}
+
+/// A flight recorder keeping records down to `level` (the attribute's `record_below`).
+pub fn recorder(level: LevelFilter) -> crate::recorder::FlightRecorder {
+    crate::recorder::FlightRecorder::new(level)
+}
+
+/// Whether a function's return value is a failure (`Err`), for the flight recorder and the
+/// summary. Autoref specialization: `(&value).is_failure()` finds the `Result` impl at the first
+/// probing step when the value is a `Result`, and the blanket one (never a failure) otherwise.
+pub trait IsFailureResult {
+    /// `Result::is_err`.
+    fn is_failure(&self) -> bool;
+}
+impl<T, E> IsFailureResult for Result<T, E> {
+    #[inline]
+    fn is_failure(&self) -> bool {
+        self.is_err()
+    }
+}
+/// The fallback of [`IsFailureResult`]: any other return value is not a failure.
+pub trait IsFailureOther {
+    /// Always `false`.
+    fn is_failure(&self) -> bool;
+}
+impl<T: ?Sized> IsFailureOther for &T {
+    #[inline]
+    fn is_failure(&self) -> bool {
+        false
+    }
 }
 
 fn sanitize_whole(name: &str) -> String {
@@ -209,6 +264,36 @@ impl<T, E, F: From<E>> Raise<Result<T, F>> for HandlerFailed<E> {
     }
 }
 
+/// Builds the function's return value from a failed `handler = ...` expression: the attribute
+/// expands to `return FromHandlerError::from_handler_error(e)`.
+///
+/// Unlike [`Raise`], the trait is chosen by the function's return type (`Self`), which the
+/// compiler knows before it looks for an impl; so a `Result` handler in a function that does not
+/// return a `Result` gets this message instead of a "mismatched types" error.
+#[diagnostic::on_unimplemented(
+    message = "a `handler = ...` expression returns a `Result`, so the function must return a `Result` whose error type can be built from the handler's error",
+    label = "this function returns `{Self}`, which cannot carry the handler's error",
+    note = "make the function return `Result<_, E>` where `E: From<the handler's error>` (e.g. `std::io::Error` or `Box<dyn Error + Send + Sync>`), or pass a handler value instead of a `Result`"
+)]
+pub trait FromHandlerError<E>: Sized {
+    /// Converts.
+    fn from_handler_error(error: E) -> Self;
+}
+
+impl<R> FromHandlerError<Infallible> for R {
+    #[inline]
+    fn from_handler_error(error: Infallible) -> R {
+        match error {}
+    }
+}
+
+impl<T, E, F: From<E>> FromHandlerError<HandlerFailed<E>> for Result<T, F> {
+    #[inline]
+    fn from_handler_error(error: HandlerFailed<E>) -> Result<T, F> {
+        Err(F::from(error.0))
+    }
+}
+
 /// Runs `fut` with `scope` current during each poll (the `async fn` expansion).
 pub fn run_in<'a, F: Future + 'a>(
     scope: &'a ScopedLogger,
@@ -217,11 +302,20 @@ pub fn run_in<'a, F: Future + 'a>(
     crate::current::poll_with(scope, fut)
 }
 
-/// [`run_in`] with the body's output type given up front (`run_in_returning::<T, _>`), so that
-/// `?` in an `async fn` body converts into the declared error type.
-pub fn run_in_returning<'a, T, F: Future<Output = T> + 'a>(
-    scope: &'a ScopedLogger,
-    fut: F,
-) -> impl Future<Output = T> + 'a {
-    crate::current::poll_with(scope, fut)
+#[cfg(test)]
+mod tests {
+    #[test]
+    // The explicit borrows are the point: they are what the expansion writes.
+    #[allow(clippy::needless_borrow)]
+    fn failure_detection_picks_result_and_falls_back() {
+        #[allow(unused_imports)]
+        use super::{IsFailureOther as _, IsFailureResult as _};
+        let err: Result<u8, ()> = Err(());
+        let ok: Result<u8, ()> = Ok(1);
+        assert!((&err).is_failure());
+        assert!(!(&ok).is_failure());
+        assert!(!(&5u32).is_failure());
+        assert!(!(&"text").is_failure());
+        assert!(!(&()).is_failure());
+    }
 }

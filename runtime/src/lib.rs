@@ -9,6 +9,7 @@
 #![warn(missing_docs)]
 
 pub mod bridge;
+pub mod config;
 mod current;
 pub mod format;
 pub mod handler;
@@ -18,6 +19,7 @@ mod level;
 mod logger;
 pub mod name;
 mod record;
+mod recorder;
 mod registry;
 mod scope;
 
@@ -32,6 +34,11 @@ pub use current::{FutureExt, current, current_scope, in_scope};
 pub use handler::file::FileHandler;
 pub use handler::memory::MemoryHandler;
 pub use handler::nonblocking::{NonBlocking, Policy};
+pub use handler::rotating::{
+    Clock, RotatingFileBuilder, RotatingFileHandler, Rotation, SystemClock,
+};
+#[cfg(feature = "sqlite")]
+pub use handler::sqlite::{SqliteBuilder, SqliteError, SqliteHandler};
 pub use handler::stderr::StderrHandler;
 pub use handler::stream::StreamHandler;
 #[cfg(feature = "syslog")]
@@ -42,7 +49,8 @@ pub use level::{Level, LevelFilter, ParseLevelError};
 pub use logger::Logger;
 pub use name::{NameError, NameErrorKind};
 pub use record::{Location, OwnedRecord, OwnedValue, Record, RecordBuilder, ToValue, Value};
-pub use registry::{ConfigError, DEFAULT_ROOT_LEVEL, Registry};
+pub use recorder::{FlightRecorder, Outcome};
+pub use registry::{ConfigError, DEFAULT_ROOT_LEVEL, KindStats, Registry, Stats};
 pub use scope::{BoxError, CloseError, ScopeBuilder, ScopeError, ScopedLogger};
 
 /// Gets or creates the logger `name` in the global registry (Python's `logging.getLogger`).

@@ -35,6 +35,10 @@ pub(crate) struct Node {
     pub(crate) handlers: ArcSwap<Vec<Attached>>,
     /// Serializes handler factories of same-name scopes: the first creates, the others wait.
     pub(crate) init: Arc<parking_lot::Mutex<()>>,
+    /// Non-zero while a live period has a flight recorder or a summary (`recorder::FLAG_*`):
+    /// the one byte dispatch reads per node for them.
+    pub(crate) flags: AtomicU8,
+    pub(crate) extras: ArcSwapOption<crate::recorder::Extras>,
 }
 
 impl Node {
@@ -53,6 +57,8 @@ impl Node {
             parent: ArcSwapOption::empty(),
             handlers: ArcSwap::from_pointee(Vec::new()),
             init: Arc::new(parking_lot::Mutex::new(())),
+            flags: AtomicU8::new(0),
+            extras: ArcSwapOption::empty(),
         })
     }
 
@@ -317,7 +323,17 @@ impl Logger {
         };
         let mut found = false;
         let mut node = start;
+        let mut origin = true;
         loop {
+            let flags = node.flags.load(Ordering::Relaxed);
+            if flags != 0
+                && let Some(extras) = node.extras.load().as_ref()
+                && extras.observe(flags, record, origin)
+            {
+                // Kept by the flight recorder: emitted only if the task fails.
+                return;
+            }
+            origin = false;
             {
                 let handlers = node.handlers.load();
                 if !handlers.is_empty() {

@@ -68,6 +68,16 @@ impl fmt::Debug for Value<'_> {
     }
 }
 
+/// Renders `args` to a string without panicking when a `Display` impl inside returns an error
+/// (`to_string` would panic): what was written is kept, followed by a marker.
+pub(crate) fn render(args: fmt::Arguments<'_>) -> String {
+    let mut out = String::new();
+    if fmt::write(&mut out, args).is_err() {
+        out.push_str("<formatting error>");
+    }
+    out
+}
+
 impl Value<'_> {
     /// An owned copy (formatting `Display`/`Debug` values to strings).
     pub fn to_owned_value(&self) -> OwnedValue {
@@ -79,7 +89,7 @@ impl Value<'_> {
             Value::Bool(v) => OwnedValue::Bool(v),
             Value::Char(v) => OwnedValue::Str(v.to_string()),
             Value::Null => OwnedValue::Null,
-            Value::Display(_) | Value::Debug(_) => OwnedValue::Str(self.to_string()),
+            Value::Display(_) | Value::Debug(_) => OwnedValue::Str(render(format_args!("{self}"))),
         }
     }
 }
@@ -280,7 +290,7 @@ impl<'a> Record<'a> {
         OwnedRecord {
             level: self.level,
             logger: self.logger.to_owned(),
-            message: self.args.to_string(),
+            message: render(self.args),
             key_values: self
                 .kvs
                 .iter()

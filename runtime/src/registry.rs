@@ -43,8 +43,13 @@ pub(crate) struct RegistryInner {
     max: AtomicU8,
 }
 
+/// Names come from users (templates over task arguments), so the maps are seeded per registry
+/// (foldhash's `RandomState`) rather than fixed; it hashes several times faster than SipHash,
+/// and a scope's enter and exit hash a name a dozen times.
+type Hasher = foldhash::fast::RandomState;
+
 pub(crate) struct Tree {
-    entries: HashMap<Arc<str>, Entry>,
+    entries: HashMap<Arc<str>, Entry, Hasher>,
     /// Loggers per effective level (index = `LevelFilter as u8`), root included.
     hist: [usize; 6],
 }
@@ -54,7 +59,7 @@ struct Entry {
     /// `None`: a placeholder (Python's `PlaceHolder`).
     node: Option<Arc<Node>>,
     /// Immediate children in the tree, loggers and placeholders alike.
-    children: HashSet<Arc<str>>,
+    children: HashSet<Arc<str>, Hasher>,
     /// Created by `Registry::logger` (stays until `remove`).
     persistent: bool,
     /// Live scopes sharing this entry.
@@ -70,6 +75,9 @@ struct Period {
     saved_level: Option<Option<LevelFilter>>,
     saved_propagate: Option<bool>,
 }
+
+/// The init lock of a scope being created (see `Registry::scope_reserve`).
+pub(crate) type InitGuard = parking_lot::ArcMutexGuard<parking_lot::RawMutex, ()>;
 
 /// A bad `configure` directive, named with its position.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -100,6 +108,38 @@ impl fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
+/// What [`Registry::stats`] returns.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Stats {
+    /// Live loggers, the root excluded.
+    pub loggers: usize,
+    /// Placeholders (ancestors that are not loggers).
+    pub placeholders: usize,
+    /// Live scopes (same-name scopes each count).
+    pub scopes: usize,
+    /// Distinct handlers attached anywhere in the tree.
+    pub handlers: usize,
+    /// Per kind of handler, sorted by kind.
+    pub kinds: Vec<KindStats>,
+    /// Handler failures (errors and panics) in this process.
+    pub handler_errors: u64,
+}
+
+/// One kind of handler in [`Stats`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct KindStats {
+    /// [`Handler::kind`](crate::Handler::kind).
+    pub kind: &'static str,
+    /// How many are attached.
+    pub handlers: usize,
+    /// Records they were given.
+    pub emitted: u64,
+    /// Records they dropped.
+    pub dropped: u64,
+}
+
 /// The root's level when nothing configured it (Python's `WARNING`).
 pub const DEFAULT_ROOT_LEVEL: LevelFilter = LevelFilter::Warn;
 
@@ -127,7 +167,7 @@ impl Registry {
             let root = Node::new(Arc::from(""), weak.clone(), DEFAULT_ROOT_LEVEL);
             root.own_level
                 .store(DEFAULT_ROOT_LEVEL as u8, Ordering::Relaxed);
-            let mut entries = HashMap::new();
+            let mut entries = HashMap::with_hasher(Hasher::default());
             entries.insert(
                 root.name.clone(),
                 Entry {
@@ -319,6 +359,60 @@ impl Registry {
         all_written
     }
 
+    /// A snapshot of what the tree holds: loggers, placeholders, live scopes, open handlers, and
+    /// per kind of handler the records it was given, dropped, and the process's handler errors.
+    ///
+    /// A scope whose guard was leaked (`std::mem::forget`) never ends: it stays counted in
+    /// `scopes` and its name in [`names`](Self::names). That is the point: a leak is visible.
+    ///
+    /// ```
+    /// use scoped_logger::{MemoryHandler, Registry};
+    /// let reg = Registry::new();
+    /// reg.logger("a.b").add_handler(MemoryHandler::new());
+    /// let _s = reg.scope("jobs.1").enter().unwrap();
+    /// let st = reg.stats();
+    /// assert_eq!((st.loggers, st.placeholders, st.scopes, st.handlers), (2, 2, 1, 1));
+    /// assert_eq!(st.kinds[0].kind, "MemoryHandler");
+    /// ```
+    pub fn stats(&self) -> Stats {
+        let mut st = Stats::default();
+        let mut seen = HashSet::new();
+        let mut kinds: std::collections::BTreeMap<&'static str, KindStats> = Default::default();
+        {
+            let tree = self.inner.tree.read();
+            for (name, e) in &tree.entries {
+                if name.is_empty() {
+                    continue;
+                }
+                match &e.node {
+                    Some(_) => st.loggers += 1,
+                    None => st.placeholders += 1,
+                }
+                st.scopes += e.scopes;
+            }
+            for e in tree.entries.values() {
+                let Some(node) = &e.node else { continue };
+                for a in node.handlers.load().iter() {
+                    if !seen.insert(Arc::as_ptr(&a.closer) as usize) {
+                        continue;
+                    }
+                    let h = &a.closer.handler;
+                    let k = kinds.entry(h.kind()).or_insert_with(|| KindStats {
+                        kind: h.kind(),
+                        ..KindStats::default()
+                    });
+                    k.handlers += 1;
+                    k.emitted += a.closer.emitted.load(Ordering::Relaxed);
+                    k.dropped += h.dropped();
+                }
+            }
+        }
+        st.handlers = seen.len();
+        st.kinds = kinds.into_values().collect();
+        st.handler_errors = crate::handler::handler_error_count();
+        st
+    }
+
     // ---- internals -------------------------------------------------------------------------
 
     /// Normalizes `name` and resolves a relative one against the current scope.
@@ -442,9 +536,11 @@ impl Registry {
                 return;
             }
             tree.entries.remove(cur.as_str());
+            shrink_if_sparse(&mut tree.entries);
             let parent = name::parent_of(&cur).expect("non-root").to_owned();
             if let Some(p) = tree.entries.get_mut(parent.as_str()) {
                 p.children.remove(cur.as_str());
+                shrink_if_sparse(&mut p.children);
             }
             cur = parent;
         }
@@ -493,11 +589,22 @@ impl Registry {
 
     /// Reserves the entry for a scope named `name` (normalized, absolute, not the root) and
     /// returns its node; the caller then locks `node.init` and calls [`Registry::scope_join`].
-    pub(crate) fn scope_reserve(&self, name: &str) -> Arc<Node> {
+    ///
+    /// When the entry had no logger, no other thread can have seen the node yet: the init lock
+    /// is taken here, uncontended, and the caller is the creator without a second trip through
+    /// the tree lock (the common case: a task scope with a fresh name).
+    pub(crate) fn scope_reserve(&self, name: &str) -> (Arc<Node>, Option<InitGuard>) {
         let mut tree = self.inner.tree.write();
+        let fresh = tree.entries.get(name).is_none_or(|e| e.node.is_none());
         let node = self.get_or_create(&mut tree, name);
-        tree.entries.get_mut(name).expect("entry just made").pending += 1;
-        node
+        let entry = tree.entries.get_mut(name).expect("entry just made");
+        entry.pending += 1;
+        let init = if fresh && entry.scopes == 0 {
+            parking_lot::Mutex::try_lock_arc(&node.init)
+        } else {
+            None
+        };
+        (node, init)
     }
 
     /// With `node.init` held: joins the live period if there is one (returns `Some(false)`), or
@@ -521,8 +628,7 @@ impl Registry {
     pub(crate) fn scope_start(
         &self,
         node: &Arc<Node>,
-        level: Option<LevelFilter>,
-        propagate: Option<bool>,
+        opts: &crate::scope::ScopeOptions,
         handlers: Vec<Arc<dyn crate::Handler>>,
     ) {
         let logger = Logger::from_node(node.clone());
@@ -530,14 +636,38 @@ impl Registry {
             .into_iter()
             .map(|h| logger.attach(crate::handler::Closer::owned(h)))
             .collect();
-        let saved_propagate = propagate.map(|p| {
+        let saved_propagate = opts.propagate.map(|p| {
             let old = node.propagate.load(Ordering::Relaxed);
             node.propagate.store(p, Ordering::Relaxed);
             old
         });
+        // The recorder needs the records it keeps to be made: the scope's level goes down to the
+        // recorder's, and `normal` remembers which of them are emitted at once.
+        let normal = opts
+            .level
+            .unwrap_or_else(|| LevelFilter::from_u8(node.effective.load(Ordering::Relaxed)));
+        let level = match opts.recorder {
+            Some(r) if r.level() > normal => Some(r.level()),
+            _ => opts.level,
+        };
         let saved_level = level.map(|_| node.own_level());
         if let Some(l) = level {
             self.set_node_level(node, Some(l));
+        }
+        let mut flags = 0;
+        if opts.recorder.is_some() {
+            flags |= crate::recorder::FLAG_RECORDER;
+        }
+        if opts.summary {
+            flags |= crate::recorder::FLAG_SUMMARY;
+        }
+        if flags != 0 {
+            node.extras
+                .store(Some(Arc::new(crate::recorder::Extras::new(
+                    opts.recorder,
+                    normal,
+                ))));
+            node.flags.store(flags, Ordering::Release);
         }
         let mut tree = self.inner.tree.write();
         let entry = tree
@@ -551,6 +681,12 @@ impl Registry {
             saved_level,
             saved_propagate,
         });
+    }
+
+    /// How many live scopes share `node`'s entry.
+    pub(crate) fn scope_count(&self, node: &Arc<Node>) -> usize {
+        let tree = self.inner.tree.read();
+        tree.entries.get(&*node.name).map_or(0, |e| e.scopes)
     }
 
     /// With `node.init` held, after a handler factory failed: gives the reservation back.
@@ -584,6 +720,9 @@ impl Registry {
             if entry.scopes > 0 {
                 return out;
             }
+            // The live period ends: its recorder and summary with it.
+            node.flags.store(0, Ordering::Release);
+            node.extras.store(None);
             let period = entry.period.take();
             if let Some(released) = self.release_if_unused(&mut tree, &node.name) {
                 out.extend(released.iter().cloned());
@@ -620,6 +759,38 @@ impl Registry {
 impl Drop for RegistryInner {
     fn drop(&mut self) {
         max_level::remove(LevelFilter::from_u8(self.max.load(Ordering::Relaxed)));
+    }
+}
+
+/// Gives memory back once a map is mostly empty (a million scopes gone leave no million-slot
+/// table behind), with room to spare so that churn around one size does not resize every time.
+fn shrink_if_sparse<C: Shrink>(c: &mut C) {
+    let (len, cap) = c.len_cap();
+    if cap > 64 && len < cap / 8 {
+        c.shrink(len * 2);
+    }
+}
+
+trait Shrink {
+    fn len_cap(&self) -> (usize, usize);
+    fn shrink(&mut self, to: usize);
+}
+
+impl<K: std::hash::Hash + Eq, V, S: std::hash::BuildHasher> Shrink for HashMap<K, V, S> {
+    fn len_cap(&self) -> (usize, usize) {
+        (self.len(), self.capacity())
+    }
+    fn shrink(&mut self, to: usize) {
+        self.shrink_to(to);
+    }
+}
+
+impl<K: std::hash::Hash + Eq, S: std::hash::BuildHasher> Shrink for HashSet<K, S> {
+    fn len_cap(&self) -> (usize, usize) {
+        (self.len(), self.capacity())
+    }
+    fn shrink(&mut self, to: usize) {
+        self.shrink_to(to);
     }
 }
 

@@ -11,10 +11,13 @@ use std::io;
 use std::ops::Deref;
 use std::sync::Arc;
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use crate::handler::{Attached, Handler};
 use crate::level::LevelFilter;
 use crate::logger::{Logger, Node};
 use crate::name::NameError;
+use crate::recorder::{FLAG_SUMMARY, FlightRecorder, Outcome};
 use crate::registry::Registry;
 
 /// Any error a handler factory may return.
@@ -22,13 +25,26 @@ pub type BoxError = Box<dyn Error + Send + Sync + 'static>;
 
 type Factory<'a> = Box<dyn FnOnce() -> Result<Arc<dyn Handler>, BoxError> + 'a>;
 
+/// What a scope sets up for its live period (the builder's and the attribute's options).
+#[doc(hidden)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ScopeOptions {
+    /// The scope's level.
+    pub level: Option<LevelFilter>,
+    /// Its propagate flag.
+    pub propagate: Option<bool>,
+    /// Its flight recorder.
+    pub recorder: Option<FlightRecorder>,
+    /// Whether it ends with a summary line.
+    pub summary: bool,
+}
+
 /// Builds a scope; see [`Registry::scope`].
 #[must_use = "a scope builder does nothing until `.enter()` or `.open()`"]
 pub struct ScopeBuilder<'a> {
     registry: Registry,
     name: Result<String, NameError>,
-    level: Option<LevelFilter>,
-    propagate: Option<bool>,
+    opts: ScopeOptions,
     factories: Vec<Factory<'a>>,
 }
 
@@ -36,8 +52,7 @@ impl fmt::Debug for ScopeBuilder<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ScopeBuilder")
             .field("name", &self.name)
-            .field("level", &self.level)
-            .field("propagate", &self.propagate)
+            .field("options", &self.opts)
             .field("handlers", &self.factories.len())
             .finish()
     }
@@ -148,8 +163,7 @@ impl Registry {
         ScopeBuilder {
             registry: self.clone(),
             name: self.absolute(name),
-            level: None,
-            propagate: None,
+            opts: ScopeOptions::default(),
             factories: Vec::new(),
         }
     }
@@ -158,14 +172,32 @@ impl Registry {
 impl<'a> ScopeBuilder<'a> {
     /// The scope's own level while it is live.
     pub fn level(mut self, level: LevelFilter) -> Self {
-        self.level = Some(level);
+        self.opts.level = Some(level);
+        self
+    }
+
+    /// Keeps the records more verbose than the scope's level (down to the recorder's) in a
+    /// bounded ring, emitted (marked as replayed) only if the task fails: it returns `Err`
+    /// through the attribute, panics, or calls [`ScopedLogger::fail`]. On success, and on
+    /// cancellation of an async task, they are discarded unread. Same-name scopes share one
+    /// recorder: a failing one replays what is in it.
+    pub fn flight_recorder(mut self, recorder: FlightRecorder) -> Self {
+        self.opts.recorder = Some(recorder);
+        self
+    }
+
+    /// Ends the live period with one record (INFO, or ERROR when the task failed) giving the
+    /// task's duration, outcome (`ok`, `err`, `panic`, `cancelled`), the records it made per
+    /// level, and what the flight recorder replayed or discarded.
+    pub fn summary(mut self, summary: bool) -> Self {
+        self.opts.summary = summary;
         self
     }
 
     /// Whether the scope's records go on to its ancestors' handlers (default: as the logger was,
     /// `true` for a new one).
     pub fn propagate(mut self, propagate: bool) -> Self {
-        self.propagate = Some(propagate);
+        self.opts.propagate = Some(propagate);
         self
     }
 
@@ -196,7 +228,7 @@ impl<'a> ScopeBuilder<'a> {
     /// [`in_scope`](crate::in_scope).
     pub fn open(self) -> Result<ScopedLogger, ScopeError> {
         let name = self.name?;
-        let begin = begin(&self.registry, &name, self.level, self.propagate);
+        let begin = begin(&self.registry, &name, self.opts);
         match begin {
             Begin::Joined(scope) => Ok(scope),
             Begin::Create(mut creator) => {
@@ -234,8 +266,7 @@ pub enum Begin {
 pub struct Creator {
     registry: Registry,
     node: Arc<Node>,
-    level: Option<LevelFilter>,
-    propagate: Option<bool>,
+    opts: ScopeOptions,
     _init: parking_lot::ArcMutexGuard<parking_lot::RawMutex, ()>,
     made: Vec<Arc<dyn Handler>>,
     finished: bool,
@@ -251,15 +282,9 @@ impl Creator {
     pub fn finish(mut self, handlers: Vec<Arc<dyn Handler>>) -> ScopedLogger {
         let mut all = std::mem::take(&mut self.made);
         all.extend(handlers);
-        self.registry
-            .scope_start(&self.node, self.level, self.propagate, all);
+        self.registry.scope_start(&self.node, &self.opts, all);
         self.finished = true;
-        ScopedLogger {
-            logger: Logger::from_node(self.node.clone()),
-            registry: self.registry.clone(),
-            frame: None,
-            ended: false,
-        }
+        ScopedLogger::new(Logger::from_node(self.node.clone()), self.registry.clone())
     }
 }
 
@@ -277,39 +302,35 @@ impl Drop for Creator {
 
 /// Reserves `name` (normalized, absolute) and either joins its live scope or hands back a
 /// [`Creator`].
-pub(crate) fn begin(
-    registry: &Registry,
-    name: &str,
-    level: Option<LevelFilter>,
-    propagate: Option<bool>,
-) -> Begin {
+pub(crate) fn begin(registry: &Registry, name: &str, opts: ScopeOptions) -> Begin {
     if name.is_empty() {
         // The root is always there; a scope on it owns nothing and deletes nothing.
-        return Begin::Joined(ScopedLogger {
-            logger: registry.root(),
-            registry: registry.clone(),
-            frame: None,
-            ended: true,
-        });
+        let mut scope = ScopedLogger::new(registry.root(), registry.clone());
+        scope.ended = true;
+        return Begin::Joined(scope);
     }
     loop {
-        let node = registry.scope_reserve(name);
+        let (node, fresh) = registry.scope_reserve(name);
+        if let Some(init) = fresh {
+            return Begin::Create(Creator {
+                registry: registry.clone(),
+                node,
+                opts,
+                _init: init,
+                made: Vec::new(),
+                finished: false,
+            });
+        }
         let init = parking_lot::Mutex::lock_arc(&arc_init(&node));
         match registry.scope_join(&node) {
             Some(false) => {
-                return Begin::Joined(ScopedLogger {
-                    logger: Logger::from_node(node),
-                    registry: registry.clone(),
-                    frame: None,
-                    ended: false,
-                });
+                return Begin::Joined(ScopedLogger::new(Logger::from_node(node), registry.clone()));
             }
             Some(true) => {
                 return Begin::Create(Creator {
                     registry: registry.clone(),
                     node,
-                    level,
-                    propagate,
+                    opts,
                     _init: init,
                     made: Vec::new(),
                     finished: false,
@@ -339,6 +360,10 @@ pub struct ScopedLogger {
     registry: Registry,
     pub(crate) frame: Option<u64>,
     ended: bool,
+    failed: AtomicBool,
+    /// Set for async tasks: ending before `completed` means the future was dropped.
+    expect_completion: AtomicBool,
+    completed: AtomicBool,
 }
 
 impl fmt::Debug for ScopedLogger {
@@ -364,6 +389,52 @@ impl AsRef<Logger> for ScopedLogger {
 }
 
 impl ScopedLogger {
+    fn new(logger: Logger, registry: Registry) -> ScopedLogger {
+        ScopedLogger {
+            logger,
+            registry,
+            frame: None,
+            ended: false,
+            failed: AtomicBool::new(false),
+            expect_completion: AtomicBool::new(false),
+            completed: AtomicBool::new(false),
+        }
+    }
+
+    /// Marks the task as failed: its flight recorder is replayed when the scope ends, and its
+    /// summary says `err`. (`#[scoped_logger]` does this when the function returns `Err`.)
+    pub fn fail(&self) {
+        self.failed.store(true, Ordering::Relaxed);
+    }
+
+    /// How the task ended, as far as is known now.
+    pub fn outcome(&self) -> Outcome {
+        if std::thread::panicking() {
+            Outcome::Panic
+        } else if self.failed.load(Ordering::Relaxed) {
+            Outcome::Err
+        } else if self.expect_completion.load(Ordering::Relaxed)
+            && !self.completed.load(Ordering::Relaxed)
+        {
+            Outcome::Cancelled
+        } else {
+            Outcome::Ok
+        }
+    }
+
+    /// For async tasks: the scope ends as `cancelled` unless [`completed`](Self::completed) is
+    /// called first.
+    #[doc(hidden)]
+    pub fn expect_completion(&self) {
+        self.expect_completion.store(true, Ordering::Relaxed);
+    }
+
+    /// For async tasks: the future ran to completion.
+    #[doc(hidden)]
+    pub fn completed(&self) {
+        self.completed.store(true, Ordering::Relaxed);
+    }
+
     /// The logger (also reachable through `Deref`).
     pub fn logger(&self) -> &Logger {
         &self.logger
@@ -384,6 +455,23 @@ impl ScopedLogger {
         }
         if std::mem::replace(&mut self.ended, true) {
             return Vec::new();
+        }
+        let node = &self.logger.node;
+        let flags = node.flags.load(Ordering::Acquire);
+        if flags != 0
+            && let Some(extras) = node.extras.load_full()
+        {
+            // Replay (on failure) and the summary go through the handlers while they are still
+            // attached, with no lock held.
+            let outcome = self.outcome();
+            let last = self.registry.scope_count(node) <= 1;
+            if outcome.is_failure() || last {
+                let summarize = last && flags & FLAG_SUMMARY != 0;
+                if last {
+                    node.flags.store(0, Ordering::Release);
+                }
+                extras.finish(summarize, &self.logger, outcome);
+            }
         }
         self.registry.scope_exit(&self.logger.node)
     }

@@ -8,7 +8,7 @@ use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
 
 use super::{Format, display_name};
-use crate::record::{Record, Value};
+use crate::record::{Record, Value, render};
 
 /// One JSON object per line.
 ///
@@ -42,7 +42,8 @@ impl Serialize for Val<'_, '_> {
             Value::F64(v) if v.is_finite() => s.serialize_f64(v),
             Value::Bool(v) => s.serialize_bool(v),
             Value::Null => s.serialize_unit(),
-            ref other => s.collect_str(other),
+            // Rendered first: serde_json panics when a `Display` impl returns an error.
+            ref other => s.serialize_str(&render(format_args!("{other}"))),
         }
     }
 }
@@ -67,7 +68,7 @@ impl Serialize for Line<'_, '_> {
         )?;
         map.serialize_entry("level", r.level().as_str())?;
         map.serialize_entry("logger", display_name(r.logger()))?;
-        map.serialize_entry("message", r.args())?;
+        map.serialize_entry("message", &render(*r.args()))?;
         if !r.key_values().is_empty() {
             map.serialize_entry("kv", &Kvs(r.key_values()))?;
         }
@@ -94,7 +95,8 @@ impl Format for JsonFormat {
     fn format(&self, record: &Record<'_>, out: &mut Vec<u8>) {
         let start = out.len();
         if serde_json::to_writer(&mut *out, &Line(record)).is_err() {
-            // Only a failing Display impl in the message can get here: keep the line valid.
+            // Writing into a Vec cannot fail and every field is rendered beforehand; this is a
+            // last line of defence that keeps the output one valid object per line.
             out.truncate(start);
             let _ = serde_json::to_writer(
                 &mut *out,
@@ -106,5 +108,35 @@ impl Format for JsonFormat {
             );
         }
         out.push(b'\n');
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::level::Level;
+
+    struct Broken;
+    impl std::fmt::Display for Broken {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("part")?;
+            Err(std::fmt::Error)
+        }
+    }
+
+    #[test]
+    fn a_failing_display_neither_panics_nor_breaks_the_line() {
+        let kvs = [("k", Value::Display(&Broken))];
+        let mut out = Vec::new();
+        let args = format_args!("m {}", Broken);
+        let rec = Record::builder(Level::Warn, "x", args)
+            .key_values(&kvs)
+            .build();
+        JsonFormat.format(&rec, &mut out);
+        let owned = rec.to_owned();
+        let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(v["message"], "m part<formatting error>");
+        assert_eq!(v["kv"]["k"], "part<formatting error>");
+        assert_eq!(owned.message, "m part<formatting error>");
     }
 }

@@ -19,6 +19,9 @@ use crate::record::Record;
 pub mod file;
 pub mod memory;
 pub mod nonblocking;
+pub mod rotating;
+#[cfg(feature = "sqlite")]
+pub mod sqlite;
 pub mod stderr;
 pub mod stream;
 #[cfg(feature = "syslog")]
@@ -72,6 +75,24 @@ pub trait Handler: Send + Sync {
     fn take_error(&self) -> Option<io::Error> {
         None
     }
+
+    /// A short name for the kind of handler, as [`Registry::stats`](crate::Registry::stats)
+    /// groups them (default: the type's name without its path).
+    fn kind(&self) -> &'static str {
+        short_type_name(std::any::type_name::<Self>())
+    }
+
+    /// How many records this handler dropped (queue full, writer stalled); 0 for handlers that
+    /// never drop.
+    fn dropped(&self) -> u64 {
+        0
+    }
+}
+
+/// `a::b::Name<c::D>` gives `Name`.
+fn short_type_name(full: &'static str) -> &'static str {
+    let base = full.split('<').next().unwrap_or(full);
+    base.rsplit("::").next().unwrap_or(base)
 }
 
 impl<H: Handler + ?Sized> Handler for Arc<H> {
@@ -93,6 +114,12 @@ impl<H: Handler + ?Sized> Handler for Arc<H> {
     fn take_error(&self) -> Option<io::Error> {
         (**self).take_error()
     }
+    fn kind(&self) -> &'static str {
+        (**self).kind()
+    }
+    fn dropped(&self) -> u64 {
+        (**self).dropped()
+    }
 }
 
 impl<H: Handler + ?Sized> Handler for Box<H> {
@@ -113,6 +140,12 @@ impl<H: Handler + ?Sized> Handler for Box<H> {
     }
     fn take_error(&self) -> Option<io::Error> {
         (**self).take_error()
+    }
+    fn kind(&self) -> &'static str {
+        (**self).kind()
+    }
+    fn dropped(&self) -> u64 {
+        (**self).dropped()
     }
 }
 
@@ -142,6 +175,12 @@ impl<H: Handler> Handler for Option<H> {
     }
     fn take_error(&self) -> Option<io::Error> {
         self.as_ref().and_then(Handler::take_error)
+    }
+    fn kind(&self) -> &'static str {
+        self.as_ref().map_or("None", Handler::kind)
+    }
+    fn dropped(&self) -> u64 {
+        self.as_ref().map_or(0, Handler::dropped)
     }
 }
 
@@ -193,6 +232,12 @@ impl<H: Handler> Handler for WithLevel<H> {
     }
     fn take_error(&self) -> Option<io::Error> {
         self.inner.take_error()
+    }
+    fn kind(&self) -> &'static str {
+        self.inner.kind()
+    }
+    fn dropped(&self) -> u64 {
+        self.inner.dropped()
     }
 }
 
@@ -303,6 +348,8 @@ impl ErrorReporter {
 /// last one goes, `Drop` flushes and closes: after the last `handle`, exactly once.
 pub(crate) struct Closer {
     pub(crate) handler: Arc<dyn Handler>,
+    /// Records passed to `handle` (for `Registry::stats`).
+    pub(crate) emitted: AtomicU64,
     shared_key: Option<usize>,
     panicked: AtomicBool,
     /// Set by an explicit close (shutdown), so that `Drop` does not close again.
@@ -313,6 +360,7 @@ impl Closer {
     pub(crate) fn owned(handler: Arc<dyn Handler>) -> Arc<Closer> {
         Arc::new(Closer {
             handler,
+            emitted: AtomicU64::new(0),
             shared_key: None,
             panicked: AtomicBool::new(false),
             closed: AtomicBool::new(false),
@@ -329,6 +377,7 @@ impl Closer {
         }
         let closer = Arc::new(Closer {
             handler,
+            emitted: AtomicU64::new(0),
             shared_key: Some(key),
             panicked: AtomicBool::new(false),
             closed: AtomicBool::new(false),
@@ -343,6 +392,7 @@ impl Closer {
         if !self.handler.enabled(record.level()) {
             return;
         }
+        self.emitted.fetch_add(1, Ordering::Relaxed);
         if catch_unwind(AssertUnwindSafe(|| self.handler.handle(record))).is_err() {
             self.note_panic("handling a record");
         }

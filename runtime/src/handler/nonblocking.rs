@@ -51,7 +51,7 @@ use std::sync::{Arc, OnceLock};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use parking_lot::{Condvar, Mutex};
+use parking_lot::{Condvar, Mutex, MutexGuard};
 
 use crate::format::{Format, TextFormat, with_formatted};
 use crate::handler::{ErrorReporter, Handler};
@@ -233,6 +233,8 @@ struct Shared<T> {
     state: Mutex<State<T>>,
     /// The worker waits here for work.
     work: Condvar,
+    /// Bumped with every wake-up: an idle worker watches it for a moment before it parks.
+    kicks: AtomicU64,
     /// Blocking senders wait here for room.
     room: Condvar,
     /// Flushers and closers wait here for the worker.
@@ -261,6 +263,11 @@ impl<T> Shared<T> {
             return st.queue.is_empty();
         }
         false
+    }
+
+    fn wake_worker(&self) {
+        self.kicks.fetch_add(1, Ordering::Release);
+        self.work.notify_one();
     }
 
     fn mirror(&self, st: &State<T>) {
@@ -343,6 +350,7 @@ impl<S: Sink> Worker<S> {
                 finished: false,
             }),
             work: Condvar::new(),
+            kicks: AtomicU64::new(0),
             room: Condvar::new(),
             progress: Condvar::new(),
             dropped: AtomicU64::new(0),
@@ -376,7 +384,7 @@ impl<S: Sink> Worker<S> {
             let wake = shared.refuse(&mut st, true);
             drop(st);
             if wake {
-                shared.work.notify_one();
+                shared.wake_worker();
             }
             return false;
         }
@@ -406,7 +414,7 @@ impl<S: Sink> Worker<S> {
             let wake = shared.refuse(&mut st, true);
             drop(st);
             if wake {
-                shared.work.notify_one();
+                shared.wake_worker();
             }
             return false;
         }
@@ -424,7 +432,7 @@ impl<S: Sink> Worker<S> {
         let wake = st.queue.len() == 1;
         drop(st);
         if wake {
-            shared.work.notify_one();
+            shared.wake_worker();
         }
         true
     }
@@ -444,7 +452,7 @@ impl<S: Sink> Worker<S> {
         let wake = self.shared.refuse(&mut st, true);
         drop(st);
         if wake {
-            self.shared.work.notify_one();
+            self.shared.wake_worker();
         }
     }
 
@@ -516,7 +524,7 @@ impl<S: Sink> Worker<S> {
         }
         st.flush_wanted = st.flush_wanted.max(items);
         st.flush_wanted_drops = st.flush_wanted_drops.max(drops);
-        shared.work.notify_one();
+        shared.wake_worker();
         loop {
             if st.covers(items, drops) {
                 return true;
@@ -542,7 +550,7 @@ impl<S: Sink> Worker<S> {
         let mut st = shared.state.lock();
         if !st.closing {
             st.closing = true;
-            shared.work.notify_one();
+            shared.wake_worker();
             // Blocked senders give up: nothing more is accepted.
             shared.room.notify_all();
         }
@@ -580,6 +588,25 @@ fn call(errors: &ErrorReporter, doing: &str, f: impl FnOnce() -> io::Result<()>)
     }
 }
 
+/// Watches for work a little before the worker parks: a worker that parks after every record
+/// makes every log call pay for waking it (a futex call and a context switch), which is most of
+/// a log call's cost when records arrive faster than the wake-ups.
+fn idle_spin(kicks: &AtomicU64, seen: u64) {
+    const ROUNDS: u32 = 64;
+    for round in 0..ROUNDS {
+        if kicks.load(Ordering::Acquire) != seen {
+            return;
+        }
+        if round < 8 {
+            for _ in 0..32 {
+                std::hint::spin_loop();
+            }
+        } else {
+            std::thread::yield_now();
+        }
+    }
+}
+
 /// The worker thread.
 fn run<S: Sink>(shared: &Shared<S::Item>, mut sink: S) {
     let errors = &shared.errors;
@@ -587,7 +614,14 @@ fn run<S: Sink>(shared: &Shared<S::Item>, mut sink: S) {
     let mut batch: Vec<S::Item> = Vec::new();
     loop {
         let mut st = shared.state.lock();
+        let mut spun = false;
         while !st.worker_has_work() {
+            if !spun {
+                spun = true;
+                let seen = shared.kicks.load(Ordering::Acquire);
+                MutexGuard::unlocked(&mut st, || idle_spin(&shared.kicks, seen));
+                continue;
+            }
             shared.work.wait(&mut st);
         }
         let n = st.queue.len().min(shared.max_batch);
@@ -860,11 +894,11 @@ impl NonBlocking {
     /// Closes the worker, waiting until `deadline`: everything queued is written and the writer
     /// flushed. Returns `false` when the writer was still busy at the deadline.
     pub fn close_by(&self, deadline: Instant) -> bool {
+        // A worker never started never will be (this waits for a start in progress).
+        let _ = self.worker.set(None);
         match self.started() {
             Some(w) => w.close_by(deadline),
             None => {
-                // Never started: make sure it never does.
-                let _ = self.worker.set(None);
                 self.writer.lock().take();
                 true
             }
@@ -916,6 +950,10 @@ impl NonBlocking {
 }
 
 impl Handler for NonBlocking {
+    fn dropped(&self) -> u64 {
+        Self::dropped(self)
+    }
+
     fn handle(&self, record: &Record<'_>) {
         let Some(worker) = self.worker() else {
             self.unsent.fetch_add(1, Ordering::Relaxed);

@@ -132,6 +132,10 @@ impl StderrHandler {
 }
 
 impl Handler for StderrHandler {
+    fn dropped(&self) -> u64 {
+        Self::dropped(self)
+    }
+
     fn handle(&self, record: &Record<'_>) {
         self.inner.handle(record)
     }

@@ -1,0 +1,75 @@
+//! Shared by the bench binaries: the criterion settings (short, so `--quick` runs of the whole
+//! suite fit in a few minutes on two shared cores) and the ratio table printed after a run.
+//!
+//! Each bench binary uses a subset of these helpers.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use criterion::Criterion;
+
+/// Short warm-up and measurement; command-line flags (`--quick`, filters) still apply on top.
+pub fn criterion() -> Criterion {
+    Criterion::default()
+        .warm_up_time(Duration::from_millis(300))
+        .measurement_time(Duration::from_secs(1))
+        .sample_size(20)
+        .configure_from_args()
+}
+
+/// Where criterion writes its results (the same lookup it makes, minus `cargo metadata`).
+fn criterion_dir() -> PathBuf {
+    if let Some(home) = std::env::var_os("CRITERION_HOME") {
+        return PathBuf::from(home);
+    }
+    if let Some(target) = std::env::var_os("CARGO_TARGET_DIR") {
+        return PathBuf::from(target).join("criterion");
+    }
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/criterion")
+}
+
+/// The median (ns) of the last run of `group/id`, if that benchmark ran.
+pub fn median_ns(group: &str, id: &str) -> Option<f64> {
+    let path = criterion_dir()
+        .join(group)
+        .join(id)
+        .join("new/estimates.json");
+    let text = std::fs::read_to_string(path).ok()?;
+    let v: serde_json::Value = serde_json::from_str(&text).ok()?;
+    v["median"]["point_estimate"].as_f64()
+}
+
+/// Prints `peer / ours` for every peer of `group` that ran, from criterion's medians.
+pub fn print_ratios(group: &str, ours: &str, peers: &[&str]) {
+    let Some(base) = median_ns(group, ours) else {
+        return;
+    };
+    println!("\n{group}: {ours} median {}", human(base));
+    for peer in peers {
+        if let Some(t) = median_ns(group, peer) {
+            println!(
+                "  {peer:<28} {:>12}   ratio peer/ours {:>8.2}",
+                human(t),
+                t / base
+            );
+        }
+    }
+}
+
+/// Nanoseconds in a readable unit.
+pub fn human(ns: f64) -> String {
+    if ns < 1_000.0 {
+        format!("{ns:.2} ns")
+    } else if ns < 1_000_000.0 {
+        format!("{:.2} µs", ns / 1_000.0)
+    } else {
+        format!("{:.2} ms", ns / 1_000_000.0)
+    }
+}
+
+/// Whether criterion was asked to measure (`cargo bench`), not just to smoke-run each bench once
+/// (`cargo test --benches`), so the ratio table is printed only when it means something.
+pub fn measuring() -> bool {
+    std::env::args().any(|a| a == "--bench")
+}

@@ -1,0 +1,548 @@
+//! Configuration as data: levels, propagate flags and named handlers attached to loggers, built in
+//! code or read from a TOML file, applied to a registry, and re-applied (reloaded) safely.
+//!
+//! Errors name the file, the line and the key. Applying is all-or-nothing: every handler is
+//! opened before anything in the tree changes, and on reload the new handlers are attached before
+//! the old ones are detached (then flushed and closed), so no record falls between the two.
+//!
+//! ```toml
+//! [loggers.root]
+//! level = "warn"
+//! handlers = ["console"]
+//!
+//! [loggers.jobs]
+//! level = "debug"
+//! handlers = ["jobs_db"]
+//!
+//! [loggers."jobs.noisy"]
+//! level = "off"
+//!
+//! [handlers.console]
+//! kind = "stderr"
+//! level = "info"
+//!
+//! [handlers.app]
+//! kind = "file"
+//! path = "logs/app.log"
+//! format = "json"
+//!
+//! [handlers.rolling]
+//! kind = "rotating_file"
+//! path = "logs/app.log"
+//! max_bytes = 10_485_760
+//! backups = 5
+//! rotate = "daily"     # or "hourly", "never"
+//!
+//! [handlers.jobs_db]
+//! kind = "sqlite"
+//! path = "logs/jobs.db"
+//! ```
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use parking_lot::Mutex;
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::format::{Format, JsonFormat, TextFormat};
+use crate::handler::{Handler, HandlerExt, HandlerId};
+use crate::level::LevelFilter;
+use crate::registry::Registry;
+
+/// A whole configuration. Build it in code or parse it with [`Config::from_toml`] /
+/// [`Config::from_file`].
+///
+/// ```
+/// use scoped_logger::{config::{Config, HandlerConfig}, LevelFilter, Registry};
+/// let config = Config::new()
+///     .level("root", LevelFilter::Info)
+///     .level("jobs", LevelFilter::Debug)
+///     .handler("console", HandlerConfig::stderr())
+///     .attach("root", "console");
+/// let reg = Registry::new();
+/// config.apply(&reg).unwrap();
+/// assert_eq!(reg.logger("jobs").level(), Some(LevelFilter::Debug));
+/// assert_eq!(reg.root().handler_count(), 1);
+/// ```
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    #[serde(default)]
+    loggers: BTreeMap<String, LoggerConfig>,
+    #[serde(default)]
+    handlers: BTreeMap<String, Spanned<HandlerConfig>>,
+    #[serde(skip)]
+    source: Option<Source>,
+}
+
+#[derive(Debug, Clone)]
+struct Source {
+    path: Option<PathBuf>,
+    text: Arc<str>,
+}
+
+/// What a config says about one logger.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoggerConfig {
+    level: Option<Spanned<LevelFilter>>,
+    propagate: Option<bool>,
+    #[serde(default)]
+    handlers: Vec<Spanned<String>>,
+}
+
+/// The text formats a handler can use.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FormatKind {
+    /// The default text line.
+    #[default]
+    Text,
+    /// JSON lines.
+    Json,
+}
+
+impl FormatKind {
+    fn make(self) -> Box<dyn Format> {
+        match self {
+            FormatKind::Text => Box::new(TextFormat),
+            FormatKind::Json => Box::new(JsonFormat),
+        }
+    }
+}
+
+/// Time rotation for `rotating_file`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RotateKind {
+    /// Size only.
+    #[default]
+    Never,
+    /// Every UTC hour.
+    Hourly,
+    /// Every UTC day.
+    Daily,
+}
+
+/// One named handler: `kind` plus its options.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+#[non_exhaustive]
+pub enum HandlerConfig {
+    /// The never-blocking stderr sink.
+    Stderr {
+        /// The handler's own level.
+        level: Option<LevelFilter>,
+        /// Text or JSON.
+        #[serde(default)]
+        format: FormatKind,
+    },
+    /// A file, appended to.
+    File {
+        /// The file.
+        path: PathBuf,
+        /// The handler's own level.
+        level: Option<LevelFilter>,
+        /// Text or JSON.
+        #[serde(default)]
+        format: FormatKind,
+    },
+    /// A file rotated by size and/or time.
+    RotatingFile {
+        /// The file.
+        path: PathBuf,
+        /// Rotate before a record would take the file past this size.
+        max_bytes: Option<u64>,
+        /// Backups kept.
+        #[serde(default = "default_backups")]
+        backups: usize,
+        /// Time rotation.
+        #[serde(default)]
+        rotate: RotateKind,
+        /// The handler's own level.
+        level: Option<LevelFilter>,
+        /// Text or JSON.
+        #[serde(default)]
+        format: FormatKind,
+    },
+    /// A SQLite database (feature `sqlite`).
+    Sqlite {
+        /// The database file.
+        path: PathBuf,
+        /// The handler's own level.
+        level: Option<LevelFilter>,
+    },
+}
+
+fn default_backups() -> usize {
+    5
+}
+
+impl HandlerConfig {
+    /// A stderr handler with default options.
+    pub fn stderr() -> Self {
+        HandlerConfig::Stderr {
+            level: None,
+            format: FormatKind::Text,
+        }
+    }
+
+    /// A file handler on `path`.
+    pub fn file(path: impl Into<PathBuf>) -> Self {
+        HandlerConfig::File {
+            path: path.into(),
+            level: None,
+            format: FormatKind::Text,
+        }
+    }
+
+    fn kind(&self) -> &'static str {
+        match self {
+            HandlerConfig::Stderr { .. } => "stderr",
+            HandlerConfig::File { .. } => "file",
+            HandlerConfig::RotatingFile { .. } => "rotating_file",
+            HandlerConfig::Sqlite { .. } => "sqlite",
+        }
+    }
+
+    fn build(&self) -> Result<Arc<dyn Handler>, String> {
+        fn leveled<H: Handler + 'static>(h: H, level: &Option<LevelFilter>) -> Arc<dyn Handler> {
+            match level {
+                Some(l) => Arc::new(h.with_level(*l)),
+                None => Arc::new(h),
+            }
+        }
+        Ok(match self {
+            HandlerConfig::Stderr { level, format } => {
+                leveled(crate::StderrHandler::new().format(format.make()), level)
+            }
+            HandlerConfig::File {
+                path,
+                level,
+                format,
+            } => leveled(
+                crate::FileHandler::create(path)
+                    .map_err(|e| e.to_string())?
+                    .format(format.make()),
+                level,
+            ),
+            HandlerConfig::RotatingFile {
+                path,
+                max_bytes,
+                backups,
+                rotate,
+                level,
+                format,
+            } => {
+                let mut b = crate::RotatingFileHandler::builder(path)
+                    .backups(*backups)
+                    .rotate_every(match rotate {
+                        RotateKind::Never => crate::Rotation::Never,
+                        RotateKind::Hourly => crate::Rotation::Hourly,
+                        RotateKind::Daily => crate::Rotation::Daily,
+                    })
+                    .format(format.make());
+                if let Some(m) = max_bytes {
+                    b = b.max_bytes(*m);
+                }
+                leveled(b.open().map_err(|e| e.to_string())?, level)
+            }
+            #[cfg(feature = "sqlite")]
+            HandlerConfig::Sqlite { path, level } => leveled(
+                crate::SqliteHandler::open(path).map_err(|e| e.to_string())?,
+                level,
+            ),
+            #[cfg(not(feature = "sqlite"))]
+            HandlerConfig::Sqlite { .. } => {
+                return Err("the `sqlite` handler needs the crate feature `sqlite`".into());
+            }
+        })
+    }
+}
+
+/// A configuration error: where (file, line, column, key) and what.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigFileError(Box<ErrorDetail>);
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct ErrorDetail {
+    path: Option<PathBuf>,
+    line: Option<usize>,
+    column: Option<usize>,
+    key: Option<String>,
+    message: String,
+}
+
+impl ConfigFileError {
+    /// The line (1-based), when known.
+    pub fn line(&self) -> Option<usize> {
+        self.0.line
+    }
+    /// The key the error is about, when known (`handlers.db`, `loggers.jobs.level`).
+    pub fn key(&self) -> Option<&str> {
+        self.0.key.as_deref()
+    }
+    /// What was wrong.
+    pub fn message(&self) -> &str {
+        &self.0.message
+    }
+}
+
+impl fmt::Display for ConfigFileError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let d = &self.0;
+        match &d.path {
+            Some(p) => write!(f, "{}", p.display())?,
+            None => f.write_str("<config>")?,
+        }
+        if let Some(l) = d.line {
+            write!(f, ":{l}")?;
+            if let Some(c) = d.column {
+                write!(f, ":{c}")?;
+            }
+        }
+        if let Some(k) = &d.key {
+            write!(f, ": `{k}`")?;
+        }
+        write!(f, ": {}", d.message)
+    }
+}
+
+impl std::error::Error for ConfigFileError {}
+
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let col = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+    (line, col)
+}
+
+impl Config {
+    /// An empty configuration.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets a logger's level (`"root"` or `""` is the root).
+    pub fn level(mut self, logger: &str, level: LevelFilter) -> Self {
+        self.loggers.entry(logger.to_owned()).or_default().level = Some(Spanned::new(0..0, level));
+        self
+    }
+
+    /// Sets a logger's propagate flag.
+    pub fn propagate(mut self, logger: &str, propagate: bool) -> Self {
+        self.loggers.entry(logger.to_owned()).or_default().propagate = Some(propagate);
+        self
+    }
+
+    /// Defines a named handler.
+    pub fn handler(mut self, id: &str, handler: HandlerConfig) -> Self {
+        self.handlers
+            .insert(id.to_owned(), Spanned::new(0..0, handler));
+        self
+    }
+
+    /// Attaches the named handler to a logger.
+    pub fn attach(mut self, logger: &str, handler_id: &str) -> Self {
+        self.loggers
+            .entry(logger.to_owned())
+            .or_default()
+            .handlers
+            .push(Spanned::new(0..0, handler_id.to_owned()));
+        self
+    }
+
+    /// Parses TOML text.
+    pub fn from_toml(text: &str) -> Result<Config, ConfigFileError> {
+        Self::parse(text, None)
+    }
+
+    /// Reads and parses a TOML file; errors name the file.
+    pub fn from_file(path: impl AsRef<Path>) -> Result<Config, ConfigFileError> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            ConfigFileError(Box::new(ErrorDetail {
+                path: Some(path.to_owned()),
+                line: None,
+                column: None,
+                key: None,
+                message: format!("cannot read the configuration file: {e}"),
+            }))
+        })?;
+        Self::parse(&text, Some(path))
+    }
+
+    fn parse(text: &str, path: Option<&Path>) -> Result<Config, ConfigFileError> {
+        let mut config: Config = toml::from_str(text).map_err(|e: toml::de::Error| {
+            let (line, column) = match e.span() {
+                Some(span) => {
+                    let (l, c) = line_col(text, span.start);
+                    (Some(l), Some(c))
+                }
+                None => (None, None),
+            };
+            ConfigFileError(Box::new(ErrorDetail {
+                path: path.map(Path::to_owned),
+                line,
+                column,
+                key: None,
+                message: e.message().trim().to_owned(),
+            }))
+        })?;
+        config.source = Some(Source {
+            path: path.map(Path::to_owned),
+            text: Arc::from(text),
+        });
+        config.check()?;
+        Ok(config)
+    }
+
+    fn error_at(
+        &self,
+        span: std::ops::Range<usize>,
+        key: String,
+        message: String,
+    ) -> ConfigFileError {
+        let (path, line, column) = match &self.source {
+            Some(s) if span.end > 0 => {
+                let (l, c) = line_col(&s.text, span.start);
+                (s.path.clone(), Some(l), Some(c))
+            }
+            Some(s) => (s.path.clone(), None, None),
+            None => (None, None, None),
+        };
+        ConfigFileError(Box::new(ErrorDetail {
+            path,
+            line,
+            column,
+            key: Some(key),
+            message,
+        }))
+    }
+
+    /// Checks what parsing cannot: names and handler references.
+    fn check(&self) -> Result<(), ConfigFileError> {
+        for (name, l) in &self.loggers {
+            if name != "root" {
+                crate::name::normalize(name)
+                    .map_err(|e| self.error_at(0..0, format!("loggers.{name}"), e.to_string()))?;
+            }
+            for h in &l.handlers {
+                if !self.handlers.contains_key(h.get_ref()) {
+                    let known: Vec<&str> = self.handlers.keys().map(String::as_str).collect();
+                    return Err(self.error_at(
+                        h.span(),
+                        format!("loggers.{name}.handlers"),
+                        format!(
+                            "no handler named `{}` is defined (defined: {})",
+                            h.get_ref(),
+                            if known.is_empty() {
+                                "none".to_owned()
+                            } else {
+                                known.join(", ")
+                            }
+                        ),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Applies the configuration to `registry`: every handler is opened first (an error changes
+    /// nothing), then levels, propagate flags and handlers are set. Returns what was attached, so
+    /// it can be [`replaced`](Applied::replace) later.
+    pub fn apply(&self, registry: &Registry) -> Result<Applied, ConfigFileError> {
+        self.check()?;
+        let mut built: BTreeMap<&str, Arc<dyn Handler>> = BTreeMap::new();
+        for (id, h) in &self.handlers {
+            let handler = h.get_ref().build().map_err(|msg| {
+                self.error_at(
+                    h.span(),
+                    format!("handlers.{id}"),
+                    format!("cannot open the {} handler: {msg}", h.get_ref().kind()),
+                )
+            })?;
+            built.insert(id, handler);
+        }
+        let mut attached = Vec::new();
+        for (name, l) in &self.loggers {
+            let logger = if name == "root" {
+                registry.root()
+            } else {
+                registry
+                    .try_logger(name)
+                    .map_err(|e| self.error_at(0..0, format!("loggers.{name}"), e.to_string()))?
+            };
+            if let Some(level) = &l.level {
+                logger.set_level(*level.get_ref());
+            }
+            if let Some(p) = l.propagate {
+                logger.set_propagate(p);
+            }
+            for h in &l.handlers {
+                let id = logger.add_shared_handler(built[h.get_ref().as_str()].clone());
+                attached.push((logger.clone(), id));
+            }
+        }
+        Ok(Applied {
+            registry: registry.clone(),
+            attached,
+        })
+    }
+}
+
+/// The handlers a configuration attached. Dropping it leaves them attached; [`Applied::replace`]
+/// swaps them for a new configuration's, [`Applied::detach`] removes them.
+#[derive(Debug)]
+#[must_use = "keep it to replace or detach this configuration's handlers later"]
+pub struct Applied {
+    registry: Registry,
+    attached: Vec<(crate::Logger, HandlerId)>,
+}
+
+impl Applied {
+    /// Applies `config` and then detaches (flushing and closing) this one's handlers. If the new
+    /// one fails to open, nothing changes and the error is returned.
+    pub fn replace(self, config: &Config) -> Result<Applied, (Applied, ConfigFileError)> {
+        match config.apply(&self.registry) {
+            Ok(new) => {
+                self.detach();
+                Ok(new)
+            }
+            Err(e) => Err((self, e)),
+        }
+    }
+
+    /// Removes every handler this configuration attached (each closed when its last holder goes).
+    pub fn detach(self) {
+        for (logger, id) in self.attached {
+            logger.remove_handler(id);
+        }
+    }
+}
+
+static FROM_FILE: Mutex<Option<Applied>> = parking_lot::const_mutex(None);
+
+/// Reads `path` and applies it to the global registry. Called again (say on SIGHUP), it reloads:
+/// the new handlers are attached before the previous file's are detached, flushed and closed, so
+/// no record is lost; if the new file is invalid, the previous configuration stays.
+pub fn init_from_file(path: impl AsRef<Path>) -> Result<(), ConfigFileError> {
+    let config = Config::from_file(path)?;
+    let mut slot = FROM_FILE.lock();
+    let applied = match slot.take() {
+        Some(previous) => match previous.replace(&config) {
+            Ok(new) => new,
+            Err((previous, e)) => {
+                *slot = Some(previous);
+                return Err(e);
+            }
+        },
+        None => config.apply(Registry::global())?,
+    };
+    *slot = Some(applied);
+    Ok(())
+}

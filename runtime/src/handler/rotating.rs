@@ -1,0 +1,583 @@
+//! [`RotatingFileHandler`]: a log file that rotates by size, by time (hourly or daily, UTC) or
+//! both, keeping a fixed number of backups.
+//!
+//! Rotation never splits or loses a record: the checks run before each write, and each record is
+//! one `write` to one file. I/O errors never reach the caller: they are reported once through
+//! [`ErrorReporter`] and the next record tries again (reopening the file).
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use parking_lot::Mutex;
+
+use crate::format::{Format, TextFormat, with_formatted};
+use crate::handler::{ErrorReporter, Handler};
+use crate::record::Record;
+
+/// When a [`RotatingFileHandler`] starts a new file regardless of its size.
+///
+/// Periods are UTC: `Daily` rotates at midnight UTC, `Hourly` at the top of every UTC hour.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Rotation {
+    /// No time rotation (size rotation only, when [`max_bytes`](RotatingFileBuilder::max_bytes) is set).
+    #[default]
+    Never,
+    /// A new file every UTC hour; backups are named `app.log.2026-11-24T19`.
+    Hourly,
+    /// A new file every UTC day; backups are named `app.log.2026-11-24`.
+    Daily,
+}
+
+impl Rotation {
+    fn period_secs(self) -> Option<u64> {
+        match self {
+            Rotation::Never => None,
+            Rotation::Hourly => Some(3600),
+            Rotation::Daily => Some(86_400),
+        }
+    }
+
+    /// Length of the backup label: `2026-11-24` or `2026-11-24T19`.
+    fn label_len(self) -> usize {
+        match self {
+            Rotation::Hourly => 13,
+            _ => 10,
+        }
+    }
+}
+
+/// The time source of time rotation. The default is [`SystemClock`]; tests inject their own so
+/// that they can cross a day without sleeping.
+///
+/// Any `Fn() -> SystemTime + Send + Sync` is a clock:
+///
+/// ```
+/// use scoped_logger::{RotatingFileHandler, Rotation};
+/// use std::time::{Duration, UNIX_EPOCH};
+/// # let dir = tempfile::tempdir().unwrap();
+/// let fixed = || UNIX_EPOCH + Duration::from_secs(1_795_892_638);
+/// let _handler = RotatingFileHandler::builder(dir.path().join("app.log"))
+///     .rotate_every(Rotation::Daily)
+///     .clock(fixed)
+///     .open()?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub trait Clock: Send + Sync {
+    /// The current time.
+    fn now(&self) -> SystemTime;
+}
+
+impl<F: Fn() -> SystemTime + Send + Sync> Clock for F {
+    fn now(&self) -> SystemTime {
+        self()
+    }
+}
+
+/// The system's wall clock ([`SystemTime::now`]).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> SystemTime {
+        SystemTime::now()
+    }
+}
+
+/// Builder for a [`RotatingFileHandler`]; see [`RotatingFileHandler::builder`].
+pub struct RotatingFileBuilder {
+    path: PathBuf,
+    max_bytes: Option<u64>,
+    backups: usize,
+    rotation: Rotation,
+    clock: Arc<dyn Clock>,
+    format: Box<dyn Format>,
+    watch: bool,
+}
+
+impl std::fmt::Debug for RotatingFileBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RotatingFileBuilder")
+            .field("path", &self.path)
+            .field("max_bytes", &self.max_bytes)
+            .field("backups", &self.backups)
+            .field("rotation", &self.rotation)
+            .field("watch", &self.watch)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RotatingFileBuilder {
+    /// Rotates before a record would take the file past `bytes`. A file never exceeds the limit,
+    /// except when a single record is larger than it: that record then goes alone into a fresh
+    /// file. Zero is rejected by [`open`](Self::open).
+    pub fn max_bytes(mut self, bytes: u64) -> Self {
+        self.max_bytes = Some(bytes);
+        self
+    }
+
+    /// How many rotated files to keep (default 5); the oldest beyond that are deleted. With 0,
+    /// rotation deletes the current file and starts afresh.
+    pub fn backups(mut self, count: usize) -> Self {
+        self.backups = count;
+        self
+    }
+
+    /// Also rotates at the start of every UTC hour or day (default [`Rotation::Never`]).
+    pub fn rotate_every(mut self, rotation: Rotation) -> Self {
+        self.rotation = rotation;
+        self
+    }
+
+    /// Uses `clock` instead of the system clock to decide time rotation.
+    pub fn clock(mut self, clock: impl Clock + 'static) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+
+    /// Uses `format` instead of the text line (e.g. [`JsonFormat`](crate::format::JsonFormat)).
+    pub fn format(mut self, format: impl Format + 'static) -> Self {
+        self.format = Box::new(format);
+        self
+    }
+
+    /// Whether to check before each record that the path still names the open file (default
+    /// `true`), reopening it when it was deleted or moved away (its folder removed and created
+    /// again, an outside `logrotate`). This costs one `stat` per record; without it, records
+    /// written after the file was deleted are lost with it.
+    pub fn watch(mut self, watch: bool) -> Self {
+        self.watch = watch;
+        self
+    }
+
+    /// Opens the file for appending, creating it if missing and never truncating it. The error
+    /// names the path.
+    pub fn open(self) -> io::Result<RotatingFileHandler> {
+        if self.max_bytes == Some(0) {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!(
+                    "rotating log file {}: max_bytes must be more than 0",
+                    self.path.display()
+                ),
+            ));
+        }
+        let config = Config {
+            max_bytes: self.max_bytes,
+            backups: self.backups,
+            rotation: self.rotation,
+            watch: self.watch,
+        };
+        let handler = RotatingFileHandler {
+            errors: ErrorReporter::new(format!("rotating file handler {}", self.path.display())),
+            state: Mutex::new(State {
+                file: None,
+                closed: false,
+            }),
+            path: self.path,
+            config,
+            clock: self.clock,
+            format: self.format,
+        };
+        let now = handler.clock.now();
+        let open = handler.open_file(now).map_err(|e| {
+            io::Error::new(
+                e.kind(),
+                format!("opening log file {}: {e}", handler.path.display()),
+            )
+        })?;
+        handler.state.lock().file = Some(open);
+        Ok(handler)
+    }
+}
+
+struct Config {
+    max_bytes: Option<u64>,
+    backups: usize,
+    rotation: Rotation,
+    watch: bool,
+}
+
+/// The open file and what rotation needs to know about it.
+struct OpenFile {
+    file: File,
+    /// Bytes in the file (kept by us, so the size check costs no syscall).
+    size: u64,
+    /// The time-rotation period the file's records belong to.
+    period: u64,
+    /// (device, inode) of the open file, to notice that the path now names another file.
+    #[cfg(unix)]
+    id: (u64, u64),
+}
+
+struct State {
+    file: Option<OpenFile>,
+    closed: bool,
+}
+
+/// Appends formatted records to a file and rotates it by size, by time, or both.
+///
+/// Backup names:
+/// - size rotation alone: `app.log.1` (newest) … `app.log.N` (oldest); at rotation each moves up
+///   one and the oldest is deleted;
+/// - time rotation (with or without a size limit): the file is renamed after the UTC period its
+///   records belong to, `app.log.2026-11-24` (daily) or `app.log.2026-11-24T19` (hourly); a second
+///   backup of the same period (size rotation within it, or a restart) gets `.1`, `.2`, … appended.
+///   The newest N backups are kept, ordered by name.
+///
+/// An existing file is appended to, never truncated. For time rotation, a non-empty existing file
+/// belongs to the period of its last modification, so a program restarted the next day rotates
+/// yesterday's file on its first record. Rotation happens when the clock enters a later period (a
+/// clock that goes back does not rotate). One handler per file: share it (`Arc`, or
+/// [`Logger::add_shared_handler`](crate::Logger::add_shared_handler)) rather than opening the same
+/// path twice.
+///
+/// ```
+/// # let dir = tempfile::tempdir().unwrap();
+/// use scoped_logger::{Registry, Level, RotatingFileHandler};
+/// let path = dir.path().join("app.log");
+/// let reg = Registry::new();
+/// let handler = RotatingFileHandler::builder(&path).max_bytes(10 << 20).backups(5).open()?;
+/// reg.root().add_handler(handler);
+/// reg.root().log(Level::Warn, format_args!("low disk"));
+/// reg.shutdown(std::time::Duration::from_secs(1));
+/// assert!(std::fs::read_to_string(&path)?.ends_with("WARN root: low disk\n"));
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub struct RotatingFileHandler {
+    path: PathBuf,
+    config: Config,
+    clock: Arc<dyn Clock>,
+    format: Box<dyn Format>,
+    state: Mutex<State>,
+    errors: ErrorReporter,
+}
+
+impl std::fmt::Debug for RotatingFileHandler {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RotatingFileHandler")
+            .field("path", &self.path)
+            .field("max_bytes", &self.config.max_bytes)
+            .field("backups", &self.config.backups)
+            .field("rotation", &self.config.rotation)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RotatingFileHandler {
+    /// Starts building a handler on `path`: no size limit, no time rotation, 5 backups, the text
+    /// format, the system clock.
+    pub fn builder(path: impl AsRef<Path>) -> RotatingFileBuilder {
+        RotatingFileBuilder {
+            path: path.as_ref().to_path_buf(),
+            max_bytes: None,
+            backups: 5,
+            rotation: Rotation::Never,
+            clock: Arc::new(SystemClock),
+            format: Box::new(TextFormat),
+            watch: true,
+        }
+    }
+
+    /// The path of the current file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// How many I/O errors this handler met (each is counted; only the first is printed).
+    pub fn error_count(&self) -> u64 {
+        self.errors.count()
+    }
+
+    fn period_of(&self, time: SystemTime) -> u64 {
+        match self.config.rotation.period_secs() {
+            Some(p) => secs_since_epoch(time) / p,
+            None => 0,
+        }
+    }
+
+    /// Opens (or creates) the file at `path` for appending.
+    fn open_file(&self, now: SystemTime) -> io::Result<OpenFile> {
+        let file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.path)?;
+        let meta = file.metadata()?;
+        let now_period = self.period_of(now);
+        let period = if meta.len() > 0 {
+            // An old file belongs to the period it was last written in; one "from the future"
+            // (clock skew, an injected clock) to the current one.
+            meta.modified()
+                .map(|m| self.period_of(m).min(now_period))
+                .unwrap_or(now_period)
+        } else {
+            now_period
+        };
+        Ok(OpenFile {
+            size: meta.len(),
+            period,
+            #[cfg(unix)]
+            id: {
+                use std::os::unix::fs::MetadataExt;
+                (meta.dev(), meta.ino())
+            },
+            file,
+        })
+    }
+
+    /// Whether the path still names the open file.
+    fn still_at_path(&self, open: &OpenFile) -> bool {
+        match fs::metadata(&self.path) {
+            #[cfg(unix)]
+            Ok(meta) => {
+                use std::os::unix::fs::MetadataExt;
+                (meta.dev(), meta.ino()) == open.id
+            }
+            #[cfg(not(unix))]
+            Ok(_) => {
+                let _ = open;
+                true
+            }
+            Err(_) => false,
+        }
+    }
+
+    fn write_line(&self, state: &mut State, line: &[u8]) {
+        if state.closed {
+            self.errors.report(
+                "writing a record",
+                io::Error::other("the handler was already closed"),
+            );
+            return;
+        }
+        if self.config.watch
+            && let Some(open) = &state.file
+            && !self.still_at_path(open)
+        {
+            state.file = None;
+        }
+        let now = self.clock.now();
+        if state.file.is_none() {
+            match self.open_file(now) {
+                Ok(open) => state.file = Some(open),
+                Err(e) => {
+                    self.errors.report("reopening the file", e);
+                    return;
+                }
+            }
+        }
+        let Some(open) = state.file.as_mut() else {
+            return;
+        };
+        let len = line.len() as u64;
+        let now_period = self.period_of(now);
+        let time_due = now_period > open.period;
+        let size_due = self
+            .config
+            .max_bytes
+            .is_some_and(|max| open.size > 0 && open.size + len > max);
+        if open.size == 0 {
+            // Nothing to move away: an empty file simply moves on to the current period.
+            open.period = open.period.max(now_period);
+        } else if time_due || size_due {
+            self.rotate(state, now);
+        }
+        let Some(open) = state.file.as_mut() else {
+            return;
+        };
+        match open.file.write_all(line) {
+            Ok(()) => open.size += len,
+            Err(e) => {
+                self.errors.report("writing a record", e);
+                // Reopen on the next record: the file may be gone or the disk full.
+                state.file = None;
+            }
+        }
+    }
+
+    /// Moves the current file away and opens a fresh one.
+    #[cold]
+    fn rotate(&self, state: &mut State, now: SystemTime) {
+        let Some(old) = state.file.take() else {
+            return;
+        };
+        let period = old.period;
+        drop(old);
+        let moved = if self.config.backups == 0 {
+            remove_if_present(&self.path)
+        } else if self.config.rotation == Rotation::Never {
+            self.shift_numbered()
+        } else {
+            self.move_timed(period)
+        };
+        if let Err(e) = moved {
+            self.errors.report("rotating", e);
+        }
+        match self.open_file(now) {
+            Ok(open) => state.file = Some(open),
+            Err(e) => self.errors.report("opening a new file after rotating", e),
+        }
+    }
+
+    fn sibling(&self, suffix: &str) -> PathBuf {
+        let mut name = self.path.as_os_str().to_owned();
+        name.push(".");
+        name.push(suffix);
+        PathBuf::from(name)
+    }
+
+    /// `app.log.N` is deleted, `app.log.i` becomes `app.log.(i+1)`, `app.log` becomes `app.log.1`.
+    fn shift_numbered(&self) -> io::Result<()> {
+        let n = self.config.backups;
+        remove_if_present(&self.sibling(&n.to_string()))?;
+        for i in (1..n).rev() {
+            rename_if_present(
+                &self.sibling(&i.to_string()),
+                &self.sibling(&(i + 1).to_string()),
+            )?;
+        }
+        fs::rename(&self.path, self.sibling("1"))
+    }
+
+    /// `app.log` becomes `app.log.<period>` (or `.<period>.k` when taken), then old backups go.
+    fn move_timed(&self, period: u64) -> io::Result<()> {
+        let secs = self.config.rotation.period_secs().unwrap_or(1);
+        let start = UNIX_EPOCH + Duration::from_secs(period.saturating_mul(secs));
+        let stamp = humantime::format_rfc3339_seconds(start).to_string();
+        let label = &stamp[..self.config.rotation.label_len().min(stamp.len())];
+        let mut target = self.sibling(label);
+        let mut k = 1u32;
+        while fs::symlink_metadata(&target).is_ok() {
+            target = self.sibling(&format!("{label}.{k}"));
+            k += 1;
+        }
+        fs::rename(&self.path, &target)?;
+        self.prune_timed()
+    }
+
+    /// Deletes the oldest time-labelled backups beyond the configured count.
+    fn prune_timed(&self) -> io::Result<()> {
+        let Some(base) = self.path.file_name().and_then(|n| n.to_str()) else {
+            return Ok(());
+        };
+        let dir = match self.path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        let prefix = format!("{base}.");
+        let mut backups: Vec<(String, u32, PathBuf)> = Vec::new();
+        for entry in fs::read_dir(&dir)? {
+            let entry = entry?;
+            let name = entry.file_name();
+            let Some(suffix) = name.to_str().and_then(|n| n.strip_prefix(&prefix)) else {
+                continue;
+            };
+            if let Some((label, k)) = parse_timed_suffix(suffix) {
+                backups.push((label.to_owned(), k, entry.path()));
+            }
+        }
+        if backups.len() <= self.config.backups {
+            return Ok(());
+        }
+        backups.sort();
+        let excess = backups.len() - self.config.backups;
+        for (_, _, path) in backups.into_iter().take(excess) {
+            remove_if_present(&path)?;
+        }
+        Ok(())
+    }
+}
+
+impl Handler for RotatingFileHandler {
+    fn handle(&self, record: &Record<'_>) {
+        with_formatted(&*self.format, record, |line| {
+            let mut state = self.state.lock();
+            self.write_line(&mut state, line);
+        });
+    }
+
+    fn flush(&self) {
+        if let Some(open) = self.state.lock().file.as_mut()
+            && let Err(e) = open.file.flush()
+        {
+            self.errors.report("flushing", e);
+        }
+    }
+
+    fn close(&self) {
+        let mut state = self.state.lock();
+        state.closed = true;
+        if let Some(open) = state.file.take()
+            && let Err(e) = open.file.sync_data()
+            && e.kind() != io::ErrorKind::InvalidInput
+        {
+            self.errors.report("closing", e);
+        }
+        drop(state);
+        self.errors.summarize();
+    }
+
+    fn take_error(&self) -> Option<io::Error> {
+        self.errors.take()
+    }
+}
+
+fn secs_since_epoch(time: SystemTime) -> u64 {
+    time.duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+fn remove_if_present(path: &Path) -> io::Result<()> {
+    match fs::remove_file(path) {
+        Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
+        _ => Ok(()),
+    }
+}
+
+fn rename_if_present(from: &Path, to: &Path) -> io::Result<()> {
+    match fs::rename(from, to) {
+        Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
+        _ => Ok(()),
+    }
+}
+
+/// `2026-11-24`, `2026-11-24T19`, optionally followed by `.k`: the label and k (0 when absent).
+fn parse_timed_suffix(suffix: &str) -> Option<(&str, u32)> {
+    let (label, k) = match suffix.split_once('.') {
+        Some((label, k)) => (label, k.parse().ok()?),
+        None => (suffix, 0),
+    };
+    let b = label.as_bytes();
+    let digits = |r: std::ops::Range<usize>| b[r].iter().all(u8::is_ascii_digit);
+    let date = b.len() >= 10 && digits(0..4) && b[4] == b'-' && digits(5..7) && b[7] == b'-';
+    let ok = date
+        && digits(8..10)
+        && match b.len() {
+            10 => true,
+            13 => b[10] == b'T' && digits(11..13),
+            _ => false,
+        };
+    ok.then_some((label, k))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_timed_suffix;
+
+    #[test]
+    fn timed_suffixes() {
+        assert_eq!(parse_timed_suffix("2026-11-24"), Some(("2026-11-24", 0)));
+        assert_eq!(
+            parse_timed_suffix("2026-11-24T19.2"),
+            Some(("2026-11-24T19", 2))
+        );
+        assert_eq!(parse_timed_suffix("1"), None);
+        assert_eq!(parse_timed_suffix("2026-11-24.x"), None);
+        assert_eq!(parse_timed_suffix("2026-11-24T1"), None);
+        assert_eq!(parse_timed_suffix("gz"), None);
+    }
+}

@@ -1,0 +1,670 @@
+//! [`SqliteHandler`]: records as rows of an SQLite table, written by a background thread that owns
+//! the connection, in one transaction per batch. The caller never waits on the database: records
+//! go through a bounded queue, and when it is full they are dropped and counted (by default).
+//!
+//! # Schema
+//!
+//! The table (named `logs` unless [`SqliteBuilder::table`] says otherwise) is created when missing:
+//!
+//! ```sql
+//! CREATE TABLE IF NOT EXISTS logs (
+//!     id      INTEGER PRIMARY KEY,
+//!     time    TEXT NOT NULL,  -- RFC 3339, UTC, milliseconds: 2026-11-24T19:03:58.123Z
+//!     level   TEXT NOT NULL,  -- ERROR, WARN, INFO, DEBUG or TRACE
+//!     logger  TEXT NOT NULL,  -- the logger's dotted name; the root is "root"
+//!     message TEXT NOT NULL,
+//!     kv      TEXT,           -- the key-values as a JSON object; NULL when there are none
+//!     thread  TEXT,           -- the logging thread's name, when it has one
+//!     module  TEXT,           -- module path of the call site, when known
+//!     file    TEXT,           -- source file of the call site, when known
+//!     line    INTEGER         -- line of the call site, when known
+//! )
+//! ```
+//!
+//! Rows come back in logging order with:
+//!
+//! ```sql
+//! SELECT time, level, logger, message, kv, thread, module, file, line FROM logs ORDER BY id
+//! ```
+//!
+//! and key-values with SQLite's JSON functions, e.g.
+//! `SELECT message FROM logs WHERE json_extract(kv, '$.job') = 42`.
+//!
+//! # Sharing a database
+//!
+//! The database is put in WAL mode (`journal_mode=WAL`, `synchronous=NORMAL`: a power cut may
+//! lose the last transactions, never corrupt the file) and every connection waits up to a busy
+//! timeout (default 5 s) for another writer, so several handlers, in one process (per-task
+//! handlers on a shared file) or in several, can write the same file. When records are dropped
+//! because the database did not keep up, a `WARN` row of the logger `scoped_logger` says how many.
+
+use std::fmt;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant, SystemTime};
+
+use rusqlite::{Connection, OpenFlags, TransactionBehavior, params};
+use serde::Serialize;
+use serde::ser::{SerializeMap, Serializer};
+
+use crate::format::display_name;
+use crate::handler::Handler;
+use crate::handler::nonblocking::{Options, Policy, Sink, Worker};
+use crate::level::Level;
+use crate::record::{OwnedRecord, OwnedValue, Record, Value};
+
+/// The default table name.
+pub const DEFAULT_TABLE: &str = "logs";
+/// The default busy timeout: how long a write waits for another connection's lock.
+pub const DEFAULT_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Opening an SQLite log database failed: says which path and what step.
+#[derive(Debug)]
+pub struct SqliteError {
+    path: PathBuf,
+    doing: &'static str,
+    source: Box<dyn std::error::Error + Send + Sync>,
+    kind: io::ErrorKind,
+}
+
+impl SqliteError {
+    fn new(
+        path: &Path,
+        doing: &'static str,
+        kind: io::ErrorKind,
+        source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> Self {
+        SqliteError {
+            path: path.to_path_buf(),
+            doing,
+            source: source.into(),
+            kind,
+        }
+    }
+
+    fn sqlite(path: &Path, doing: &'static str, err: rusqlite::Error) -> Self {
+        let kind = match err.sqlite_error_code() {
+            Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) => {
+                io::ErrorKind::WouldBlock
+            }
+            Some(rusqlite::ErrorCode::PermissionDenied | rusqlite::ErrorCode::ReadOnly) => {
+                io::ErrorKind::PermissionDenied
+            }
+            Some(rusqlite::ErrorCode::CannotOpen) => io::ErrorKind::NotFound,
+            _ => io::ErrorKind::Other,
+        };
+        SqliteError::new(path, doing, kind, err)
+    }
+
+    /// The database path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The closest `io::ErrorKind` (e.g. `NotFound` for a missing folder).
+    pub fn kind(&self) -> io::ErrorKind {
+        self.kind
+    }
+}
+
+impl fmt::Display for SqliteError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "SQLite log database {}: {} failed: {}",
+            self.path.display(),
+            self.doing,
+            self.source
+        )
+    }
+}
+
+impl std::error::Error for SqliteError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&*self.source)
+    }
+}
+
+impl From<SqliteError> for io::Error {
+    fn from(e: SqliteError) -> io::Error {
+        io::Error::new(e.kind, e)
+    }
+}
+
+/// Builder for a [`SqliteHandler`]; see [`SqliteHandler::builder`].
+#[derive(Debug, Clone)]
+pub struct SqliteBuilder {
+    path: PathBuf,
+    table: String,
+    busy_timeout: Duration,
+    options: Options,
+}
+
+impl SqliteBuilder {
+    /// Writes into the table `name` instead of `logs`: letters, digits and `_`, not starting
+    /// with a digit (checked by [`open`](Self::open)).
+    pub fn table(mut self, name: impl Into<String>) -> Self {
+        self.table = name.into();
+        self
+    }
+
+    /// How long a write waits for another connection's lock before it fails (default 5 s).
+    pub fn busy_timeout(mut self, timeout: Duration) -> Self {
+        self.busy_timeout = timeout;
+        self
+    }
+
+    /// Settings of the queue and the writer thread (capacity in records and bytes, what to do
+    /// when it is full, the flush timeout, the thread's name).
+    pub fn queue(mut self, options: Options) -> Self {
+        self.options = options;
+        self
+    }
+
+    /// What a log call does when the queue is full (default [`Policy::Drop`]: drop and count).
+    pub fn policy(mut self, policy: Policy) -> Self {
+        self.options = self.options.policy(policy);
+        self
+    }
+
+    /// How many records the queue holds at most.
+    pub fn capacity(mut self, records: usize) -> Self {
+        self.options = self.options.capacity(records);
+        self
+    }
+
+    /// How many bytes of records (as copied for the queue) it holds at most.
+    pub fn capacity_bytes(mut self, bytes: usize) -> Self {
+        self.options = self.options.capacity_bytes(bytes);
+        self
+    }
+
+    /// How long `flush()` and `close()` wait for the writer (the engine's default, 1 s). A close
+    /// that times out leaves the writer to finish in the background (it still commits and closes
+    /// the connection), unless the process exits first.
+    pub fn flush_timeout(mut self, timeout: Duration) -> Self {
+        self.options = self.options.flush_timeout(timeout);
+        self
+    }
+
+    /// Opens (creating when missing) the database and the table, and starts the writer thread.
+    pub fn open(self) -> Result<SqliteHandler, SqliteError> {
+        let path = self.path;
+        if !valid_table_name(&self.table) {
+            return Err(SqliteError::new(
+                &path,
+                "checking the table name",
+                io::ErrorKind::InvalidInput,
+                format!(
+                    "`{}` is not a valid table name (use letters, digits and `_`, not starting with a digit)",
+                    self.table
+                ),
+            ));
+        }
+        let conn = open_connection(&path, &self.table, self.busy_timeout)?;
+        let sink = SqliteSink::new(conn, &self.table);
+        let mut options = self.options;
+        if options.description.is_none() {
+            options = options.description(format!("SQLite handler {}", path.display()));
+        }
+        let worker = Worker::spawn(sink, options)
+            .map_err(|e| SqliteError::new(&path, "starting the writer thread", e.kind(), e))?;
+        Ok(SqliteHandler { worker, path })
+    }
+}
+
+/// Writes records into an SQLite table; see the [module docs](self) for the schema.
+///
+/// ```
+/// # let dir = tempfile::tempdir().unwrap();
+/// use scoped_logger::{Registry, Level, SqliteHandler};
+/// let path = dir.path().join("logs.db");
+/// let reg = Registry::new();
+/// reg.root().add_handler(SqliteHandler::open(&path)?);
+/// reg.root().log(Level::Warn, format_args!("low disk"));
+/// reg.shutdown(std::time::Duration::from_secs(5)); // commits and closes the connection
+///
+/// let db = rusqlite::Connection::open(&path).unwrap();
+/// let message: String = db
+///     .query_row("SELECT message FROM logs WHERE level = 'WARN'", [], |r| r.get(0))
+///     .unwrap();
+/// assert_eq!(message, "low disk");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct SqliteHandler {
+    worker: Worker<SqliteSink>,
+    path: PathBuf,
+}
+
+impl fmt::Debug for SqliteHandler {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SqliteHandler")
+            .field("path", &self.path)
+            .field("dropped", &self.dropped())
+            .finish_non_exhaustive()
+    }
+}
+
+impl SqliteHandler {
+    /// Opens `path` with the defaults: table `logs`, 5 s busy timeout, a dropping queue.
+    pub fn open(path: impl AsRef<Path>) -> Result<SqliteHandler, SqliteError> {
+        Self::builder(path).open()
+    }
+
+    /// Starts configuring a handler on `path`.
+    pub fn builder(path: impl AsRef<Path>) -> SqliteBuilder {
+        SqliteBuilder {
+            path: path.as_ref().to_path_buf(),
+            table: DEFAULT_TABLE.to_owned(),
+            busy_timeout: DEFAULT_BUSY_TIMEOUT,
+            options: Options::default().thread_name("scoped-logger-sqlite"),
+        }
+    }
+
+    /// The database path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// How many records were dropped because the queue was full.
+    pub fn dropped(&self) -> u64 {
+        self.worker.dropped()
+    }
+}
+
+impl Handler for SqliteHandler {
+    fn dropped(&self) -> u64 {
+        Self::dropped(self)
+    }
+
+    fn handle(&self, record: &Record<'_>) {
+        if self.worker.would_drop() {
+            // Full under Policy::Drop: do not copy a record only to throw it away.
+            self.worker.count_dropped();
+            return;
+        }
+        let row = to_row(record);
+        let bytes = row_bytes(&row);
+        self.worker.send(row, bytes);
+    }
+
+    fn flush(&self) {
+        self.worker.flush_by(self.worker.default_deadline());
+    }
+
+    fn flush_by(&self, deadline: Instant) -> bool {
+        self.worker.flush_by(deadline)
+    }
+
+    fn close(&self) {
+        if !self.worker.close_by(self.worker.default_deadline()) {
+            // The writer goes on in the background and closes the connection when it is done;
+            // what it still holds is lost only if the process exits first.
+            self.worker.errors().report(
+                "closing",
+                io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    format!(
+                        "{} records were still being written at the close deadline",
+                        self.worker.queued()
+                    ),
+                ),
+            );
+        }
+        self.worker.errors().summarize();
+    }
+
+    fn take_error(&self) -> Option<io::Error> {
+        self.worker.take_error()
+    }
+}
+
+/// An owned copy of `record`, made on the caller's thread. Unlike [`Record::to_owned`], a
+/// `Display` impl that fails does not panic: the text written so far is kept, with a marker.
+fn to_row(record: &Record<'_>) -> OwnedRecord {
+    OwnedRecord {
+        level: record.level(),
+        logger: record.logger().to_owned(),
+        message: lossy_string(*record.args()),
+        key_values: record
+            .key_values()
+            .iter()
+            .map(|(k, v)| {
+                let v = match v {
+                    Value::Display(_) | Value::Debug(_) => {
+                        OwnedValue::Str(lossy_string(format_args!("{v}")))
+                    }
+                    other => other.to_owned_value(),
+                };
+                ((*k).to_owned(), v)
+            })
+            .collect(),
+        time: record.time(),
+        thread_name: record.thread_name().map(str::to_owned),
+        module_path: record.module_path().map(str::to_owned),
+        file: record.file().map(str::to_owned),
+        line: record.line(),
+        replayed: record.is_replayed(),
+    }
+}
+
+fn lossy_string(args: fmt::Arguments<'_>) -> String {
+    let mut out = String::new();
+    if fmt::write(&mut out, args).is_err() {
+        out.push_str("<formatting failed>");
+    }
+    out
+}
+
+/// What a queued record costs, for the queue's byte limit.
+fn row_bytes(row: &OwnedRecord) -> usize {
+    let strings = [
+        Some(&row.logger),
+        Some(&row.message),
+        row.thread_name.as_ref(),
+        row.module_path.as_ref(),
+        row.file.as_ref(),
+    ];
+    let kv: usize = row
+        .key_values
+        .iter()
+        .map(|(k, v)| {
+            k.len()
+                + match v {
+                    OwnedValue::Str(s) => s.len(),
+                    _ => 8,
+                }
+        })
+        .sum();
+    std::mem::size_of::<OwnedRecord>()
+        + strings.iter().flatten().map(|s| s.len()).sum::<usize>()
+        + kv
+}
+
+fn valid_table_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// The `CREATE TABLE` statement of the documented schema.
+fn create_table_sql(table: &str) -> String {
+    format!(
+        "CREATE TABLE IF NOT EXISTS {table} (
+    id      INTEGER PRIMARY KEY,
+    time    TEXT NOT NULL,
+    level   TEXT NOT NULL,
+    logger  TEXT NOT NULL,
+    message TEXT NOT NULL,
+    kv      TEXT,
+    thread  TEXT,
+    module  TEXT,
+    file    TEXT,
+    line    INTEGER
+)"
+    )
+}
+
+fn open_connection(
+    path: &Path,
+    table: &str,
+    busy_timeout: Duration,
+) -> Result<Connection, SqliteError> {
+    // SQLite says only "unable to open database file": name the missing folder ourselves.
+    if let Some(parent) = path.parent()
+        && !parent.as_os_str().is_empty()
+        && !parent.is_dir()
+    {
+        return Err(SqliteError::new(
+            path,
+            "opening",
+            io::ErrorKind::NotFound,
+            format!("the folder {} does not exist", parent.display()),
+        ));
+    }
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+        | OpenFlags::SQLITE_OPEN_CREATE
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = Connection::open_with_flags(path, flags)
+        .map_err(|e| SqliteError::sqlite(path, "opening", e))?;
+    conn.busy_timeout(busy_timeout)
+        .map_err(|e| SqliteError::sqlite(path, "setting the busy timeout", e))?;
+    let mode: String = conn
+        .pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))
+        .map_err(|e| SqliteError::sqlite(path, "switching to WAL mode", e))?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        return Err(SqliteError::new(
+            path,
+            "switching to WAL mode",
+            io::ErrorKind::Unsupported,
+            format!("the database stayed in `{mode}` journal mode"),
+        ));
+    }
+    conn.pragma_update(None, "synchronous", "NORMAL")
+        .map_err(|e| SqliteError::sqlite(path, "setting synchronous=NORMAL", e))?;
+    conn.execute_batch(&create_table_sql(table))
+        .map_err(|e| SqliteError::sqlite(path, "creating the table", e))?;
+    Ok(conn)
+}
+
+/// The writer thread's side: the connection and the insert statement.
+struct SqliteSink {
+    conn: Option<Connection>,
+    insert: String,
+    /// Scratch buffers reused across rows.
+    time: String,
+    kv: Vec<u8>,
+}
+
+impl SqliteSink {
+    fn new(conn: Connection, table: &str) -> Self {
+        SqliteSink {
+            conn: Some(conn),
+            insert: format!(
+                "INSERT INTO {table} (time, level, logger, message, kv, thread, module, file, line) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+            ),
+            time: String::new(),
+            kv: Vec::new(),
+        }
+    }
+
+    fn conn(&mut self) -> io::Result<&mut Connection> {
+        self.conn
+            .as_mut()
+            .ok_or_else(|| io::Error::other("the database connection was already closed"))
+    }
+
+    /// Inserts `rows` in one transaction.
+    fn insert_rows<'r>(
+        &mut self,
+        rows: impl IntoIterator<Item = &'r OwnedRecord>,
+    ) -> io::Result<()> {
+        let insert = std::mem::take(&mut self.insert);
+        let mut time = std::mem::take(&mut self.time);
+        let mut kv = std::mem::take(&mut self.kv);
+        let result = (|| {
+            let conn = self.conn()?;
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(sql_err("starting a transaction"))?;
+            {
+                let mut stmt = tx
+                    .prepare_cached(&insert)
+                    .map_err(sql_err("preparing the insert"))?;
+                for row in rows {
+                    use std::fmt::Write as _;
+                    time.clear();
+                    let _ = write!(time, "{}", humantime::format_rfc3339_millis(row.time));
+                    let kv_text = if row.key_values.is_empty() {
+                        None
+                    } else {
+                        kv.clear();
+                        serde_json::to_writer(&mut kv, &Kvs(&row.key_values))
+                            .map_err(io::Error::other)?;
+                        // serde_json writes valid UTF-8.
+                        Some(String::from_utf8_lossy(&kv))
+                    };
+                    stmt.execute(params![
+                        time,
+                        row.level.as_str(),
+                        display_name(&row.logger),
+                        row.message,
+                        kv_text,
+                        row.thread_name,
+                        row.module_path,
+                        row.file,
+                        row.line,
+                    ])
+                    .map_err(sql_err("inserting a row"))?;
+                }
+            }
+            tx.commit().map_err(sql_err("committing"))
+        })();
+        self.insert = insert;
+        self.time = time;
+        self.kv = kv;
+        result
+    }
+}
+
+fn sql_err(doing: &'static str) -> impl Fn(rusqlite::Error) -> io::Error {
+    move |e| {
+        let kind = match e.sqlite_error_code() {
+            Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) => {
+                io::ErrorKind::WouldBlock
+            }
+            Some(rusqlite::ErrorCode::DiskFull) => io::ErrorKind::StorageFull,
+            _ => io::ErrorKind::Other,
+        };
+        io::Error::new(kind, format!("{doing}: {e}"))
+    }
+}
+
+impl Sink for SqliteSink {
+    type Item = OwnedRecord;
+
+    fn write_batch(&mut self, batch: &mut Vec<OwnedRecord>) -> io::Result<()> {
+        let result = self.insert_rows(batch.iter());
+        batch.clear();
+        result
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        // Every batch is committed as it is written: nothing is left buffered.
+        Ok(())
+    }
+
+    fn report_dropped(&mut self, count: u64) -> io::Result<()> {
+        let row = dropped_row(count);
+        self.insert_rows(std::iter::once(&row))
+    }
+
+    fn close(&mut self) -> io::Result<()> {
+        match self.conn.take() {
+            Some(conn) => conn.close().map_err(|(_, e)| sql_err("closing")(e)),
+            None => Ok(()),
+        }
+    }
+}
+
+fn dropped_row(count: u64) -> OwnedRecord {
+    OwnedRecord {
+        level: Level::Warn,
+        logger: "scoped_logger".to_owned(),
+        message: format!("{count} records dropped while the database was not keeping up"),
+        key_values: Vec::new(),
+        time: SystemTime::now(),
+        thread_name: crate::internal::with_thread_name(|t| t.map(str::to_owned)),
+        module_path: None,
+        file: None,
+        line: None,
+        replayed: false,
+    }
+}
+
+struct Kvs<'r>(&'r [(String, OwnedValue)]);
+struct Val<'r>(&'r OwnedValue);
+
+impl Serialize for Val<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self.0 {
+            OwnedValue::Str(v) => s.serialize_str(v),
+            OwnedValue::I64(v) => s.serialize_i64(*v),
+            OwnedValue::U64(v) => s.serialize_u64(*v),
+            OwnedValue::F64(v) if v.is_finite() => s.serialize_f64(*v),
+            OwnedValue::Bool(v) => s.serialize_bool(*v),
+            OwnedValue::Null => s.serialize_unit(),
+            // NaN and infinities are not JSON numbers.
+            other => s.collect_str(other),
+        }
+    }
+}
+
+impl Serialize for Kvs<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(Some(self.0.len()))?;
+        for (k, v) in self.0 {
+            map.serialize_entry(k, &Val(v))?;
+        }
+        map.end()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_names() {
+        assert!(valid_table_name("logs"));
+        assert!(valid_table_name("_app_logs2"));
+        assert!(!valid_table_name(""));
+        assert!(!valid_table_name("2logs"));
+        assert!(!valid_table_name("logs; DROP TABLE x"));
+        assert!(!valid_table_name("lögs"));
+    }
+
+    #[test]
+    fn sink_inserts_a_batch_and_the_dropped_report() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        let conn = open_connection(&path, "logs", DEFAULT_BUSY_TIMEOUT).unwrap();
+        let mut sink = SqliteSink::new(conn, "logs");
+        let kvs = [
+            ("n", crate::Value::F64(f64::NAN)),
+            ("s", crate::Value::Str("x")),
+        ];
+        let rec = Record::builder(Level::Info, "", format_args!("hi"))
+            .key_values(&kvs)
+            .build()
+            .to_owned();
+        let mut batch = vec![rec.clone(), rec];
+        sink.write_batch(&mut batch).unwrap();
+        assert!(batch.is_empty());
+        sink.report_dropped(3).unwrap();
+        let conn = sink.conn.as_ref().unwrap();
+        let rows: Vec<(String, String, Option<String>)> = conn
+            .prepare("SELECT logger, message, kv FROM logs ORDER BY id")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(rows.len(), 3);
+        assert_eq!(rows[0].0, "root");
+        assert_eq!(rows[0].2.as_deref(), Some(r#"{"n":"NaN","s":"x"}"#));
+        assert_eq!(
+            rows[2],
+            (
+                "scoped_logger".to_owned(),
+                "3 records dropped while the database was not keeping up".to_owned(),
+                None
+            )
+        );
+        sink.close().unwrap();
+        assert!(sink.write_batch(&mut Vec::new()).is_err());
+    }
+}

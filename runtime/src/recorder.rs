@@ -1,0 +1,258 @@
+//! The task flight recorder and the task summary: what a scope does with the knowledge of when
+//! and how its task ended.
+//!
+//! A recorder keeps the records that are more verbose than the scope's normal level in a bounded
+//! ring (by count and by bytes) instead of dropping them. If the task fails, they are replayed
+//! through the scope's handlers, in order and marked as replayed, before the scope closes; if it
+//! succeeds (or is cancelled), they are discarded unread. Nothing here may run under a lock that a
+//! handler could need: replay goes through the ordinary dispatch after the ring is taken.
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use parking_lot::Mutex;
+
+use crate::level::{Level, LevelFilter};
+use crate::logger::Logger;
+use crate::record::{OwnedRecord, Record};
+
+/// A scope's flight recorder: keep records down to `level` that the scope's normal level would
+/// drop, and emit them only if the task fails.
+///
+/// ```
+/// use scoped_logger::{FlightRecorder, LevelFilter, MemoryHandler, Registry, Level};
+/// let reg = Registry::new();
+/// let mem = MemoryHandler::new();
+/// reg.root().add_handler(mem.clone());
+/// {
+///     let task = reg.scope("jobs.1").level(LevelFilter::Info)
+///         .flight_recorder(FlightRecorder::new(LevelFilter::Debug))
+///         .enter().unwrap();
+///     task.log(Level::Debug, format_args!("step 1"));   // kept in the ring
+///     task.log(Level::Warn, format_args!("retrying"));  // emitted now
+///     task.fail();
+/// }
+/// let msgs: Vec<_> = mem.records().iter().map(|r| (r.message.clone(), r.replayed)).collect();
+/// assert_eq!(msgs, [("retrying".to_string(), false), ("step 1".to_string(), true)]);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FlightRecorder {
+    level: LevelFilter,
+    max_records: usize,
+    max_bytes: usize,
+}
+
+impl FlightRecorder {
+    /// Keeps records down to `level` (e.g. `Debug`); by default the last 1,000 records, 1 MiB at
+    /// most.
+    pub fn new(level: LevelFilter) -> Self {
+        FlightRecorder {
+            level,
+            max_records: 1000,
+            max_bytes: 1 << 20,
+        }
+    }
+
+    /// At most this many records are kept (the oldest go first).
+    pub fn max_records(mut self, n: usize) -> Self {
+        self.max_records = n;
+        self
+    }
+
+    /// At most this many bytes of records are kept (message, names and values); a single record
+    /// larger than this is not kept at all, and counted as discarded.
+    pub fn max_bytes(mut self, n: usize) -> Self {
+        self.max_bytes = n;
+        self
+    }
+
+    /// The most verbose level kept.
+    pub fn level(&self) -> LevelFilter {
+        self.level
+    }
+}
+
+/// How a task ended, as its summary line reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// It returned normally (or its scope was dropped without a failure).
+    Ok,
+    /// It returned `Err`, or `ScopedLogger::fail` was called.
+    Err,
+    /// It panicked.
+    Panic,
+    /// Its future was dropped before completing.
+    Cancelled,
+}
+
+impl Outcome {
+    /// The word in the summary line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Ok => "ok",
+            Outcome::Err => "err",
+            Outcome::Panic => "panic",
+            Outcome::Cancelled => "cancelled",
+        }
+    }
+
+    pub(crate) fn is_failure(self) -> bool {
+        matches!(self, Outcome::Err | Outcome::Panic)
+    }
+}
+
+pub(crate) const FLAG_RECORDER: u8 = 1;
+pub(crate) const FLAG_SUMMARY: u8 = 2;
+
+/// What a live period with a recorder or a summary keeps on the node.
+pub(crate) struct Extras {
+    pub(crate) ring: Option<Ring>,
+    pub(crate) started: Instant,
+    /// Records made on the scope's logger, per level (index = `Level as usize - 1`).
+    pub(crate) counts: [AtomicU64; 5],
+    /// The records more verbose than this go to the ring (a `LevelFilter` number).
+    pub(crate) normal: AtomicU8,
+}
+
+pub(crate) struct Ring {
+    limits: FlightRecorder,
+    state: Mutex<RingState>,
+}
+
+#[derive(Default)]
+struct RingState {
+    records: VecDeque<(OwnedRecord, usize)>,
+    bytes: usize,
+    /// Records evicted or refused by the bounds.
+    discarded: u64,
+}
+
+fn size_of(r: &OwnedRecord) -> usize {
+    std::mem::size_of::<OwnedRecord>()
+        + r.logger.len()
+        + r.message.len()
+        + r.key_values
+            .iter()
+            .map(|(k, v)| k.len() + v.to_string().len() + 16)
+            .sum::<usize>()
+        + r.thread_name.as_ref().map_or(0, String::len)
+}
+
+impl Ring {
+    fn push(&self, record: &Record<'_>) {
+        let owned = record.to_owned();
+        let size = size_of(&owned);
+        let mut st = self.state.lock();
+        if size > self.limits.max_bytes || self.limits.max_records == 0 {
+            st.discarded += 1;
+            return;
+        }
+        while st.records.len() >= self.limits.max_records || st.bytes + size > self.limits.max_bytes
+        {
+            match st.records.pop_front() {
+                Some((_, s)) => {
+                    st.bytes -= s;
+                    st.discarded += 1;
+                }
+                None => break,
+            }
+        }
+        st.bytes += size;
+        st.records.push_back((owned, size));
+    }
+
+    /// Takes what the ring holds and how many records it could not keep.
+    fn take(&self) -> (Vec<OwnedRecord>, u64) {
+        let mut st = self.state.lock();
+        let records = st.records.drain(..).map(|(r, _)| r).collect();
+        st.bytes = 0;
+        (records, std::mem::take(&mut st.discarded))
+    }
+}
+
+impl Extras {
+    pub(crate) fn new(recorder: Option<FlightRecorder>, normal: LevelFilter) -> Extras {
+        Extras {
+            ring: recorder.map(|limits| Ring {
+                limits,
+                state: Mutex::new(RingState::default()),
+            }),
+            started: Instant::now(),
+            counts: Default::default(),
+            normal: AtomicU8::new(normal as u8),
+        }
+    }
+
+    /// Called for every record that passes through the node. Returns `true` when the record
+    /// was kept by the recorder (and so must not go on).
+    #[cold]
+    pub(crate) fn observe(&self, flags: u8, record: &Record<'_>, origin: bool) -> bool {
+        if record.is_replayed() {
+            return false;
+        }
+        if origin && flags & FLAG_SUMMARY != 0 {
+            self.counts[record.level() as usize - 1].fetch_add(1, Ordering::Relaxed);
+        }
+        if flags & FLAG_RECORDER != 0
+            && record.level() as u8 > self.normal.load(Ordering::Relaxed)
+            && let Some(ring) = &self.ring
+        {
+            ring.push(record);
+            return true;
+        }
+        false
+    }
+
+    /// The end of the task: replays the ring on failure, discards it otherwise; then, when
+    /// `summarize` (the last scope of the period, with a summary), emits one line. `logger` is the
+    /// scope's (still live) logger; the caller has stopped the node's observation when summarizing.
+    pub(crate) fn finish(&self, summarize: bool, logger: &Logger, outcome: Outcome) {
+        let (kept, mut discarded) = match &self.ring {
+            Some(ring) => ring.take(),
+            None => (Vec::new(), 0),
+        };
+        let mut replayed = 0u64;
+        if outcome.is_failure() {
+            for r in &kept {
+                let mut r = r.clone();
+                r.replayed = true;
+                r.with_record(|rec| logger.dispatch(rec));
+                replayed += 1;
+            }
+        } else {
+            discarded += kept.len() as u64;
+        }
+        if summarize {
+            let c: Vec<u64> = self
+                .counts
+                .iter()
+                .map(|c| c.load(Ordering::Relaxed))
+                .collect();
+            let elapsed: Duration = self.started.elapsed();
+            let level = if outcome.is_failure() {
+                Level::Error
+            } else {
+                Level::Info
+            };
+            let kvs = [
+                ("outcome", crate::Value::Str(outcome.as_str())),
+                ("duration_us", crate::Value::U64(elapsed.as_micros() as u64)),
+                ("error", crate::Value::U64(c[0])),
+                ("warn", crate::Value::U64(c[1])),
+                ("info", crate::Value::U64(c[2])),
+                ("debug", crate::Value::U64(c[3])),
+                ("trace", crate::Value::U64(c[4])),
+                ("replayed", crate::Value::U64(replayed)),
+                ("discarded", crate::Value::U64(discarded)),
+            ];
+            // Made whatever the scope's level: it is what the option asks for.
+            logger.emit(
+                level,
+                format_args!("task {} after {elapsed:.1?}", outcome.as_str()),
+                &kvs,
+                None,
+            );
+        }
+    }
+}
