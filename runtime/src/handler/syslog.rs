@@ -83,10 +83,11 @@
 //!
 //! What plain TCP cannot promise: the worker checks that the connection is still open before
 //! each batch, but RFC 6587 has no acknowledgements, so messages already handed to the kernel
-//! when the server dies (sent but not yet read by the server) are lost without being counted.
-//! Records logged after the server went away are all either delivered or counted. A
-//! collector that must not lose even those needs an acknowledging protocol (rsyslog's RELP) or
-//! a file that a shipper reads (see the `JsonFormat` and file handlers).
+//! when the server dies (sent but not yet read by the server) are lost without being counted,
+//! and so are messages written in the moment between the server's end and the news of it (its
+//! FIN or reset) reaching this machine's kernel. Everything sent after that is either delivered
+//! or counted. A collector that must not lose even those needs an acknowledging protocol
+//! (rsyslog's RELP) or a file that a shipper reads (see the `JsonFormat` and file handlers).
 //!
 //! Closing the handler stops the waiting: whatever cannot be sent by the close deadline is
 //! counted as dropped, and the worker never holds up process exit past that deadline.
