@@ -120,18 +120,10 @@ pub fn begin(
     level: Option<LevelFilter>,
     propagate: Option<bool>,
 ) -> Begin {
-    let full = match name::normalize(name) {
-        Ok(norm) if name::is_relative(&norm) => {
-            name::resolve(base.map_or("", |l| l.name()), &norm).into_owned()
-        }
-        Ok(norm) => norm.into_owned(),
-        // Literal names are checked at compile time and templates are cleaned; this is a
-        // last line of defence, never a panic.
-        Err(_) => sanitize_whole(name),
-    };
-    crate::scope::begin(
+    begin_with(
         registry,
-        &full,
+        base,
+        name,
         ScopeOptions {
             level,
             propagate,
@@ -152,6 +144,8 @@ pub fn begin_with(
             name::resolve(base.map_or("", |l| l.name()), &norm).into_owned()
         }
         Ok(norm) => norm.into_owned(),
+        // Literal names are checked at compile time and templates are cleaned; this is a
+        // last line of defence, never a panic.
         Err(_) => sanitize_whole(name),
     };
     crate::scope::begin(registry, &full, opts)

@@ -311,31 +311,25 @@ pub(crate) fn begin(registry: &Registry, name: &str, opts: ScopeOptions) -> Begi
     }
     loop {
         let (node, fresh) = registry.scope_reserve(name);
-        if let Some(init) = fresh {
-            return Begin::Create(Creator {
+        let create = |node, init| {
+            Begin::Create(Creator {
                 registry: registry.clone(),
                 node,
                 opts,
                 _init: init,
                 made: Vec::new(),
                 finished: false,
-            });
+            })
+        };
+        if let Some(init) = fresh {
+            return create(node, init);
         }
         let init = parking_lot::Mutex::lock_arc(&arc_init(&node));
         match registry.scope_join(&node) {
             Some(false) => {
                 return Begin::Joined(ScopedLogger::new(Logger::from_node(node), registry.clone()));
             }
-            Some(true) => {
-                return Begin::Create(Creator {
-                    registry: registry.clone(),
-                    node,
-                    opts,
-                    _init: init,
-                    made: Vec::new(),
-                    finished: false,
-                });
-            }
+            Some(true) => return create(node, init),
             None => continue,
         }
     }

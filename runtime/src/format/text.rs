@@ -44,26 +44,32 @@ impl Format for TextFormat {
             out.truncate(start);
             out.extend_from_slice(msg.as_bytes());
         }
-        if record.is_replayed() {
-            out.extend_from_slice(b" replayed=true");
-        }
-        let mut scratch = String::new();
-        for (key, value) in record.key_values() {
-            out.push(b' ');
-            out.extend_from_slice(key.as_bytes());
-            out.push(b'=');
-            scratch.clear();
-            let _ = write!(scratch, "{value}");
-            let plain = !scratch.is_empty()
-                && !scratch
-                    .chars()
-                    .any(|c| c.is_whitespace() || c.is_control() || c == '"' || c == '=');
-            if plain && !matches!(value, Value::Str(s) if s.is_empty()) {
-                out.extend_from_slice(scratch.as_bytes());
-            } else {
-                let _ = write!(out, "{scratch:?}");
-            }
-        }
+        write_key_values(record, out);
         out.push(b'\n');
+    }
+}
+
+/// Appends ` replayed=true` for a replay, then ` k=v` for each key-value: values with spaces,
+/// quotes, `=` or control characters (and empty strings) are quoted with `Debug` escaping.
+pub(crate) fn write_key_values(record: &Record<'_>, out: &mut Vec<u8>) {
+    if record.is_replayed() {
+        out.extend_from_slice(b" replayed=true");
+    }
+    let mut scratch = String::new();
+    for (key, value) in record.key_values() {
+        out.push(b' ');
+        out.extend_from_slice(key.as_bytes());
+        out.push(b'=');
+        scratch.clear();
+        let _ = write!(scratch, "{value}");
+        let plain = !scratch.is_empty()
+            && !scratch
+                .chars()
+                .any(|c| c.is_whitespace() || c.is_control() || c == '"' || c == '=');
+        if plain && !matches!(value, Value::Str(s) if s.is_empty()) {
+            out.extend_from_slice(scratch.as_bytes());
+        } else {
+            let _ = write!(out, "{scratch:?}");
+        }
     }
 }

@@ -379,26 +379,7 @@ impl Encoder {
             display_name(record.logger())
         );
         let _ = out.write_fmt(*record.args());
-        if record.is_replayed() {
-            out.extend_from_slice(b" replayed=true");
-        }
-        let mut scratch = String::new();
-        for (key, value) in record.key_values() {
-            out.push(b' ');
-            out.extend_from_slice(key.as_bytes());
-            out.push(b'=');
-            scratch.clear();
-            let _ = write!(scratch, "{value}");
-            let plain = !scratch.is_empty()
-                && !scratch
-                    .chars()
-                    .any(|c| c.is_whitespace() || c.is_control() || c == '"' || c == '=');
-            if plain && !matches!(value, Value::Str(s) if s.is_empty()) {
-                out.extend_from_slice(scratch.as_bytes());
-            } else {
-                let _ = write!(out, "{scratch:?}");
-            }
-        }
+        crate::format::text::write_key_values(record, out);
         truncate_utf8(out, self.max_len);
     }
 }
