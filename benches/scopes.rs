@@ -12,7 +12,7 @@ use std::sync::Barrier;
 use std::time::{Duration, Instant};
 
 use criterion::{BenchmarkId, Criterion};
-use scoped_logger::{Registry, ScopedLogger};
+use scoped_logger::{MemoryHandler, Registry, ScopedLogger};
 
 /// Sizes of the live population. 10^6 takes a few seconds to build and tear down.
 const POPULATIONS: [usize; 3] = [0, 1_000, 1_000_000];
@@ -47,6 +47,22 @@ fn one_thread(c: &mut Criterion) {
         drop(alive);
         assert_eq!(reg.node_count(), 0, "every scope must be gone");
     }
+    // The same with a handler the scope owns: its factory runs, it is attached, flushed and
+    // closed on every cycle.
+    let reg = Registry::new();
+    let mem = MemoryHandler::new();
+    g.bench_function("enter_exit_with_memory_handler/0", |b| {
+        b.iter(|| {
+            let m = mem.clone();
+            let scope = reg
+                .scope("bg.churn")
+                .handler(move || Ok::<_, std::io::Error>(m))
+                .enter()
+                .expect("a valid scope name");
+            black_box(&scope);
+        })
+    });
+    assert_eq!(reg.node_count(), 0);
     g.finish();
 }
 
@@ -87,6 +103,22 @@ fn two(c: &mut Criterion) {
         drop(alive);
         assert_eq!(reg.node_count(), 0, "every scope must be gone");
     }
+    // The same with a handler the scope owns: its factory runs, it is attached, flushed and
+    // closed on every cycle.
+    let reg = Registry::new();
+    let mem = MemoryHandler::new();
+    g.bench_function("enter_exit_with_memory_handler/0", |b| {
+        b.iter(|| {
+            let m = mem.clone();
+            let scope = reg
+                .scope("bg.churn")
+                .handler(move || Ok::<_, std::io::Error>(m))
+                .enter()
+                .expect("a valid scope name");
+            black_box(&scope);
+        })
+    });
+    assert_eq!(reg.node_count(), 0);
     g.finish();
 }
 
