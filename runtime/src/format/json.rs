@@ -62,10 +62,9 @@ impl Serialize for Line<'_, '_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let r = self.0;
         let mut map = s.serialize_map(None)?;
-        map.serialize_entry(
-            "time",
-            &format_args!("{}", humantime::format_rfc3339_millis(r.time())),
-        )?;
+        let mut time = Vec::with_capacity(24);
+        super::write_time(r.time(), &mut time);
+        map.serialize_entry("time", std::str::from_utf8(&time).unwrap_or_default())?;
         map.serialize_entry("level", r.level().as_str())?;
         map.serialize_entry("logger", display_name(r.logger()))?;
         map.serialize_entry("message", &render(*r.args()))?;

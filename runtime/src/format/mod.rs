@@ -29,6 +29,52 @@ impl<F: Format + ?Sized> Format for std::sync::Arc<F> {
     }
 }
 
+thread_local! {
+    /// The last second formatted on this thread (`2026-11-24T19:03:58`) and which second it was.
+    static SECOND: std::cell::Cell<(u64, [u8; 19])> = const { std::cell::Cell::new((u64::MAX, [0; 19])) };
+}
+
+/// Appends `time` as RFC 3339 UTC with milliseconds (`2026-11-24T19:03:58.123Z`).
+///
+/// Records arrive many per second, so the calendar part is formatted (by `humantime`) once per
+/// second per thread and reused; only the milliseconds are written each time. A time before
+/// 1970 is written as `1970-01-01T00:00:00.000Z`.
+pub fn write_time(time: std::time::SystemTime, out: &mut Vec<u8>) {
+    // A time before 1970 (only a hand-built record can carry one) is written as the epoch:
+    // `humantime` panics on it, and a format must not.
+    let since = time
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    let time = std::time::UNIX_EPOCH + since;
+    let secs = since.as_secs();
+    let millis = since.subsec_millis();
+    let (cached, mut text) = SECOND
+        .try_with(std::cell::Cell::get)
+        .unwrap_or((u64::MAX, [0; 19]));
+    if cached != secs {
+        let whole = std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs);
+        let full = humantime::format_rfc3339_seconds(whole).to_string();
+        // `YYYY-MM-DDTHH:MM:SSZ`: a year past 9999 would not fit; format those in full.
+        if full.len() != 20 {
+            let _ = std::io::Write::write_fmt(
+                out,
+                format_args!("{}", humantime::format_rfc3339_millis(time)),
+            );
+            return;
+        }
+        text.copy_from_slice(&full.as_bytes()[..19]);
+        let _ = SECOND.try_with(|c| c.set((secs, text)));
+    }
+    out.extend_from_slice(&text);
+    out.extend_from_slice(&[
+        b'.',
+        b'0' + (millis / 100) as u8,
+        b'0' + (millis / 10 % 10) as u8,
+        b'0' + (millis % 10) as u8,
+        b'Z',
+    ]);
+}
+
 /// The name shown for a logger: the root is `root`.
 pub(crate) fn display_name(logger: &str) -> &str {
     if logger.is_empty() { "root" } else { logger }
@@ -66,5 +112,33 @@ pub fn with_formatted<R>(
     match reused {
         Ok(Some(out)) => out,
         _ => (run.take().expect("not run yet"))(&mut Vec::new()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+    #[test]
+    fn cached_time_matches_humantime_across_seconds_and_days() {
+        let base = UNIX_EPOCH + Duration::from_millis(1_795_892_638_123);
+        let mut times: Vec<SystemTime> = (0..2_500u64)
+            .map(|i| base + Duration::from_millis(i * 7))
+            .collect();
+        // Jumping back and forth between seconds and across midnight.
+        times.push(UNIX_EPOCH + Duration::from_millis(1_795_910_399_999));
+        times.push(UNIX_EPOCH + Duration::from_millis(1_795_910_400_000));
+        times.push(base);
+        for t in times {
+            let mut out = Vec::new();
+            super::write_time(t, &mut out);
+            assert_eq!(
+                String::from_utf8(out).unwrap(),
+                humantime::format_rfc3339_millis(t).to_string()
+            );
+        }
+        let mut out = Vec::new();
+        super::write_time(UNIX_EPOCH - Duration::from_millis(1), &mut out);
+        assert_eq!(out, b"1970-01-01T00:00:00.000Z");
     }
 }

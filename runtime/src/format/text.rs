@@ -29,13 +29,12 @@ pub struct TextFormat;
 impl Format for TextFormat {
     fn format(&self, record: &Record<'_>, out: &mut Vec<u8>) {
         // Writing into a Vec cannot fail.
-        let _ = write!(
-            out,
-            "{} {} {}: ",
-            humantime::format_rfc3339_millis(record.time()),
-            record.level(),
-            display_name(record.logger()),
-        );
+        super::write_time(record.time(), out);
+        out.push(b' ');
+        out.extend_from_slice(record.level().as_str().as_bytes());
+        out.push(b' ');
+        out.extend_from_slice(display_name(record.logger()).as_bytes());
+        out.extend_from_slice(b": ");
         let start = out.len();
         let _ = out.write_fmt(*record.args());
         // A message with a newline would split the record: escape it.

@@ -495,9 +495,10 @@ impl SqliteSink {
                     .prepare_cached(&insert)
                     .map_err(sql_err("preparing the insert"))?;
                 for row in rows {
-                    use std::fmt::Write as _;
+                    let mut stamp = Vec::with_capacity(24);
+                    crate::format::write_time(row.time, &mut stamp);
                     time.clear();
-                    let _ = write!(time, "{}", humantime::format_rfc3339_millis(row.time));
+                    time.push_str(std::str::from_utf8(&stamp).unwrap_or_default());
                     let kv_text = if row.key_values.is_empty() {
                         None
                     } else {
