@@ -206,6 +206,118 @@ fn same_name_scopes_share_one_entry_factory_once_per_live_period() {
     assert_eq!(again.close_count(), 1);
 }
 
+/// A scope without handlers that arrives while a same-name creator is making its handlers waits
+/// for it and joins its period. The creator's factory waits up to 300 ms for word that the other
+/// scope got in: under the correct behaviour that word cannot come before the factory returns,
+/// so the timeout only bounds how long a broken build takes to be caught.
+#[test]
+fn a_scope_without_handlers_waits_for_a_same_name_creator() {
+    use std::sync::mpsc;
+    let reg = Registry::new();
+    let (in_factory_tx, in_factory_rx) = mpsc::channel();
+    let (b_entered_tx, b_entered_rx) = mpsc::channel::<()>();
+    let (b_done_tx, b_done_rx) = mpsc::channel::<()>();
+    let mem = MemoryHandler::new();
+    std::thread::scope(|s| {
+        let (reg_a, mem_a) = (reg.clone(), mem.clone());
+        let a = s.spawn(move || {
+            let mut entered_early = false;
+            let scope = reg_a
+                .scope("pool.worker")
+                .handler(|| {
+                    in_factory_tx.send(()).unwrap();
+                    entered_early = b_entered_rx
+                        .recv_timeout(std::time::Duration::from_millis(300))
+                        .is_ok();
+                    Ok::<_, io::Error>(mem_a)
+                })
+                .enter()
+                .unwrap();
+            b_done_rx.recv().unwrap();
+            // The other scope ended; this one's period must not have ended with it.
+            let live = scope.is_live();
+            scope.log(Level::Warn, format_args!("a"));
+            (entered_early, live)
+        });
+        in_factory_rx.recv().unwrap();
+        let b = reg.scope("pool.worker").enter().unwrap();
+        let _ = b_entered_tx.send(());
+        let handlers = b.handler_count();
+        b.log(Level::Warn, format_args!("b"));
+        drop(b);
+        b_done_tx.send(()).unwrap();
+        let (entered_early, live) = a.join().unwrap();
+        assert!(
+            !entered_early,
+            "entered while the creator was making handlers"
+        );
+        assert_eq!(handlers, 1, "joined the creator's period and its handler");
+        assert!(live, "the creator's period ended with the other scope");
+    });
+    let got: Vec<String> = mem.records().iter().map(|r| r.message.clone()).collect();
+    assert_eq!(got, ["b", "a"]);
+    assert_eq!(mem.close_count(), 1);
+    assert_eq!(reg.node_count(), 0);
+}
+
+/// Counts the handlers a factory made and the ones that were closed.
+struct Counted {
+    closed: Arc<AtomicUsize>,
+}
+impl Handler for Counted {
+    fn handle(&self, _: &Record<'_>) {}
+    fn close(&self) {
+        self.closed.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+/// Scopes without handlers start in one step; they must still wait for a same-name creator that
+/// is making handlers, and join its period rather than start their own. Mixed on one name from
+/// several threads, the counts only balance if every scope joined or started exactly one period.
+#[test]
+fn same_name_scopes_with_and_without_handlers_interleave() {
+    const THREADS: usize = 4;
+    const ROUNDS: usize = 2_000;
+    let reg = Registry::new();
+    let all = MemoryHandler::new();
+    reg.root().add_handler(all.clone());
+    let made = Arc::new(AtomicUsize::new(0));
+    let closed = Arc::new(AtomicUsize::new(0));
+    std::thread::scope(|s| {
+        for t in 0..THREADS {
+            let (reg, made, closed) = (reg.clone(), made.clone(), closed.clone());
+            s.spawn(move || {
+                for i in 0..ROUNDS {
+                    let mut b = reg.scope("mixed.task");
+                    if (t + i) % 3 == 0 {
+                        let (made, closed) = (made.clone(), closed.clone());
+                        b = b.handler(move || {
+                            made.fetch_add(1, Ordering::SeqCst);
+                            // Not a synchronization: widens the window in which others wait.
+                            std::thread::yield_now();
+                            Ok::<_, io::Error>(Counted { closed })
+                        });
+                    }
+                    let scope = b.enter().unwrap();
+                    scope.log(Level::Warn, format_args!("round {i}"));
+                    // Its period cannot have ended under it (a scope that started its own
+                    // period beside a creator's would end the creator's early).
+                    assert!(scope.is_live(), "a live scope's entry was deleted");
+                }
+            });
+        }
+    });
+    assert_eq!(all.len(), THREADS * ROUNDS, "every record reached the root");
+    assert!(made.load(Ordering::SeqCst) > 0);
+    assert_eq!(
+        made.load(Ordering::SeqCst),
+        closed.load(Ordering::SeqCst),
+        "every handler made was closed exactly once"
+    );
+    assert_eq!(reg.node_count(), 0);
+    assert_eq!(reg.stats().scopes, 0);
+}
+
 #[test]
 fn scope_on_a_persistent_logger_restores_it() {
     let reg = Registry::new();

@@ -99,7 +99,7 @@ fn name_expr(name: &Name) -> TokenStream {
 }
 
 // input:  level = "debug", propagate = false, handler = A, handler = B, registry = &REG
-// output: match begin(&REG, base, &name, Some(LevelFilter::Debug), Some(false)) {
+// output: match begin_with(&REG, base, &name, ScopeOptions { level: Some(Debug), .. }) {
 //             Begin::Joined(s) => s,
 //             Begin::Create(c) => {
 //                 let h0 = match IntoHandlerResult::into_handler_result(A) {
@@ -116,6 +116,7 @@ fn name_expr(name: &Name) -> TokenStream {
 // scope shares its handlers and evaluates none. A failing one abandons the entry (dropping the
 // creator) and returns its error from the function (or the async block) through
 // `FromHandlerError`, which the return type selects (a plain handler's error is `Infallible`).
+// Without `handler`, the output is `enter(&REG, base, &name, ScopeOptions { .. })`: no creator.
 fn begin_expr(plan: &Plan, locals: &Locals, base: TokenStream, name: TokenStream) -> TokenStream {
     let p = private();
     let Locals {
@@ -174,21 +175,22 @@ fn begin_expr(plan: &Plan, locals: &Locals, base: TokenStream, name: TokenStream
             #creator.add(#p::boxed(#h_i));
         }
     });
-    // `mut` only when there is something to add: the expansion stays warning-free.
-    let binding = if plan.handlers.is_empty() {
-        quote!(#creator)
-    } else {
-        quote!(mut #creator)
-    };
-    quote! {
-        match #p::begin_with(#registry, #base, &#name, #p::ScopeOptions {
+    let opts = quote! {
+        #p::ScopeOptions {
             level: #level,
             propagate: #propagate,
             recorder: #recorder,
             summary: #summary,
-        }) {
+        }
+    };
+    if plan.handlers.is_empty() {
+        // Nothing to make: the runtime starts (or joins) the scope in one step.
+        return quote!(#p::enter(#registry, #base, &#name, #opts));
+    }
+    quote! {
+        match #p::begin_with(#registry, #base, &#name, #opts) {
             #p::Begin::Joined(#joined) => #joined,
-            #p::Begin::Create(#binding) => {
+            #p::Begin::Create(mut #creator) => {
                 #(#makes)*
                 #creator.finish(::std::vec::Vec::new())
             }

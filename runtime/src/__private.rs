@@ -1,6 +1,7 @@
 //! What the macros expand to. Hidden and unstable: not part of the public API, may change in any
 //! release. Generated code names only `::scoped_logger::__private::…` and `::core`/`::std`.
 
+use std::borrow::Cow;
 use std::convert::Infallible;
 use std::fmt;
 use std::future::Future;
@@ -100,10 +101,27 @@ pub fn module_fn_name(module_path: &str, fn_name: &str) -> String {
 }
 
 /// Appends an interpolated template argument, cleaned so the name stays valid
-/// (see [`name::push_sanitized`]).
+/// (see [`name::push_sanitized`]), without an intermediate `String`.
 pub fn push_arg<T: fmt::Display + ?Sized>(out: &mut String, value: &T) {
-    let text = value.to_string();
-    name::push_sanitized(out, &text);
+    struct Sanitize<'a> {
+        out: &'a mut String,
+        empty: bool,
+    }
+    impl fmt::Write for Sanitize<'_> {
+        fn write_str(&mut self, s: &str) -> fmt::Result {
+            if !s.is_empty() {
+                self.empty = false;
+                name::push_sanitized(self.out, s);
+            }
+            Ok(())
+        }
+    }
+    let mut w = Sanitize { out, empty: true };
+    // Writing into a `String` cannot fail; a `Display` impl that errors leaves what it wrote.
+    let _ = fmt::write(&mut w, format_args!("{value}"));
+    if w.empty {
+        name::push_sanitized(w.out, "");
+    }
 }
 
 /// The scope that is current now (captured when an `async fn` is called, to resolve its
@@ -132,23 +150,39 @@ pub fn begin(
     )
 }
 
-/// `begin` with every option (flight recorder, summary).
+/// `begin` with every option (flight recorder, summary), for a scope with handler factories.
 pub fn begin_with(
     registry: &Registry,
     base: Option<&Logger>,
     name: &str,
     opts: ScopeOptions,
 ) -> Begin {
-    let full = match name::normalize(name) {
+    crate::scope::begin(registry, &full_name(base, name), opts, true)
+}
+
+/// Enters the scope `name` when the attribute has no `handler`: nothing to make, so a fresh scope
+/// starts in one trip through the registry's lock.
+pub fn enter(
+    registry: &Registry,
+    base: Option<&Logger>,
+    name: &str,
+    opts: ScopeOptions,
+) -> ScopedLogger {
+    crate::scope::enter_plain(registry, &full_name(base, name), opts)
+}
+
+/// The absolute, normalized name of a scope (relative names resolve against `base`, else the
+/// root).
+fn full_name<'a>(base: Option<&Logger>, name: &'a str) -> Cow<'a, str> {
+    match name::normalize(name) {
         Ok(norm) if name::is_relative(&norm) => {
-            name::resolve(base.map_or("", |l| l.name()), &norm).into_owned()
+            Cow::Owned(name::resolve(base.map_or("", |l| l.name()), &norm).into_owned())
         }
-        Ok(norm) => norm.into_owned(),
+        Ok(norm) => norm,
         // Literal names are checked at compile time and templates are cleaned; this is a
         // last line of defence, never a panic.
-        Err(_) => sanitize_whole(name),
-    };
-    crate::scope::begin(registry, &full, opts)
+        Err(_) => Cow::Owned(sanitize_whole(name)),
+    }
 }
 
 /// A flight recorder keeping records down to `level` (the attribute's `record_below`).

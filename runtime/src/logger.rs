@@ -6,7 +6,7 @@
 
 use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
-use std::sync::{Arc, Weak};
+use std::sync::{Arc, LazyLock, OnceLock, Weak};
 
 use arc_swap::{ArcSwap, ArcSwapOption};
 
@@ -21,6 +21,12 @@ pub(crate) const DETACHED: u8 = u8::MAX;
 /// `Node::own_level` when the logger has no level of its own (Python's NOTSET).
 pub(crate) const NOTSET: u8 = u8::MAX;
 
+/// The handler list of a logger without handlers: one shared allocation instead of one per node.
+pub(crate) fn no_handlers() -> Arc<Vec<Attached>> {
+    static EMPTY: LazyLock<Arc<Vec<Attached>>> = LazyLock::new(Default::default);
+    EMPTY.clone()
+}
+
 pub(crate) struct Node {
     pub(crate) name: Arc<str>,
     pub(crate) registry: Weak<RegistryInner>,
@@ -34,7 +40,8 @@ pub(crate) struct Node {
     pub(crate) parent: ArcSwapOption<Node>,
     pub(crate) handlers: ArcSwap<Vec<Attached>>,
     /// Serializes handler factories of same-name scopes: the first creates, the others wait.
-    pub(crate) init: Arc<parking_lot::Mutex<()>>,
+    /// Made on first use: a scope without handler factories never needs it.
+    init: OnceLock<Arc<parking_lot::Mutex<()>>>,
     /// Non-zero while a live period has a flight recorder or a summary (`recorder::FLAG_*`):
     /// the one byte dispatch reads per node for them.
     pub(crate) flags: AtomicU8,
@@ -55,11 +62,16 @@ impl Node {
             propagate: AtomicBool::new(true),
             live: AtomicBool::new(true),
             parent: ArcSwapOption::empty(),
-            handlers: ArcSwap::from_pointee(Vec::new()),
-            init: Arc::new(parking_lot::Mutex::new(())),
+            handlers: ArcSwap::new(no_handlers()),
+            init: OnceLock::new(),
             flags: AtomicU8::new(0),
             extras: ArcSwapOption::empty(),
         })
+    }
+
+    /// The init lock of same-name scopes (see `Registry::scope_reserve`).
+    pub(crate) fn init(&self) -> &Arc<parking_lot::Mutex<()>> {
+        self.init.get_or_init(Default::default)
     }
 
     #[inline]

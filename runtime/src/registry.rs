@@ -17,6 +17,7 @@ use crate::handler::Attached;
 use crate::level::LevelFilter;
 use crate::logger::{DETACHED, Logger, NOTSET, Node};
 use crate::name::{self, NameError};
+use crate::scope::ScopeOptions;
 
 /// A tree of loggers. [`Registry::global`] is the process-wide one; [`Registry::new`] makes an
 /// isolated tree (tests, tenants). Cloning gives another handle on the same tree.
@@ -78,6 +79,16 @@ struct Period {
 
 /// The init lock of a scope being created (see `Registry::scope_reserve`).
 pub(crate) type InitGuard = parking_lot::ArcMutexGuard<parking_lot::RawMutex, ()>;
+
+/// What [`Registry::scope_reserve`] did.
+pub(crate) enum Reserved {
+    /// The scope is live: joined, or started by this call.
+    Live(Arc<Node>),
+    /// The caller makes the handlers (holding the init lock), then calls `scope_start`.
+    Create(Arc<Node>, InitGuard),
+    /// Another caller is making them: lock `node.init()`, then `scope_join`.
+    Wait(Arc<Node>),
+}
 
 /// A bad `configure` directive, named with its position.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -303,9 +314,9 @@ impl Registry {
             }
             entry.persistent = false;
             released = self.release_if_unused(&mut tree, &name);
+            self.sync_max(&tree);
         }
         drop(released); // closes handlers, outside the lock
-        self.sync_max();
         true
     }
 
@@ -522,7 +533,7 @@ impl Registry {
             }
         }
         self.prune(tree, name);
-        Some(node.handlers.swap(Arc::new(Vec::new())))
+        Some(node.handlers.swap(crate::logger::no_handlers()))
     }
 
     /// Removes `name` and its ancestors while they are placeholders without children.
@@ -547,38 +558,37 @@ impl Registry {
     }
 
     pub(crate) fn set_node_level(&self, node: &Arc<Node>, level: Option<LevelFilter>) {
-        {
-            let mut tree = self.inner.tree.write();
-            if !node.is_live() {
-                return;
-            }
-            if node.name.is_empty() && level.is_none() {
-                // The root always has a level (Python's root never is NOTSET).
-                return;
-            }
-            node.own_level
-                .store(level.map_or(NOTSET, |l| l as u8), Ordering::Relaxed);
-            let eff = match level {
-                Some(l) => l,
-                None => match node.parent.load_full() {
-                    Some(p) => LevelFilter::from_u8(p.effective.load(Ordering::Relaxed)),
-                    None => DEFAULT_ROOT_LEVEL,
-                },
-            };
-            let name = node.name.clone();
-            push_down(&mut tree, &name, eff);
+        let mut tree = self.inner.tree.write();
+        self.set_level_locked(&mut tree, node, level);
+        self.sync_max(&tree);
+    }
+
+    /// `set_node_level` for a caller that holds the write lock (and calls `sync_max` after).
+    fn set_level_locked(&self, tree: &mut Tree, node: &Arc<Node>, level: Option<LevelFilter>) {
+        if !node.is_live() {
+            return;
         }
-        self.sync_max();
+        if node.name.is_empty() && level.is_none() {
+            // The root always has a level (Python's root never is NOTSET).
+            return;
+        }
+        node.own_level
+            .store(level.map_or(NOTSET, |l| l as u8), Ordering::Relaxed);
+        let eff = match level {
+            Some(l) => l,
+            None => match &*node.parent.load() {
+                Some(p) => LevelFilter::from_u8(p.effective.load(Ordering::Relaxed)),
+                None => DEFAULT_ROOT_LEVEL,
+            },
+        };
+        push_down(tree, &node.name, eff);
     }
 
     /// Mirrors this registry's most verbose effective level into the process-wide maximum that
-    /// the macros check first.
-    pub(crate) fn sync_max(&self) {
-        let new = {
-            let tree = self.inner.tree.read();
-            let top = tree.hist.iter().rposition(|&n| n > 0).unwrap_or(0);
-            top as u8
-        };
+    /// the macros check first. Called with the write lock held, after a change of levels: two
+    /// changes publish in the order they were made, so the maximum never lags below the tree.
+    fn sync_max(&self, tree: &Tree) {
+        let new = tree.hist.iter().rposition(|&n| n > 0).unwrap_or(0) as u8;
         let old = self.inner.max.swap(new, Ordering::AcqRel);
         if old != new {
             max_level::change(LevelFilter::from_u8(old), LevelFilter::from_u8(new));
@@ -587,27 +597,43 @@ impl Registry {
 
     // ---- scopes ----------------------------------------------------------------------------
 
-    /// Reserves the entry for a scope named `name` (normalized, absolute, not the root) and
-    /// returns its node; the caller then locks `node.init` and calls [`Registry::scope_join`].
+    /// Enters or reserves the scope `name` (normalized, absolute, not the root) in one trip
+    /// through the write lock:
     ///
-    /// When the entry had no logger, no other thread can have seen the node yet: the init lock
-    /// is taken here, uncontended, and the caller is the creator without a second trip through
-    /// the tree lock (the common case: a task scope with a fresh name).
-    pub(crate) fn scope_reserve(&self, name: &str) -> (Arc<Node>, Option<InitGuard>) {
+    /// - a same-name scope is live: this one joins it ([`Reserved::Live`]);
+    /// - none is live or being made and the caller has no handler factories to run: the live
+    ///   period starts here ([`Reserved::Live`]). This is the common `#[scoped_logger("task.{id}")]`;
+    /// - none is live or being made and the caller has factories: it is the creator and gets the
+    ///   entry's init lock, uncontended ([`Reserved::Create`]);
+    /// - another caller is making the handlers: lock `node.init()`, then
+    ///   [`scope_join`](Self::scope_join) ([`Reserved::Wait`]).
+    pub(crate) fn scope_reserve(
+        &self,
+        name: &str,
+        opts: &ScopeOptions,
+        factories: bool,
+    ) -> Reserved {
         let mut tree = self.inner.tree.write();
-        let fresh = tree.entries.get(name).is_none_or(|e| e.node.is_none());
         let node = self.get_or_create(&mut tree, name);
         let entry = tree.entries.get_mut(name).expect("entry just made");
+        if entry.scopes > 0 {
+            entry.scopes += 1;
+            return Reserved::Live(node);
+        }
+        let idle = entry.pending == 0;
+        if idle && !factories {
+            self.start_period(&mut tree, &node, opts, Vec::new());
+            self.sync_max(&tree);
+            return Reserved::Live(node);
+        }
         entry.pending += 1;
-        let init = if fresh && entry.scopes == 0 {
-            parking_lot::Mutex::try_lock_arc(&node.init)
-        } else {
-            None
-        };
-        (node, init)
+        if idle && let Some(init) = Mutex::try_lock_arc(node.init()) {
+            return Reserved::Create(node, init);
+        }
+        Reserved::Wait(node)
     }
 
-    /// With `node.init` held: joins the live period if there is one (returns `Some(false)`), or
+    /// With `node.init()` held: joins the live period if there is one (returns `Some(false)`), or
     /// says the caller must create it (`Some(true)`). `None`: the entry went away meanwhile; retry.
     pub(crate) fn scope_join(&self, node: &Arc<Node>) -> Option<bool> {
         let mut tree = self.inner.tree.write();
@@ -624,11 +650,12 @@ impl Registry {
         }
     }
 
-    /// With `node.init` held, after the creator's handler factories succeeded: starts the period.
+    /// With `node.init()` held, after the creator's handler factories succeeded: attaches the
+    /// handlers and starts the period.
     pub(crate) fn scope_start(
         &self,
         node: &Arc<Node>,
-        opts: &crate::scope::ScopeOptions,
+        opts: &ScopeOptions,
         handlers: Vec<Arc<dyn crate::Handler>>,
     ) {
         let logger = Logger::from_node(node.clone());
@@ -636,11 +663,28 @@ impl Registry {
             .into_iter()
             .map(|h| logger.attach(crate::handler::Closer::owned(h)))
             .collect();
-        let saved_propagate = opts.propagate.map(|p| {
-            let old = node.propagate.load(Ordering::Relaxed);
-            node.propagate.store(p, Ordering::Relaxed);
-            old
-        });
+        let mut tree = self.inner.tree.write();
+        let entry = tree
+            .entries
+            .get_mut(&*node.name)
+            .expect("a pending scope keeps its entry");
+        entry.pending -= 1;
+        self.start_period(&mut tree, node, opts, owned);
+        self.sync_max(&tree);
+    }
+
+    /// Starts a live period on `node`'s entry (no scope live, write lock held): applies the
+    /// options and remembers what to undo when the last scope leaves.
+    fn start_period(
+        &self,
+        tree: &mut Tree,
+        node: &Arc<Node>,
+        opts: &ScopeOptions,
+        owned: Vec<crate::handler::HandlerId>,
+    ) {
+        let saved_propagate = opts
+            .propagate
+            .map(|p| node.propagate.swap(p, Ordering::Relaxed));
         // The recorder needs the records it keeps to be made: the scope's level goes down to the
         // recorder's, and `normal` remembers which of them are emitted at once.
         let normal = opts
@@ -652,7 +696,7 @@ impl Registry {
         };
         let saved_level = level.map(|_| node.own_level());
         if let Some(l) = level {
-            self.set_node_level(node, Some(l));
+            self.set_level_locked(tree, node, Some(l));
         }
         let mut flags = 0;
         if opts.recorder.is_some() {
@@ -669,12 +713,10 @@ impl Registry {
                 ))));
             node.flags.store(flags, Ordering::Release);
         }
-        let mut tree = self.inner.tree.write();
         let entry = tree
             .entries
             .get_mut(&*node.name)
-            .expect("a pending scope keeps its entry");
-        entry.pending -= 1;
+            .expect("a starting scope keeps its entry");
         entry.scopes = 1;
         entry.period = Some(Period {
             owned,
@@ -689,64 +731,62 @@ impl Registry {
         tree.entries.get(&*node.name).map_or(0, |e| e.scopes)
     }
 
-    /// With `node.init` held, after a handler factory failed: gives the reservation back.
+    /// With `node.init()` held, after a handler factory failed: gives the reservation back.
     pub(crate) fn scope_abandon(&self, node: &Arc<Node>) {
         let released = {
             let mut tree = self.inner.tree.write();
             if let Some(entry) = tree.entries.get_mut(&*node.name) {
                 entry.pending -= 1;
             }
-            self.release_if_unused(&mut tree, &node.name)
+            let released = self.release_if_unused(&mut tree, &node.name);
+            self.sync_max(&tree);
+            released
         };
         drop(released);
-        self.sync_max();
     }
 
     /// A scope ended. The last one out undoes its period: owned handlers detached, level and
     /// propagate restored, and the entry deleted unless something else keeps it. Returns the
-    /// handler lists to drop (and so close) once the caller no longer holds anything.
+    /// handlers to drop (and so close) once the caller no longer holds anything.
     pub(crate) fn scope_exit(&self, node: &Arc<Node>) -> Vec<Attached> {
-        let mut out = Vec::new();
-        let mut restore_level = None;
-        {
-            let mut tree = self.inner.tree.write();
-            let Some(entry) = tree.entries.get_mut(&*node.name) else {
-                return out;
-            };
-            if !entry.node.as_ref().is_some_and(|n| Arc::ptr_eq(n, node)) {
-                return out;
-            }
-            entry.scopes -= 1;
-            if entry.scopes > 0 {
-                return out;
-            }
-            // The live period ends: its recorder and summary with it.
-            node.flags.store(0, Ordering::Release);
-            node.extras.store(None);
-            let period = entry.period.take();
-            if let Some(released) = self.release_if_unused(&mut tree, &node.name) {
-                out.extend(released.iter().cloned());
-            } else if let Some(p) = period {
-                // The entry stays (persistent, or a scope is waiting to start a new period).
-                let owned = p.owned;
-                let mut taken = Vec::new();
-                node.handlers.rcu(|list| {
-                    let (mine, rest): (Vec<_>, Vec<_>) =
-                        list.iter().cloned().partition(|a| owned.contains(&a.id));
-                    taken = mine;
-                    rest
-                });
-                out.extend(taken);
-                if let Some(p) = p.saved_propagate {
-                    node.propagate.store(p, Ordering::Relaxed);
-                }
-                restore_level = p.saved_level;
-            }
+        let mut tree = self.inner.tree.write();
+        let Some(entry) = tree.entries.get_mut(&*node.name) else {
+            return Vec::new();
+        };
+        if !entry.node.as_ref().is_some_and(|n| Arc::ptr_eq(n, node)) {
+            return Vec::new();
         }
-        if let Some(level) = restore_level {
-            self.set_node_level(node, level);
+        entry.scopes -= 1;
+        if entry.scopes > 0 {
+            return Vec::new();
         }
-        self.sync_max();
+        // The live period ends: its recorder and summary with it.
+        node.flags.store(0, Ordering::Release);
+        node.extras.store(None);
+        let period = entry.period.take();
+        let out = if let Some(released) = self.release_if_unused(&mut tree, &node.name) {
+            Arc::unwrap_or_clone(released)
+        } else if let Some(p) = period {
+            // The entry stays (persistent, or a scope is waiting to start a new period).
+            let owned = p.owned;
+            let mut taken = Vec::new();
+            node.handlers.rcu(|list| {
+                let (mine, rest): (Vec<_>, Vec<_>) =
+                    list.iter().cloned().partition(|a| owned.contains(&a.id));
+                taken = mine;
+                rest
+            });
+            if let Some(p) = p.saved_propagate {
+                node.propagate.store(p, Ordering::Relaxed);
+            }
+            if let Some(level) = p.saved_level {
+                self.set_level_locked(&mut tree, node, level);
+            }
+            taken
+        } else {
+            Vec::new()
+        };
+        self.sync_max(&tree);
         out
     }
 

@@ -18,7 +18,7 @@ use crate::level::LevelFilter;
 use crate::logger::{Logger, Node};
 use crate::name::NameError;
 use crate::recorder::{FLAG_SUMMARY, FlightRecorder, Outcome};
-use crate::registry::Registry;
+use crate::registry::{Registry, Reserved};
 
 /// Any error a handler factory may return.
 pub type BoxError = Box<dyn Error + Send + Sync + 'static>;
@@ -228,7 +228,7 @@ impl<'a> ScopeBuilder<'a> {
     /// [`in_scope`](crate::in_scope).
     pub fn open(self) -> Result<ScopedLogger, ScopeError> {
         let name = self.name?;
-        let begin = begin(&self.registry, &name, self.opts);
+        let begin = begin(&self.registry, &name, self.opts, !self.factories.is_empty());
         match begin {
             Begin::Joined(scope) => Ok(scope),
             Begin::Create(mut creator) => {
@@ -301,30 +301,34 @@ impl Drop for Creator {
 }
 
 /// Reserves `name` (normalized, absolute) and either joins its live scope or hands back a
-/// [`Creator`].
-pub(crate) fn begin(registry: &Registry, name: &str, opts: ScopeOptions) -> Begin {
+/// [`Creator`]. `factories`: whether the caller has handler factories to run; without them a
+/// fresh scope starts at once, in one trip through the registry's lock.
+pub(crate) fn begin(registry: &Registry, name: &str, opts: ScopeOptions, factories: bool) -> Begin {
     if name.is_empty() {
         // The root is always there; a scope on it owns nothing and deletes nothing.
         let mut scope = ScopedLogger::new(registry.root(), registry.clone());
         scope.ended = true;
         return Begin::Joined(scope);
     }
+    let create = |node, init| {
+        Begin::Create(Creator {
+            registry: registry.clone(),
+            node,
+            opts,
+            _init: init,
+            made: Vec::new(),
+            finished: false,
+        })
+    };
     loop {
-        let (node, fresh) = registry.scope_reserve(name);
-        let create = |node, init| {
-            Begin::Create(Creator {
-                registry: registry.clone(),
-                node,
-                opts,
-                _init: init,
-                made: Vec::new(),
-                finished: false,
-            })
+        let node = match registry.scope_reserve(name, &opts, factories) {
+            Reserved::Live(node) => {
+                return Begin::Joined(ScopedLogger::new(Logger::from_node(node), registry.clone()));
+            }
+            Reserved::Create(node, init) => return create(node, init),
+            Reserved::Wait(node) => node,
         };
-        if let Some(init) = fresh {
-            return create(node, init);
-        }
-        let init = parking_lot::Mutex::lock_arc(&arc_init(&node));
+        let init = parking_lot::Mutex::lock_arc(node.init());
         match registry.scope_join(&node) {
             Some(false) => {
                 return Begin::Joined(ScopedLogger::new(Logger::from_node(node), registry.clone()));
@@ -335,8 +339,13 @@ pub(crate) fn begin(registry: &Registry, name: &str, opts: ScopeOptions) -> Begi
     }
 }
 
-fn arc_init(node: &Arc<Node>) -> Arc<parking_lot::Mutex<()>> {
-    node.init.clone()
+/// Enters `name` for a caller with no handler factories (`#[scoped_logger]` without `handler`).
+pub(crate) fn enter_plain(registry: &Registry, name: &str, opts: ScopeOptions) -> ScopedLogger {
+    match begin(registry, name, opts, false) {
+        Begin::Joined(scope) => scope,
+        // Only when a same-name creator failed while this one waited: it has nothing to make.
+        Begin::Create(creator) => creator.finish(Vec::new()),
+    }
 }
 
 /// A logger bound to a scope: `Deref<Target = Logger>`; dropping it ends the scope.
