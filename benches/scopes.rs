@@ -103,22 +103,6 @@ fn two(c: &mut Criterion) {
         drop(alive);
         assert_eq!(reg.node_count(), 0, "every scope must be gone");
     }
-    // The same with a handler the scope owns: its factory runs, it is attached, flushed and
-    // closed on every cycle.
-    let reg = Registry::new();
-    let mem = MemoryHandler::new();
-    g.bench_function("enter_exit_with_memory_handler/0", |b| {
-        b.iter(|| {
-            let m = mem.clone();
-            let scope = reg
-                .scope("bg.churn")
-                .handler(move || Ok::<_, std::io::Error>(m))
-                .enter()
-                .expect("a valid scope name");
-            black_box(&scope);
-        })
-    });
-    assert_eq!(reg.node_count(), 0);
     g.finish();
 }
 

@@ -72,7 +72,7 @@ impl Locals {
 }
 
 // input:  "jobs.{id}"
-// output: { let mut s = String::new(); s.push_str("jobs."); push_arg(&mut s, &id); s }
+// output: { let mut s = String::with_capacity(5 + 16); s.push_str("jobs."); push_arg(&mut s, &id); s }
 //
 // A bare attribute names the scope `module_path!()` + the fn name; a literal stays a `&str`.
 fn name_expr(name: &Name) -> TokenStream {
@@ -89,8 +89,17 @@ fn name_expr(name: &Name) -> TokenStream {
                 // Spanned on the template string: a non-`Display` argument is reported there.
                 Part::Arg(arg) => quote_spanned!(arg.span()=> #p::push_arg(&mut #s, &#arg);),
             });
+            // The literal parts, and room for short arguments (ids, small numbers): one
+            // allocation for most names instead of a few reallocations as it grows.
+            let capacity = parts
+                .iter()
+                .map(|part| match part {
+                    Part::Lit(text) => text.len(),
+                    Part::Arg(_) => 16,
+                })
+                .sum::<usize>();
             quote! {{
-                let mut #s = ::std::string::String::new();
+                let mut #s = ::std::string::String::with_capacity(#capacity);
                 #(#pushes)*
                 #s
             }}

@@ -2,7 +2,9 @@
 //! handlers and up through its ancestors.
 //!
 //! Everything a log call reads is lock-free: the cached effective level is one atomic, the handler
-//! list and the parent link are `ArcSwap` snapshots. No registry lock is ever held while a handler runs.
+//! list and the parent link are `ArcSwap` snapshots (a logger that never had a handler has no
+//! list to load). Only a scope with a flight recorder or a summary adds a read lock of its own
+//! node's state. No registry lock is ever held while a handler runs.
 
 use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
@@ -38,14 +40,18 @@ pub(crate) struct Node {
     pub(crate) live: AtomicBool,
     /// The nearest live logger ancestor (placeholders skipped); `None` only for the root.
     pub(crate) parent: ArcSwapOption<Node>,
-    pub(crate) handlers: ArcSwap<Vec<Attached>>,
+    /// Made when the first handler is attached: dropping an `ArcSwap` visits every thread's
+    /// arc-swap slots, a cost that loggers without handlers (most task scopes) need not pay.
+    handlers: OnceLock<ArcSwap<Vec<Attached>>>,
     /// Serializes handler factories of same-name scopes: the first creates, the others wait.
     /// Made on first use: a scope without handler factories never needs it.
     init: OnceLock<Arc<parking_lot::Mutex<()>>>,
     /// Non-zero while a live period has a flight recorder or a summary (`recorder::FLAG_*`):
     /// the one byte dispatch reads per node for them.
     pub(crate) flags: AtomicU8,
-    pub(crate) extras: ArcSwapOption<crate::recorder::Extras>,
+    /// Read only while `flags` is non-zero; a lock rather than an `ArcSwap` for the same reason
+    /// as `handlers`.
+    pub(crate) extras: parking_lot::RwLock<Option<Arc<crate::recorder::Extras>>>,
 }
 
 impl Node {
@@ -53,6 +59,7 @@ impl Node {
         name: Arc<str>,
         registry: Weak<RegistryInner>,
         effective: LevelFilter,
+        parent: Option<Arc<Node>>,
     ) -> Arc<Node> {
         Arc::new(Node {
             name,
@@ -61,12 +68,29 @@ impl Node {
             own_level: AtomicU8::new(NOTSET),
             propagate: AtomicBool::new(true),
             live: AtomicBool::new(true),
-            parent: ArcSwapOption::empty(),
-            handlers: ArcSwap::new(no_handlers()),
+            // Given at construction: a later `store` would visit every thread's arc-swap slots.
+            parent: ArcSwapOption::new(parent),
+            handlers: OnceLock::new(),
             init: OnceLock::new(),
             flags: AtomicU8::new(0),
-            extras: ArcSwapOption::empty(),
+            extras: parking_lot::RwLock::new(None),
         })
+    }
+
+    /// A snapshot of the handler list, `None` when no handler was ever attached.
+    #[inline]
+    pub(crate) fn handlers(&self) -> Option<arc_swap::Guard<Arc<Vec<Attached>>>> {
+        self.handlers.get().map(ArcSwap::load)
+    }
+
+    /// The handler list cell, made on first use (attaching and removing handlers).
+    pub(crate) fn handlers_cell(&self) -> &ArcSwap<Vec<Attached>> {
+        self.handlers.get_or_init(|| ArcSwap::new(no_handlers()))
+    }
+
+    /// Takes the whole handler list away (the caller drops it outside any lock).
+    pub(crate) fn take_handlers(&self) -> Option<Arc<Vec<Attached>>> {
+        self.handlers.get().map(|h| h.swap(no_handlers()))
     }
 
     /// The init lock of same-name scopes (see `Registry::scope_reserve`).
@@ -244,7 +268,7 @@ impl Logger {
             drop(closer);
             return id;
         }
-        self.node.handlers.rcu(|list| {
+        self.node.handlers_cell().rcu(|list| {
             let mut list = Vec::clone(list);
             list.push(Attached {
                 id,
@@ -258,7 +282,10 @@ impl Logger {
     /// Detaches a handler; it is closed if no other logger holds it. Returns whether it was attached.
     pub fn remove_handler(&self, id: HandlerId) -> bool {
         let mut removed = None;
-        self.node.handlers.rcu(|list| {
+        let Some(cell) = self.node.handlers.get() else {
+            return false;
+        };
+        cell.rcu(|list| {
             let mut list = Vec::clone(list);
             removed = list.iter().position(|a| a.id == id).map(|i| list.remove(i));
             list
@@ -269,7 +296,7 @@ impl Logger {
 
     /// How many handlers are attached to this logger itself.
     pub fn handler_count(&self) -> usize {
-        self.node.handlers.load().len()
+        self.node.handlers().map_or(0, |h| h.len())
     }
 
     /// Whether this handle still refers to the logger in the tree. A handle kept after its scope
@@ -339,20 +366,19 @@ impl Logger {
         loop {
             let flags = node.flags.load(Ordering::Relaxed);
             if flags != 0
-                && let Some(extras) = node.extras.load().as_ref()
+                && let Some(extras) = node.extras.read().clone()
                 && extras.observe(flags, record, origin)
             {
                 // Kept by the flight recorder: emitted only if the task fails.
                 return;
             }
             origin = false;
+            if let Some(handlers) = node.handlers()
+                && !handlers.is_empty()
             {
-                let handlers = node.handlers.load();
-                if !handlers.is_empty() {
-                    found = true;
-                    for a in handlers.iter() {
-                        a.closer.handle(record);
-                    }
+                found = true;
+                for a in handlers.iter() {
+                    a.closer.handle(record);
                 }
             }
             if !node.propagate.load(Ordering::Relaxed) {

@@ -175,7 +175,7 @@ impl Registry {
     /// A new, isolated tree with only a root (level `Warn`).
     pub fn new() -> Registry {
         let inner = Arc::new_cyclic(|weak: &Weak<RegistryInner>| {
-            let root = Node::new(Arc::from(""), weak.clone(), DEFAULT_ROOT_LEVEL);
+            let root = Node::new(Arc::from(""), weak.clone(), DEFAULT_ROOT_LEVEL, None);
             root.own_level
                 .store(DEFAULT_ROOT_LEVEL as u8, Ordering::Relaxed);
             let mut entries = HashMap::with_hasher(Hasher::default());
@@ -352,7 +352,7 @@ impl Registry {
             tree.entries
                 .values()
                 .filter_map(|e| e.node.as_ref())
-                .map(|n| n.handlers.swap(Arc::new(Vec::new())))
+                .filter_map(|n| n.take_handlers())
                 .collect()
         };
         let mut all_written = true;
@@ -403,7 +403,10 @@ impl Registry {
             }
             for e in tree.entries.values() {
                 let Some(node) = &e.node else { continue };
-                for a in node.handlers.load().iter() {
+                let Some(list) = node.handlers() else {
+                    continue;
+                };
+                for a in list.iter() {
                     if !seen.insert(Arc::as_ptr(&a.closer) as usize) {
                         continue;
                     }
@@ -438,46 +441,66 @@ impl Registry {
     }
 
     /// Gets or makes the logger node for a normalized, non-root name. Caller holds the write lock.
+    ///
+    /// Each name is hashed as few times as the map allows: one lookup for the name, one per
+    /// missing ancestor (then one insert), and none for the parent link when the first existing
+    /// ancestor is a logger.
     fn get_or_create(&self, tree: &mut Tree, name: &str) -> Arc<Node> {
-        if let Some(node) = tree.entries.get(name).and_then(|e| e.node.clone()) {
-            return node;
-        }
-        let key: Arc<str> = match tree.entries.get_key_value(name) {
-            Some((k, _)) => k.clone(),
-            None => Arc::from(name),
+        let (key, was_placeholder) = match tree.entries.get_key_value(name) {
+            Some((_, Entry { node: Some(n), .. })) => return n.clone(),
+            Some((k, _)) => (k.clone(), true),
+            None => (Arc::<str>::from(name), false),
         };
-        // Make sure every ancestor has an entry (placeholders), linking children as we go.
-        let mut child = key.clone();
-        loop {
-            let parent = name::parent_of(&child).expect("non-root has a parent");
-            let existed = tree.entries.contains_key(parent);
-            let pkey: Arc<str> = match tree.entries.get_key_value(parent) {
-                Some((k, _)) => k.clone(),
-                None => Arc::from(parent),
-            };
-            tree.entries
-                .entry(pkey.clone())
-                .or_default()
-                .children
-                .insert(child.clone());
-            if existed {
-                break;
+        // A placeholder's ancestors exist already. Otherwise make sure every ancestor has an
+        // entry (placeholders), linking children as we go, up to the first one that existed.
+        let mut parent_node = None;
+        let mut below = key.clone();
+        if !was_placeholder {
+            loop {
+                let parent = name::parent_of(&below).expect("non-root has a parent");
+                if let Some(p) = tree.entries.get_mut(parent) {
+                    p.children.insert(below.clone());
+                    parent_node = p.node.clone();
+                    break;
+                }
+                let pkey: Arc<str> = Arc::from(parent);
+                let mut e = Entry::default();
+                e.children.insert(below);
+                tree.entries.insert(pkey.clone(), e);
+                below = pkey;
             }
-            child = pkey;
         }
-        let parent_node = self.nearest_logger_above(tree, &key);
+        // `below`'s parent is the first ancestor that existed; if it is a placeholder, go on up.
+        let parent_node = parent_node.unwrap_or_else(|| self.nearest_logger_above(tree, &below));
         let effective = LevelFilter::from_u8(parent_node.effective.load(Ordering::Relaxed));
-        let node = Node::new(key.clone(), Arc::downgrade(&self.inner), effective);
-        node.parent.store(Some(parent_node));
+        let node = Node::new(
+            key.clone(),
+            Arc::downgrade(&self.inner),
+            effective,
+            Some(parent_node),
+        );
         tree.hist[effective as usize] += 1;
-        // Fix-up (Python's `_fixupChildren`): loggers below this name that pointed past it now
-        // point at it.
-        let mut frontier = Vec::new();
-        logger_frontier(tree, &key, &mut frontier);
-        for c in &frontier {
-            c.parent.store(Some(node.clone()));
+        if was_placeholder {
+            // Fix-up (Python's `_fixupChildren`): loggers below this name that pointed past it
+            // now point at it. A new entry has no children, so nothing below it to fix.
+            let mut frontier = Vec::new();
+            logger_frontier(tree, &key, &mut frontier);
+            for c in &frontier {
+                c.parent.store(Some(node.clone()));
+            }
+            tree.entries
+                .get_mut(&*key)
+                .expect("the placeholder is there")
+                .node = Some(node.clone());
+        } else {
+            tree.entries.insert(
+                key,
+                Entry {
+                    node: Some(node.clone()),
+                    ..Entry::default()
+                },
+            );
         }
-        tree.entries.entry(key).or_default().node = Some(node.clone());
         node
     }
 
@@ -504,54 +527,68 @@ impl Registry {
 
     /// Deletes the entry's logger if nothing keeps it (no persistence, no scope, no pending
     /// scope), pruning placeholders. Returns the handlers to drop after the lock is released.
-    fn release_if_unused(&self, tree: &mut Tree, name: &str) -> Option<Arc<Vec<Attached>>> {
+    fn release_if_unused(&self, tree: &mut Tree, name: &str) -> Option<Vec<Attached>> {
         let entry = tree.entries.get(name)?;
         if entry.persistent || entry.scopes > 0 || entry.pending > 0 {
             return None;
         }
         let node = entry.node.clone()?;
-        let parent = self.nearest_logger_above(tree, name);
-        // Detach: loggers that pointed at it point past it; inherited levels are recomputed.
-        let mut frontier = Vec::new();
-        logger_frontier(tree, name, &mut frontier);
-        for c in &frontier {
-            c.parent.store(Some(parent.clone()));
-        }
+        let children: Vec<Arc<str>> = entry.children.iter().cloned().collect();
         let eff = node.effective.swap(DETACHED, Ordering::Relaxed);
         tree.hist[eff as usize] -= 1;
         node.live.store(false, Ordering::Release);
         let had_level = node.own_level().is_some();
         node.own_level.store(NOTSET, Ordering::Relaxed);
-        let entry = tree.entries.get_mut(name).expect("checked above");
-        entry.node = None;
-        entry.period = None;
-        if had_level {
-            let inherited = LevelFilter::from_u8(parent.effective.load(Ordering::Relaxed));
-            let children: Vec<Arc<str>> = entry.children.iter().cloned().collect();
-            for c in children {
-                push_down(tree, &c, inherited);
+        if children.is_empty() {
+            // A leaf (every task scope): nothing below it to re-point; its entry goes at once.
+            self.prune(tree, name, true);
+        } else {
+            // Detach: loggers that pointed at it point past it; inherited levels are recomputed.
+            let parent = self.nearest_logger_above(tree, name);
+            let mut frontier = Vec::new();
+            logger_frontier(tree, name, &mut frontier);
+            for c in &frontier {
+                c.parent.store(Some(parent.clone()));
+            }
+            let entry = tree.entries.get_mut(name).expect("checked above");
+            entry.node = None;
+            entry.period = None;
+            if had_level {
+                let inherited = LevelFilter::from_u8(parent.effective.load(Ordering::Relaxed));
+                for c in children {
+                    push_down(tree, &c, inherited);
+                }
             }
         }
-        self.prune(tree, name);
-        Some(node.handlers.swap(crate::logger::no_handlers()))
+        Some(
+            node.take_handlers()
+                .map(Arc::unwrap_or_clone)
+                .unwrap_or_default(),
+        )
     }
 
-    /// Removes `name` and its ancestors while they are placeholders without children.
-    fn prune(&self, tree: &mut Tree, name: &str) {
-        let mut cur = name.to_owned();
+    /// Removes `name` and its ancestors while they are placeholders without children (the root
+    /// stays). `known`: the caller already knows `name` itself can go.
+    fn prune(&self, tree: &mut Tree, name: &str, known: bool) {
+        let prunable =
+            |name: &str, e: &Entry| !name.is_empty() && e.node.is_none() && e.children.is_empty();
+        if !known && !tree.entries.get(name).is_some_and(|e| prunable(name, e)) {
+            return;
+        }
+        let mut cur = name;
         loop {
-            let Some(e) = tree.entries.get(cur.as_str()) else {
+            tree.entries.remove(cur);
+            shrink_if_sparse(&mut tree.entries);
+            let Some(parent) = name::parent_of(cur) else {
                 return;
             };
-            if e.node.is_some() || !e.children.is_empty() || cur.is_empty() {
+            let Some(p) = tree.entries.get_mut(parent) else {
                 return;
-            }
-            tree.entries.remove(cur.as_str());
-            shrink_if_sparse(&mut tree.entries);
-            let parent = name::parent_of(&cur).expect("non-root").to_owned();
-            if let Some(p) = tree.entries.get_mut(parent.as_str()) {
-                p.children.remove(cur.as_str());
-                shrink_if_sparse(&mut p.children);
+            };
+            p.children.remove(cur);
+            shrink_if_sparse(&mut p.children);
+            if !prunable(parent, p) {
+                return;
             }
             cur = parent;
         }
@@ -706,11 +743,10 @@ impl Registry {
             flags |= crate::recorder::FLAG_SUMMARY;
         }
         if flags != 0 {
-            node.extras
-                .store(Some(Arc::new(crate::recorder::Extras::new(
-                    opts.recorder,
-                    normal,
-                ))));
+            *node.extras.write() = Some(Arc::new(crate::recorder::Extras::new(
+                opts.recorder,
+                normal,
+            )));
             node.flags.store(flags, Ordering::Release);
         }
         let entry = tree
@@ -762,15 +798,15 @@ impl Registry {
         }
         // The live period ends: its recorder and summary with it.
         node.flags.store(0, Ordering::Release);
-        node.extras.store(None);
+        *node.extras.write() = None;
         let period = entry.period.take();
         let out = if let Some(released) = self.release_if_unused(&mut tree, &node.name) {
-            Arc::unwrap_or_clone(released)
+            released
         } else if let Some(p) = period {
             // The entry stays (persistent, or a scope is waiting to start a new period).
             let owned = p.owned;
             let mut taken = Vec::new();
-            node.handlers.rcu(|list| {
+            node.handlers_cell().rcu(|list| {
                 let (mine, rest): (Vec<_>, Vec<_>) =
                     list.iter().cloned().partition(|a| owned.contains(&a.id));
                 taken = mine;

@@ -462,7 +462,7 @@ impl ScopedLogger {
         let node = &self.logger.node;
         let flags = node.flags.load(Ordering::Acquire);
         if flags != 0
-            && let Some(extras) = node.extras.load_full()
+            && let Some(extras) = node.extras.read().clone()
         {
             // Replay (on failure) and the summary go through the handlers while they are still
             // attached, with no lock held.
