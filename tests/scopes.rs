@@ -260,6 +260,60 @@ fn a_scope_without_handlers_waits_for_a_same_name_creator() {
     assert_eq!(reg.node_count(), 0);
 }
 
+/// A handler factory that enters a scope of its own name (say, to log what it opens) joins the
+/// entry being made instead of waiting for itself. The test waits at most 20 s for the thread so
+/// that a deadlock fails it rather than hanging the suite.
+#[test]
+fn a_factory_that_enters_its_own_scope_name_does_not_deadlock() {
+    use std::sync::mpsc;
+    let reg = Registry::new();
+    let all = MemoryHandler::new();
+    reg.root().add_handler(all.clone());
+    let own = MemoryHandler::new();
+    let inner_factory_runs = Arc::new(AtomicUsize::new(0));
+    let (tx, rx) = mpsc::channel();
+    {
+        let (reg, own, runs) = (reg.clone(), own.clone(), inner_factory_runs.clone());
+        std::thread::spawn(move || {
+            let inner_reg = reg.clone();
+            let scope = reg
+                .scope("jobs.self")
+                .handler(move || {
+                    let inner = inner_reg
+                        .scope("jobs.self")
+                        .handler(move || {
+                            runs.fetch_add(1, Ordering::SeqCst);
+                            Ok::<_, io::Error>(MemoryHandler::new())
+                        })
+                        .enter()?;
+                    inner.log(Level::Warn, format_args!("opening"));
+                    Ok::<_, ScopeError>(own)
+                })
+                .enter()
+                .unwrap();
+            scope.log(Level::Warn, format_args!("opened"));
+            let live = scope.is_live();
+            drop(scope);
+            tx.send(live).unwrap();
+        });
+    }
+    let live = rx
+        .recv_timeout(std::time::Duration::from_secs(20))
+        .expect("entering a scope from inside its own handler factory deadlocked");
+    assert!(live, "the scope's period survived the inner scope's end");
+    assert_eq!(
+        inner_factory_runs.load(Ordering::SeqCst),
+        0,
+        "a joining scope makes nothing"
+    );
+    let own_msgs: Vec<String> = own.records().iter().map(|r| r.message.clone()).collect();
+    assert_eq!(own_msgs, ["opened"]);
+    let all_msgs: Vec<String> = all.records().iter().map(|r| r.message.clone()).collect();
+    assert_eq!(all_msgs, ["opening", "opened"]);
+    assert_eq!(own.close_count(), 1);
+    assert_eq!(reg.node_count(), 0);
+}
+
 /// Counts the handlers a factory made and the ones that were closed.
 struct Counted {
     closed: Arc<AtomicUsize>,

@@ -57,7 +57,8 @@ mod valid;
 /// - `handler = expr` (repeatable): a handler the scope owns, either a handler value or a
 ///   `Result` of one (`FileHandler::create(format!("logs/{id}.log"))`). The expression is
 ///   evaluated only by the call that creates the scope's entry: a same-name scope that is
-///   already live is joined and shares its handlers. A `Result` handler that fails makes the
+///   already live is joined and shares its handlers (one entered from inside the expression
+///   itself joins at once, before the handlers exist). A `Result` handler that fails makes the
 ///   function return the error (converted with `From`, as `?` does) and registers nothing; so
 ///   it needs a function returning a compatible `Result`, and is a compile error elsewhere.
 /// - `bind = log`: binds `log: &ScopedLogger` in the body. It borrows the scope, so it cannot

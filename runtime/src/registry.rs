@@ -67,6 +67,9 @@ struct Entry {
     scopes: usize,
     /// Scopes between "entry reserved" and "entered" (waiting on a same-name creator).
     pending: usize,
+    /// The thread running this entry's handler factories, while one is: a scope of the same
+    /// name entered from inside a factory joins at once instead of waiting for itself.
+    creator: Option<std::thread::ThreadId>,
     /// What the current live period of scopes set up, to undo when the last scope leaves.
     period: Option<Period>,
 }
@@ -643,7 +646,9 @@ impl Registry {
     /// - none is live or being made and the caller has factories: it is the creator and gets the
     ///   entry's init lock, uncontended ([`Reserved::Create`]);
     /// - another caller is making the handlers: lock `node.init()`, then
-    ///   [`scope_join`](Self::scope_join) ([`Reserved::Wait`]).
+    ///   [`scope_join`](Self::scope_join) ([`Reserved::Wait`]);
+    /// - this thread is making the handlers (the scope is entered from inside one of its own
+    ///   factories): it joins at once ([`Reserved::Live`]) rather than wait for itself.
     pub(crate) fn scope_reserve(
         &self,
         name: &str,
@@ -663,8 +668,16 @@ impl Registry {
             self.sync_max(&tree);
             return Reserved::Live(node);
         }
+        if !idle && entry.creator == Some(std::thread::current().id()) {
+            // Entered from inside this entry's own handler factory: waiting for the creator
+            // would wait for ourselves. Join now; the handlers are not made yet, so records
+            // logged meanwhile go to the ancestors' handlers.
+            entry.scopes += 1;
+            return Reserved::Live(node);
+        }
         entry.pending += 1;
         if idle && let Some(init) = Mutex::try_lock_arc(node.init()) {
+            entry.creator = Some(std::thread::current().id());
             return Reserved::Create(node, init);
         }
         Reserved::Wait(node)
@@ -683,6 +696,7 @@ impl Registry {
             entry.scopes += 1;
             Some(false)
         } else {
+            entry.creator = Some(std::thread::current().id());
             Some(true)
         }
     }
@@ -706,6 +720,7 @@ impl Registry {
             .get_mut(&*node.name)
             .expect("a pending scope keeps its entry");
         entry.pending -= 1;
+        entry.creator = None;
         self.start_period(&mut tree, node, opts, owned);
         self.sync_max(&tree);
     }
@@ -753,7 +768,8 @@ impl Registry {
             .entries
             .get_mut(&*node.name)
             .expect("a starting scope keeps its entry");
-        entry.scopes = 1;
+        // Usually 0 before; more when scopes joined from inside the creator's own factory.
+        entry.scopes += 1;
         entry.period = Some(Period {
             owned,
             saved_level,
@@ -773,6 +789,7 @@ impl Registry {
             let mut tree = self.inner.tree.write();
             if let Some(entry) = tree.entries.get_mut(&*node.name) {
                 entry.pending -= 1;
+                entry.creator = None;
             }
             let released = self.release_if_unused(&mut tree, &node.name);
             self.sync_max(&tree);

@@ -3,7 +3,9 @@
 //!
 //! Same-name scopes share one entry: the first runs the handler factories (under the node's init
 //! lock, so a concurrent second waits instead of running them again), the last one out closes.
-//! A factory that fails leaves nothing registered.
+//! A factory that fails leaves nothing registered. A factory that itself enters a scope of the
+//! same name (on its own thread) joins the entry at once instead of waiting for itself; that
+//! inner scope sees no handlers of the entry's own yet.
 
 use std::error::Error;
 use std::fmt;
