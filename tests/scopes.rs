@@ -314,6 +314,68 @@ fn a_factory_that_enters_its_own_scope_name_does_not_deadlock() {
     assert_eq!(reg.node_count(), 0);
 }
 
+/// While a creator's factory has joined its own scope name (above), other threads must still
+/// wait for the creator: here its factory then fails, so the next thread has to become the
+/// creator and run its own factory and options. (Found in review: the re-entrant join used to
+/// count as a live period.) The creator's factory waits up to 500 ms for word that the other
+/// thread got in; under the correct behaviour that word cannot come before it returns.
+#[test]
+fn a_reentrant_join_does_not_let_other_threads_skip_the_creator() {
+    use std::sync::mpsc;
+    let reg = Registry::new();
+    let runs = Arc::new(AtomicUsize::new(0));
+    let (in_factory_tx, in_factory_rx) = mpsc::channel::<()>();
+    let (u_entered_tx, u_entered_rx) = mpsc::channel::<()>();
+    let creator = {
+        let reg = reg.clone();
+        std::thread::spawn(move || {
+            let inner_reg = reg.clone();
+            let mut entered_early = false;
+            let r = reg
+                .scope("pool.worker")
+                .handler(|| {
+                    let inner = inner_reg.scope("pool.worker").enter().unwrap();
+                    in_factory_tx.send(()).unwrap();
+                    entered_early = u_entered_rx
+                        .recv_timeout(std::time::Duration::from_millis(500))
+                        .is_ok();
+                    drop(inner);
+                    Err::<MemoryHandler, _>(io::Error::other("boom"))
+                })
+                .enter();
+            (r.is_err(), entered_early)
+        })
+    };
+    in_factory_rx.recv().unwrap();
+    let counter = runs.clone();
+    let u = reg
+        .scope("pool.worker")
+        .level(LevelFilter::Debug)
+        .handler(move || {
+            counter.fetch_add(1, Ordering::SeqCst);
+            Ok::<_, io::Error>(MemoryHandler::new())
+        })
+        .enter()
+        .expect("this thread creates the scope once the first creator failed");
+    let _ = u_entered_tx.send(());
+    let (failed, entered_early) = creator.join().unwrap();
+    let (handlers, level) = (u.handler_count(), u.effective_level());
+    drop(u);
+    assert!(failed, "the first creator's factory failed");
+    assert!(
+        !entered_early,
+        "entered while the creator was still making handlers"
+    );
+    assert_eq!(
+        runs.load(Ordering::SeqCst),
+        1,
+        "this scope's own factory ran"
+    );
+    assert_eq!(handlers, 1);
+    assert_eq!(level, LevelFilter::Debug, "its options were applied");
+    assert_eq!(reg.node_count(), 0);
+}
+
 /// Counts the handlers a factory made and the ones that were closed.
 struct Counted {
     closed: Arc<AtomicUsize>,

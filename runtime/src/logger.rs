@@ -365,12 +365,15 @@ impl Logger {
         let mut origin = true;
         loop {
             let flags = node.flags.load(Ordering::Relaxed);
-            if flags != 0
-                && let Some(extras) = node.extras.read().clone()
-                && extras.observe(flags, record, origin)
-            {
-                // Kept by the flight recorder: emitted only if the task fails.
-                return;
+            if flags != 0 {
+                // Cloned out first: no lock is held while the recorder looks at the record.
+                let extras = node.extras.read().clone();
+                if let Some(extras) = extras
+                    && extras.observe(flags, record, origin)
+                {
+                    // Kept by the flight recorder: emitted only if the task fails.
+                    return;
+                }
             }
             origin = false;
             if let Some(handlers) = node.handlers()

@@ -658,7 +658,7 @@ impl Registry {
         let mut tree = self.inner.tree.write();
         let node = self.get_or_create(&mut tree, name);
         let entry = tree.entries.get_mut(name).expect("entry just made");
-        if entry.scopes > 0 {
+        if entry.period.is_some() {
             entry.scopes += 1;
             return Reserved::Live(node);
         }
@@ -671,7 +671,8 @@ impl Registry {
         if !idle && entry.creator == Some(std::thread::current().id()) {
             // Entered from inside this entry's own handler factory: waiting for the creator
             // would wait for ourselves. Join now; the handlers are not made yet, so records
-            // logged meanwhile go to the ancestors' handlers.
+            // logged meanwhile go to the ancestors' handlers. This counts in `scopes` but
+            // starts no period: other threads still wait for the creator.
             entry.scopes += 1;
             return Reserved::Live(node);
         }
@@ -691,7 +692,7 @@ impl Registry {
         if !entry.node.as_ref().is_some_and(|n| Arc::ptr_eq(n, node)) {
             return None;
         }
-        if entry.scopes > 0 {
+        if entry.period.is_some() {
             entry.pending -= 1;
             entry.scopes += 1;
             Some(false)

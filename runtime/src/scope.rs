@@ -5,7 +5,10 @@
 //! lock, so a concurrent second waits instead of running them again), the last one out closes.
 //! A factory that fails leaves nothing registered. A factory that itself enters a scope of the
 //! same name (on its own thread) joins the entry at once instead of waiting for itself; that
-//! inner scope sees no handlers of the entry's own yet.
+//! inner scope sees no handlers of the entry's own yet, and other threads still wait for the
+//! creator. The creator is recognised by its thread, so on a single-threaded executor another
+//! task entering the name while a handler expression is suspended joins the same way rather
+//! than block the thread.
 
 use std::error::Error;
 use std::fmt;
@@ -463,9 +466,13 @@ impl ScopedLogger {
         }
         let node = &self.logger.node;
         let flags = node.flags.load(Ordering::Acquire);
-        if flags != 0
-            && let Some(extras) = node.extras.read().clone()
-        {
+        // A statement of its own: the read guard must be gone before the handlers run.
+        let extras = if flags != 0 {
+            node.extras.read().clone()
+        } else {
+            None
+        };
+        if let Some(extras) = extras {
             // Replay (on failure) and the summary go through the handlers while they are still
             // attached, with no lock held.
             let outcome = self.outcome();
