@@ -75,6 +75,29 @@ pub fn write_time(time: std::time::SystemTime, out: &mut Vec<u8>) {
     ]);
 }
 
+/// Appends a formatted message. A message with no arguments is copied as it stands; otherwise it
+/// is formatted through `fmt::Write` straight into the buffer (std's `io::Write::write_fmt`
+/// adapter would add error bookkeeping and a `write_all` per piece).
+pub(crate) fn write_args(out: &mut Vec<u8>, args: std::fmt::Arguments<'_>) {
+    struct Bytes<'a>(&'a mut Vec<u8>);
+    impl std::fmt::Write for Bytes<'_> {
+        fn write_str(&mut self, s: &str) -> std::fmt::Result {
+            self.0.extend_from_slice(s.as_bytes());
+            Ok(())
+        }
+    }
+    match args.as_str() {
+        Some(s) => out.extend_from_slice(s.as_bytes()),
+        // Only a `Display` impl can fail here: what it wrote stays, then a marker (as
+        // `record::render` does for owned copies and JSON).
+        None => {
+            if std::fmt::write(&mut Bytes(out), args).is_err() {
+                out.extend_from_slice(b"<formatting error>");
+            }
+        }
+    }
+}
+
 /// The name shown for a logger: the root is `root`.
 pub(crate) fn display_name(logger: &str) -> &str {
     if logger.is_empty() { "root" } else { logger }
@@ -118,6 +141,25 @@ pub fn with_formatted<R>(
 #[cfg(test)]
 mod tests {
     use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+    #[test]
+    fn messages_are_written_as_formatted_and_a_failing_display_is_marked() {
+        struct Fails;
+        impl std::fmt::Display for Fails {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("half")?;
+                Err(std::fmt::Error)
+            }
+        }
+        let mut out = Vec::new();
+        super::write_args(&mut out, format_args!("plain"));
+        super::write_args(&mut out, format_args!(" {} of {:>4}", 1, "ü"));
+        super::write_args(&mut out, format_args!(" {}", Fails));
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "plain 1 of    ü half<formatting error>"
+        );
+    }
 
     #[test]
     fn cached_time_matches_humantime_across_seconds_and_days() {

@@ -36,7 +36,7 @@ impl Format for TextFormat {
         out.extend_from_slice(display_name(record.logger()).as_bytes());
         out.extend_from_slice(b": ");
         let start = out.len();
-        let _ = out.write_fmt(*record.args());
+        super::write_args(out, *record.args());
         // A message with a newline would split the record: escape it.
         if out[start..].contains(&b'\n') {
             let msg = String::from_utf8_lossy(&out[start..]).replace('\n', "\\n");

@@ -362,7 +362,7 @@ impl Encoder {
         if self.bom {
             out.extend_from_slice(BOM);
         }
-        let _ = out.write_fmt(*record.args());
+        crate::format::write_args(out, *record.args());
         if out.len() == msg_start {
             // "SD SP" with nothing after it is valid, but some parsers want a MSG: none is fine.
             out.pop();
@@ -378,7 +378,7 @@ impl Encoder {
             self.procid,
             display_name(record.logger())
         );
-        let _ = out.write_fmt(*record.args());
+        crate::format::write_args(out, *record.args());
         crate::format::text::write_key_values(record, out);
         truncate_utf8(out, self.max_len);
     }
