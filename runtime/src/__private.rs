@@ -48,28 +48,56 @@ impl Callsite {
 
     /// The current scope's logger, else the module's logger, if it lets `level` through.
     #[inline]
-    pub fn logger_if_enabled(&self, level: Level) -> Option<Logger> {
+    pub fn logger_if_enabled(&self, level: Level) -> Option<SiteLogger<'_>> {
         match crate::current::current_if_enabled(level) {
-            Ok(found) => found,
+            Ok(found) => found.map(SiteLogger::Owned),
             Err(()) => self.module_logger_if_enabled(level),
         }
     }
 
-    #[cold]
-    fn module_logger_if_enabled(&self, level: Level) -> Option<Logger> {
+    fn module_logger_if_enabled(&self, level: Level) -> Option<SiteLogger<'_>> {
         let logger = self.module_logger.get_or_init(|| {
             Registry::global()
                 .try_logger(self.location.module_path)
                 .unwrap_or_else(|_| Registry::global().root())
         });
         if logger.is_live() {
-            logger.enabled(level).then(|| logger.clone())
+            logger
+                .enabled(level)
+                .then_some(SiteLogger::Borrowed(logger))
         } else {
-            // Someone removed the module's logger: look it up again (and re-create it).
-            let again = Registry::global()
-                .try_logger(self.location.module_path)
-                .unwrap_or_else(|_| Registry::global().root());
-            again.enabled(level).then_some(again)
+            self.module_logger_again(level)
+        }
+    }
+
+    /// Someone removed the module's logger: look it up again (and re-create it).
+    #[cold]
+    fn module_logger_again(&self, level: Level) -> Option<SiteLogger<'_>> {
+        let again = Registry::global()
+            .try_logger(self.location.module_path)
+            .unwrap_or_else(|_| Registry::global().root());
+        again.enabled(level).then_some(SiteLogger::Owned(again))
+    }
+}
+
+/// The logger a call site logs to. The module's logger is borrowed from the call site: every
+/// thread logging there shares it, and a clone would write to its reference count on each record.
+/// A scope's logger is cloned out of the current-scope stack, which must not stay borrowed while
+/// handlers run.
+pub enum SiteLogger<'a> {
+    /// The call site's module logger.
+    Borrowed(&'a Logger),
+    /// The current scope's logger, or a module logger looked up again.
+    Owned(Logger),
+}
+
+impl std::ops::Deref for SiteLogger<'_> {
+    type Target = Logger;
+    #[inline]
+    fn deref(&self) -> &Logger {
+        match self {
+            SiteLogger::Borrowed(l) => l,
+            SiteLogger::Owned(l) => l,
         }
     }
 }

@@ -341,65 +341,24 @@ impl Logger {
     /// Sends an already-made record through this logger's handlers and up the tree, exactly as a
     /// record logged on it would go (the record keeps its own logger name). Levels are not checked.
     pub fn dispatch(&self, record: &Record<'_>) {
-        let start = if self.node.is_live() {
-            self.node.clone()
+        if self.node.is_live() {
+            walk(&self.node, record, true, false);
         } else {
-            match self.resolve_live() {
-                Some(n) => {
-                    // A detached logger takes its ancestor's level.
-                    if !LevelFilter::from_u8(n.effective.load(Ordering::Relaxed))
-                        .allows(record.level())
-                    {
-                        return;
-                    }
-                    n
-                }
-                None => {
-                    crate::internal::last_resort(record);
-                    return;
-                }
-            }
-        };
-        let mut found = false;
-        let mut node = start;
-        let mut origin = true;
-        loop {
-            let flags = node.flags.load(Ordering::Relaxed);
-            if flags != 0 {
-                // Cloned out first: no lock is held while the recorder looks at the record.
-                let extras = node.extras.read().clone();
-                if let Some(extras) = extras
-                    && extras.observe(flags, record, origin)
-                {
-                    // Kept by the flight recorder: emitted only if the task fails.
-                    return;
-                }
-            }
-            origin = false;
-            if let Some(handlers) = node.handlers()
-                && !handlers.is_empty()
-            {
-                found = true;
-                for a in handlers.iter() {
-                    a.closer.handle(record);
-                }
-            }
-            if !node.propagate.load(Ordering::Relaxed) {
-                break;
-            }
-            let next = match node.parent.load_full() {
-                None => break,
-                Some(p) if p.is_live() => p,
-                // The parent went away while we walked: look the live one up (cold).
-                Some(_) => match Logger::from_node(node.clone()).resolve_live_above() {
-                    Some(p) => p,
-                    None => break,
-                },
-            };
-            node = next;
+            self.dispatch_detached(record);
         }
-        if !found && record.level() <= Level::Warn {
-            crate::internal::last_resort(record);
+    }
+
+    /// A detached handle logs to its nearest live ancestor, at that ancestor's level.
+    #[cold]
+    fn dispatch_detached(&self, record: &Record<'_>) {
+        match self.resolve_live() {
+            Some(n) => {
+                if LevelFilter::from_u8(n.effective.load(Ordering::Relaxed)).allows(record.level())
+                {
+                    walk(&n, record, true, false);
+                }
+            }
+            None => crate::internal::last_resort(record),
         }
     }
 
@@ -416,5 +375,79 @@ impl Logger {
     fn resolve_live_above(&self) -> Option<Arc<Node>> {
         let reg = self.node.registry.upgrade()?;
         Registry::from_inner(reg).nearest_live_ancestor(&self.node.name)
+    }
+}
+
+/// What [`visit`] says to do next.
+enum Step {
+    /// The flight recorder kept the record: nothing else sees it now.
+    Kept,
+    /// This node does not propagate.
+    Stop,
+    /// Go on to the parent.
+    Up,
+}
+
+/// Gives `record` to `node`'s recorder and handlers.
+#[inline]
+fn visit(node: &Node, record: &Record<'_>, origin: bool, found: &mut bool) -> Step {
+    let flags = node.flags.load(Ordering::Relaxed);
+    if flags != 0 {
+        // Cloned out first: no lock is held while the recorder looks at the record.
+        let extras = node.extras.read().clone();
+        if let Some(extras) = extras
+            && extras.observe(flags, record, origin)
+        {
+            // Kept by the flight recorder: emitted only if the task fails.
+            return Step::Kept;
+        }
+    }
+    if let Some(handlers) = node.handlers()
+        && !handlers.is_empty()
+    {
+        *found = true;
+        for a in handlers.iter() {
+            a.closer.handle(record);
+        }
+    }
+    if node.propagate.load(Ordering::Relaxed) {
+        Step::Up
+    } else {
+        Step::Stop
+    }
+}
+
+/// Dispatches from `start` up through its live ancestors. Each parent is held by an arc-swap
+/// guard (a slot of this thread's), not a cloned `Arc`: threads logging through the same loggers
+/// do not write to their shared reference counts on every record.
+fn walk(start: &Arc<Node>, record: &Record<'_>, mut origin: bool, mut found: bool) {
+    let mut held: Option<arc_swap::Guard<Option<Arc<Node>>>> = None;
+    loop {
+        let node: &Arc<Node> = match &held {
+            None => start,
+            Some(guard) => guard.as_ref().expect("only a parent that is there is held"),
+        };
+        match visit(node, record, origin, &mut found) {
+            Step::Kept => return,
+            Step::Stop => break,
+            Step::Up => {}
+        }
+        origin = false;
+        let next = node.parent.load();
+        match &*next {
+            None => break,
+            Some(p) if p.is_live() => {}
+            Some(_) => {
+                // The parent went away while we walked: go on from the live one (cold).
+                match Logger::from_node(node.clone()).resolve_live_above() {
+                    Some(live) => return walk(&live, record, false, found),
+                    None => break,
+                }
+            }
+        }
+        held = Some(next);
+    }
+    if !found && record.level() <= Level::Warn {
+        crate::internal::last_resort(record);
     }
 }
