@@ -435,3 +435,78 @@ fn propagate_false_keeps_records_in_the_scope() {
     assert!(PROPAGATE.remove("prop"));
     assert_eq!(PROPAGATE.node_count(), 0);
 }
+
+// Found in review: a template and a parameter from different macro_rules contexts.
+static HYGIENE: LazyLock<Registry> = LazyLock::new(new_registry);
+
+/// The template comes from the caller, the parameter from the macro.
+macro_rules! job_with_template {
+    ($template:literal, $f:ident) => {
+        #[scoped_logger($template, registry = &HYGIENE)]
+        fn $f(id: u32) -> String {
+            let _ = id;
+            current().name().to_owned()
+        }
+    };
+}
+job_with_template!("hyg.a.{id}", template_from_caller);
+
+/// The template comes from the macro, the parameter's name from the caller.
+macro_rules! job_with_param {
+    ($f:ident, $arg:ident) => {
+        #[scoped_logger("hyg.b.{id}", registry = &HYGIENE)]
+        fn $f($arg: u32) -> String {
+            let _ = $arg;
+            current().name().to_owned()
+        }
+    };
+}
+job_with_param!(param_from_caller, id);
+
+#[test]
+fn templates_interpolate_parameters_across_macro_rules_contexts() {
+    assert_eq!(template_from_caller(1), "hyg.a.1");
+    assert_eq!(param_from_caller(2), "hyg.b.2");
+    assert_eq!(HYGIENE.node_count(), 0);
+}
+
+// Found in review: with `summary`/`record_below` the body runs in a closure, which must be
+// allowed to return a borrow of what it captured.
+static BORROWS: LazyLock<Registry> = LazyLock::new(new_registry);
+
+struct Counter {
+    n: u32,
+}
+
+impl Counter {
+    #[scoped_logger("borrow.counter", summary = true, registry = &BORROWS)]
+    fn slot(&mut self) -> &mut u32 {
+        &mut self.n
+    }
+}
+
+#[scoped_logger("borrow.first", record_below = "debug", registry = &BORROWS)]
+fn first(v: &mut [u8]) -> Result<&mut u8, String> {
+    debug!("kept in the ring");
+    v.first_mut().ok_or_else(|| "empty".to_owned())
+}
+
+#[test]
+fn summary_and_recorder_bodies_may_return_borrows() {
+    let all = MemoryHandler::new();
+    BORROWS.root().add_handler(all.clone());
+    BORROWS.root().set_level(scoped_logger::LevelFilter::Info);
+    let mut c = Counter { n: 1 };
+    *c.slot() += 1;
+    assert_eq!(c.n, 2);
+    let mut v = vec![7];
+    *first(&mut v).unwrap() = 8;
+    assert_eq!(v, [8]);
+    assert!(first(&mut []).is_err());
+    // The summary line, then the failing call's replayed trail (the successful one's discarded).
+    let msgs = all.messages();
+    assert_eq!(msgs.len(), 2, "{msgs:?}");
+    assert!(msgs[0].starts_with("task ok after"), "{msgs:?}");
+    assert_eq!(msgs[1], "kept in the ring");
+    assert_eq!(BORROWS.node_count(), 0);
+}

@@ -265,9 +265,10 @@ fn expand_sync(plan: Plan, f: Function) -> TokenStream {
         };
         let ret = hidden("__scoped_logger_ret");
         let look = outcome_check(scope, &ret);
+        // Called through an `FnOnce` bound: inferred as `FnMut`, a closure could not return a
+        // borrow of what it captured (`fn get(&mut self) -> &mut T`).
         quote! {
-            #[allow(clippy::redundant_closure_call)]
-            let #ret = (|| -> #output { #(#stmts)* })();
+            let #ret = #p::call_once(|| -> #output { #(#stmts)* });
             #look
             #ret
         }
@@ -504,7 +505,7 @@ fn expand_log(call: LogCall) -> TokenStream {
     let logger = hidden("__scoped_logger_logger");
     let level = match &call.level {
         LevelSpec::Variant(v) => quote!(#p::Level::#v),
-        LevelSpec::Expr(e) => quote_spanned!(e.span()=> (#e)),
+        LevelSpec::Expr(e) => quote_spanned!(e.span()=> #e),
     };
     let kvs: Vec<TokenStream> = call
         .key_values

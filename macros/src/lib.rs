@@ -64,6 +64,15 @@ mod valid;
 /// - `bind = log`: binds `log: &ScopedLogger` in the body. It borrows the scope, so it cannot
 ///   be returned from the function or moved into a `'static` thread.
 /// - `registry = &MY_REGISTRY`: an expression giving `&Registry` (default: the global one).
+/// - `record_below = "debug"`: a flight recorder. Records below the scope's level, down to this
+///   one, are kept in a bounded ring and emitted (marked `replayed=true`) only if the function
+///   fails: returns `Err`, or panics. See `FlightRecorder`.
+/// - `summary = true`: when the scope ends, one record with the task's duration, its outcome
+///   (`ok`, `err`, `panic`, `cancelled`) and its record counts per level.
+///
+/// With `record_below` or `summary`, the body of a sync function runs in a closure so that its
+/// return value can be looked at; `Location::caller()` inside such a `#[track_caller]` function
+/// then reports the closure, not the caller.
 ///
 /// # `async fn`
 ///

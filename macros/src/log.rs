@@ -151,7 +151,7 @@ fn comma_after(input: ParseStream<'_>, name: &str, what: &str) -> syn::Result<()
     }
 }
 
-/// `info`, `Level::Info` (any path ending in a level), or an expression of type `Level`.
+/// `info` (a level by name), or an expression of type `Level` (`Level::Info`, `(lvl)`).
 fn level(input: ParseStream<'_>, errors: &mut Errors) -> syn::Result<LevelSpec> {
     if input.peek(Ident::peek_any) && input.peek2(Token![,]) {
         let ident = input.call(Ident::parse_any)?;
@@ -171,17 +171,15 @@ fn level(input: ParseStream<'_>, errors: &mut Errors) -> syn::Result<LevelSpec> 
             }
         });
     }
+    // A path (`Level::Warn`) is the user's own expression: it is resolved and type-checked as
+    // written, so the import it names is used, and a path to something else is an error.
+    // Outer parentheses (`(lvl)`, the documented way to pass a variable) are dropped, so the
+    // expansion's `let` does not trip `unused_parens` in the user's crate.
     let expr: Expr = input.parse()?;
-    if let Expr::Path(p) = &expr
-        && p.qself.is_none()
-        && p.path.segments.len() > 1
-        && let Some(last) = p.path.segments.last()
-        && last.arguments.is_empty()
-        && let Some((_, variant)) = LEVEL_NAMES.iter().find(|(_, v)| last.ident == v)
-    {
-        return Ok(LevelSpec::Variant(Ident::new(variant, last.ident.span())));
-    }
-    Ok(LevelSpec::Expr(expr))
+    Ok(LevelSpec::Expr(match expr {
+        Expr::Paren(paren) => *paren.expr,
+        other => other,
+    }))
 }
 
 /// Splits at the first top-level `;`: key-values before it, the format after it.

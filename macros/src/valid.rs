@@ -197,8 +197,10 @@ fn placeholder(inner: &str, lit: &LitStr, args: &[&Ident], f: &Function) -> syn:
         format!("the arguments it can name are {}", names.join(", "))
     };
     if let Some(arg) = args.iter().find(|a| a.unraw_string() == inner) {
+        // Resolved like the argument itself (its hygiene: a template and a parameter may come
+        // from different macro_rules contexts), reported at the template string.
         let mut ident = (*arg).clone();
-        ident.set_span(lit.span());
+        ident.set_span(arg.span().located_at(lit.span()));
         return Ok(ident);
     }
     let msg = if inner.is_empty() {

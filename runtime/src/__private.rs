@@ -213,6 +213,13 @@ fn full_name<'a>(base: Option<&Logger>, name: &'a str) -> Cow<'a, str> {
     }
 }
 
+/// Runs a sync body that the attribute wraps to look at its return value (`record_below`,
+/// `summary`). The `FnOnce` bound lets the body return borrows of what it captured.
+#[inline(always)]
+pub fn call_once<R>(body: impl FnOnce() -> R) -> R {
+    body()
+}
+
 /// A flight recorder keeping records down to `level` (the attribute's `record_below`).
 pub fn recorder(level: LevelFilter) -> crate::recorder::FlightRecorder {
     crate::recorder::FlightRecorder::new(level)
