@@ -394,3 +394,146 @@ fn writer_errors_are_reported_once_and_the_writer_goes_on() {
     assert!(out.text().ends_with(" INFO root: kept\n"), "{}", out.text());
     assert_eq!(h.dropped(), 0, "a write error is an error, not a drop");
 }
+
+/// A pipe in `O_NONBLOCK` mode that nobody reads (a parent process may set that flag on the
+/// stderr it shares): takes `room` bytes, then answers `WouldBlock` until opened. Counts the
+/// `WouldBlock`s so the test knows when the worker has met the full pipe.
+#[derive(Clone, Default)]
+struct NonBlockingPipe(Arc<(Mutex<PipeState>, Condvar)>);
+
+#[derive(Default)]
+struct PipeState {
+    room: usize,
+    open: bool,
+    would_blocks: usize,
+    out: Vec<u8>,
+}
+
+impl Write for NonBlockingPipe {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let (m, cv) = &*self.0;
+        let mut st = m.lock();
+        let room = if st.open { buf.len() } else { st.room };
+        if room == 0 {
+            st.would_blocks += 1;
+            cv.notify_all();
+            return Err(io::ErrorKind::WouldBlock.into());
+        }
+        let n = buf.len().min(room);
+        if !st.open {
+            st.room -= n;
+        }
+        st.out.extend_from_slice(&buf[..n]);
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Found in review: a full non-blocking pipe made `write_all` fail, so whole batches vanished
+/// uncounted, a cut line was glued to the next one, and no drop was ever reported. Now the
+/// writer waits for room as with a blocking pipe, and the callers drop and count meanwhile.
+#[test]
+fn a_full_non_blocking_output_is_waited_for_and_drops_are_counted() {
+    let pipe = NonBlockingPipe::default();
+    pipe.0.0.lock().room = 30; // part of the first line
+    let h = Arc::new(
+        NonBlocking::new(pipe.clone())
+            .capacity(10)
+            .target_name("stderr"),
+    );
+    let reg = tree(&h);
+    reg.root().log(Level::Info, format_args!("first"));
+    {
+        let (m, cv) = &*pipe.0;
+        let mut st = m.lock();
+        let end = far();
+        while st.would_blocks == 0 {
+            assert!(
+                !cv.wait_until(&mut st, end).timed_out(),
+                "failsafe: the worker never met the full pipe"
+            );
+        }
+    }
+    for i in 0..100 {
+        reg.root().log(Level::Info, format_args!("record {i}"));
+    }
+    let dropped = h.dropped();
+    assert!(dropped > 0, "a queue of 10 cannot hold 100 records");
+    {
+        let (m, cv) = &*pipe.0;
+        m.lock().open = true;
+        cv.notify_all();
+    }
+    assert!(h.flush_by(far()));
+    assert_eq!(
+        h.dropped(),
+        dropped,
+        "nothing was dropped once the output took records"
+    );
+    reg.root().log(Level::Info, format_args!("after"));
+    assert!(h.flush_by(far()));
+    let text = String::from_utf8(pipe.0.0.lock().out.clone()).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines[0].ends_with(" INFO root: first"), "{text}");
+    let kept = lines
+        .iter()
+        .filter(|l| l.contains(" root: record "))
+        .count() as u64;
+    assert_eq!(kept + dropped, 100, "{text}");
+    let report =
+        format!("WARN scoped_logger: {dropped} records dropped while stderr was not being read");
+    assert_eq!(
+        lines.iter().filter(|l| l.ends_with(&report)).count(),
+        1,
+        "{text}"
+    );
+    assert!(text.ends_with(" INFO root: after\n"), "{text}");
+    assert_eq!(
+        lines.len() as u64,
+        1 + kept + 1 + 1,
+        "every line whole: {text}"
+    );
+}
+
+/// Found in review: a "written yet?" poll with a deadline of now marked the worker stalled, so
+/// dropping it skipped the usual wait and lost what was queued on a healthy output.
+#[test]
+fn a_zero_deadline_poll_does_not_disarm_the_wait_at_drop() {
+    use scoped_logger::handler::nonblocking::{Options, Sink, Worker};
+
+    /// A healthy but slow output: each batch takes 20 ms.
+    struct Slow(Arc<Mutex<Vec<u32>>>);
+    impl Sink for Slow {
+        type Item = u32;
+        fn write_batch(&mut self, batch: &mut Vec<u32>) -> io::Result<()> {
+            std::thread::sleep(Duration::from_millis(20)); // the output's speed, not a wait
+            self.0.lock().append(batch);
+            Ok(())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+        fn report_dropped(&mut self, _: u64) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    let out = Arc::new(Mutex::new(Vec::new()));
+    let w = Worker::spawn(
+        Slow(out.clone()),
+        Options::default()
+            .max_batch(1)
+            .flush_timeout(Duration::from_secs(30)),
+    )
+    .unwrap();
+    for i in 0..10 {
+        assert!(w.send(i, 1));
+    }
+    assert!(!w.flush_by(Instant::now()), "nothing can be written by now");
+    assert!(!w.stalled());
+    drop(w);
+    assert_eq!(*out.lock(), (0..10).collect::<Vec<_>>());
+}

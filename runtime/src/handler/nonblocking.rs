@@ -21,6 +21,11 @@
 //! A process that exits while its output is still unread cannot write that line: the count is
 //! lost with it (read it from [`NonBlocking::dropped`] before exiting if you need it).
 //!
+//! A pipe in non-blocking mode (`O_NONBLOCK`, which a parent process may set on the stderr it
+//! shares with its children) answers a full pipe with `WouldBlock` instead of blocking. The
+//! line writer treats that the same way: it waits for room (polling, from 1 ms up to 50 ms
+//! apart) and goes on from where it stopped, so no line is cut and nothing is lost uncounted.
+//!
 //! The worker never holds up process exit past a deadline: [`Worker::close_by`] and the
 //! handler's `flush_by`/`close` give up at their deadline (the worker thread, still stuck in
 //! `write`, is left behind and ends with the process).
@@ -270,11 +275,23 @@ impl<T> Shared<T> {
         self.work.notify_one();
     }
 
+    /// A flush or close wait that began at `began` reached its deadline: the worker counts as
+    /// stalled (later waits without a deadline of their own do not wait on it) only when this wait
+    /// gave it a fair chance. A poll with a deadline of "now" proves nothing about the output.
+    fn gave_up(&self, st: &mut State<T>, began: Instant) {
+        if began.elapsed() >= self.flush_timeout.min(STALL_EVIDENCE) {
+            st.gave_up_at = Some(st.progress);
+        }
+    }
+
     fn mirror(&self, st: &State<T>) {
         self.held_items.store(st.held_items, Ordering::Relaxed);
         self.held_bytes.store(st.held_bytes, Ordering::Relaxed);
     }
 }
+
+/// How long a flush or close must have waited in vain before the worker counts as stalled.
+const STALL_EVIDENCE: Duration = Duration::from_millis(50);
 
 /// A bounded queue and the thread that drains it into a [`Sink`].
 ///
@@ -516,6 +533,7 @@ impl<S: Sink> Worker<S> {
     /// written and flushed, or until `deadline`. Needs no free queue slot. Returns `false` when
     /// something was left unwritten at the deadline (see [`queued`](Self::queued) for how much).
     pub fn flush_by(&self, deadline: Instant) -> bool {
+        let began = Instant::now();
         let shared = &*self.shared;
         let mut st = shared.state.lock();
         let (items, drops) = (st.enqueued, st.drops);
@@ -536,7 +554,7 @@ impl<S: Sink> Worker<S> {
                 if st.covers(items, drops) {
                     return true;
                 }
-                st.gave_up_at = Some(st.progress);
+                shared.gave_up(&mut st, began);
                 return false;
             }
         }
@@ -546,6 +564,7 @@ impl<S: Sink> Worker<S> {
     /// `deadline`. Records sent afterwards are dropped. Returns `true` when the worker finished
     /// (everything written, the sink closed), `false` when it was still busy at the deadline.
     pub fn close_by(&self, deadline: Instant) -> bool {
+        let began = Instant::now();
         let shared = &*self.shared;
         let mut st = shared.state.lock();
         if !st.closing {
@@ -559,7 +578,7 @@ impl<S: Sink> Worker<S> {
                 if st.finished {
                     break;
                 }
-                st.gave_up_at = Some(st.progress);
+                shared.gave_up(&mut st, began);
                 return false;
             }
         }
@@ -709,6 +728,41 @@ struct LineSink {
     buf: Vec<u8>,
 }
 
+/// `write_all` for an output that may be in non-blocking mode. Stderr shares its open file with
+/// the parent process, which may have set `O_NONBLOCK` on it; a full pipe then answers
+/// `WouldBlock` instead of blocking. That is the "nobody reads stderr" case, so the writer
+/// thread waits (polling, as a generic `Write` offers no readiness to wait on) exactly as it
+/// would in a blocking `write`, and goes on from where it stopped: no line is cut, and the
+/// callers meanwhile drop and count as usual.
+fn write_all_waiting(writer: &mut (dyn Write + Send), mut buf: &[u8]) -> io::Result<()> {
+    let mut pause = WouldBlockPause::default();
+    while !buf.is_empty() {
+        match writer.write(buf) {
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(n) => {
+                buf = &buf[n..];
+                pause = WouldBlockPause::default();
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => pause.wait(),
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+/// The writer thread's wait between `WouldBlock`s: 1 ms, doubling up to 50 ms.
+#[derive(Default)]
+struct WouldBlockPause(u32);
+
+impl WouldBlockPause {
+    fn wait(&mut self) {
+        let ms = 1u64 << self.0.min(6);
+        std::thread::sleep(Duration::from_millis(ms.min(50)));
+        self.0 += 1;
+    }
+}
+
 /// Lines are gathered into writes of about this size: few syscalls, bounded extra memory.
 const CHUNK: usize = 64 * 1024;
 
@@ -719,24 +773,30 @@ impl Sink for LineSink {
         self.buf.clear();
         for line in batch.iter() {
             if !self.buf.is_empty() && self.buf.len() + line.len() > CHUNK {
-                self.writer.write_all(&self.buf)?;
+                write_all_waiting(&mut *self.writer, &self.buf)?;
                 self.buf.clear();
             }
             if line.len() >= CHUNK {
-                self.writer.write_all(line)?;
+                write_all_waiting(&mut *self.writer, line)?;
             } else {
                 self.buf.extend_from_slice(line);
             }
         }
         if !self.buf.is_empty() {
-            self.writer.write_all(&self.buf)?;
+            write_all_waiting(&mut *self.writer, &self.buf)?;
             self.buf.clear();
         }
         Ok(())
     }
 
     fn flush(&mut self) -> io::Result<()> {
-        self.writer.flush()
+        let mut pause = WouldBlockPause::default();
+        loop {
+            match self.writer.flush() {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => pause.wait(),
+                other => return other,
+            }
+        }
     }
 
     fn report_dropped(&mut self, count: u64) -> io::Result<()> {
@@ -749,7 +809,7 @@ impl Sink for LineSink {
             .build();
         let mut line = Vec::new();
         self.format.format(&record, &mut line);
-        self.writer.write_all(&line)
+        write_all_waiting(&mut *self.writer, &line)
     }
 
     fn close(&mut self) -> io::Result<()> {
@@ -1182,8 +1242,9 @@ mod tests {
         probe.wait_entered(1);
         assert!(w.send(1, 1));
         let start = Instant::now();
-        assert!(!w.flush_by(start + Duration::from_millis(20)));
-        assert!(start.elapsed() >= Duration::from_millis(20));
+        // Long enough to count as evidence of a stall (a shorter poll does not mark it).
+        assert!(!w.flush_by(start + STALL_EVIDENCE + Duration::from_millis(10)));
+        assert!(start.elapsed() >= STALL_EVIDENCE);
         assert!(w.stalled());
         assert_eq!(w.queued(), 2);
         assert!(!w.close_by(Instant::now() + Duration::from_millis(20)));
