@@ -997,6 +997,7 @@ pub(crate) mod max_level {
 
     /// Called (with the new maximum) whenever it changes; the `log` bridge keeps
     /// `log::max_level` in step with it.
+    #[cfg(feature = "log")]
     pub(crate) fn set_hook(hook: fn(LevelFilter)) {
         let _ = HOOK.set(hook);
         hook(LevelFilter::from_u8(get()));

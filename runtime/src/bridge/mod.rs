@@ -5,9 +5,6 @@
 //! library's records inside a task land in that task's handlers, with the library's target kept
 //! as the `target` key-value), else to the logger named by the record's target (`::` becomes `.`).
 
-use crate::logger::Logger;
-use crate::registry::Registry;
-
 #[cfg(feature = "log")]
 pub mod log;
 #[cfg(feature = "tracing")]
@@ -15,11 +12,12 @@ pub mod tracing;
 
 /// Where a record from another facade goes: the current scope, else the logger named by its
 /// target in the global registry. Returns the logger and whether it was the scope.
-pub(crate) fn route(target: &str) -> (Logger, bool) {
+#[cfg(any(feature = "log", feature = "tracing"))]
+pub(crate) fn route(target: &str) -> (crate::Logger, bool) {
     if let Some(scope) = crate::current::current_scope() {
         return (scope, true);
     }
-    let reg = Registry::global();
+    let reg = crate::Registry::global();
     let logger = reg
         .get(target)
         .or_else(|| reg.try_logger(target).ok())
