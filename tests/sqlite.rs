@@ -455,3 +455,44 @@ fn a_failing_display_does_not_lose_the_record() {
         Some(r#"{"v":"half<formatting failed>"}"#)
     );
 }
+
+/// Found in review: a batch the database refused (locked past the busy timeout here; a full disk
+/// is the same) vanished uncounted. It is rolled back whole, counted in `dropped()`, and told in a
+/// row with the next batch that goes in.
+#[test]
+fn a_refused_batch_is_counted_and_told_not_lost_silently() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("logs.db");
+    let h = SqliteHandler::builder(&path)
+        .busy_timeout(Duration::from_millis(50))
+        .open()
+        .unwrap();
+    let blocker = Connection::open(&path).unwrap();
+    blocker.execute_batch("BEGIN EXCLUSIVE").unwrap();
+    for i in 0..10 {
+        log(&h, Level::Info, "jobs", &format!("record {i}"));
+    }
+    assert!(h.flush_by(Instant::now() + FAILSAFE));
+    let lost = h.dropped();
+    assert_eq!(lost, 10, "the refused records are counted");
+    let err = h.take_error().expect("the refusal is reported");
+    assert!(err.to_string().contains("locked"), "{err}");
+    blocker.execute_batch("COMMIT").unwrap();
+    log(&h, Level::Info, "jobs", "after");
+    assert!(h.flush_by(Instant::now() + FAILSAFE));
+    h.close();
+    let got: Vec<(String, String)> = rows(&path)
+        .into_iter()
+        .map(|r| (r.logger, r.message))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (
+                "scoped_logger".to_owned(),
+                "10 records lost: the database refused the batches they were in".to_owned()
+            ),
+            ("jobs".to_owned(), "after".to_owned()),
+        ]
+    );
+}

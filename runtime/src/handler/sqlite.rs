@@ -37,10 +37,17 @@
 //! timeout (default 5 s) for another writer, so several handlers, in one process (per-task
 //! handlers on a shared file) or in several, can write the same file. When records are dropped
 //! because the database did not keep up, a `WARN` row of the logger `scoped_logger` says how many.
+//!
+//! A batch the database refuses (still locked after the busy timeout, disk full) is rolled back
+//! whole: none of it is written twice. Its records are counted as lost in
+//! [`SqliteHandler::dropped`], the error is reported once, and the next batch that goes in
+//! starts with a `WARN` row saying how many were lost.
 
 use std::fmt;
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
 use rusqlite::{Connection, OpenFlags, TransactionBehavior, params};
@@ -202,14 +209,19 @@ impl SqliteBuilder {
             ));
         }
         let conn = open_connection(&path, &self.table, self.busy_timeout)?;
-        let sink = SqliteSink::new(conn, &self.table);
+        let refused = Arc::new(AtomicU64::new(0));
+        let sink = SqliteSink::new(conn, &self.table, refused.clone());
         let mut options = self.options;
         if options.description.is_none() {
             options = options.description(format!("SQLite handler {}", path.display()));
         }
         let worker = Worker::spawn(sink, options)
             .map_err(|e| SqliteError::new(&path, "starting the writer thread", e.kind(), e))?;
-        Ok(SqliteHandler { worker, path })
+        Ok(SqliteHandler {
+            worker,
+            path,
+            refused,
+        })
     }
 }
 
@@ -234,6 +246,8 @@ impl SqliteBuilder {
 pub struct SqliteHandler {
     worker: Worker<SqliteSink>,
     path: PathBuf,
+    /// Records in batches the database refused.
+    refused: Arc<AtomicU64>,
 }
 
 impl fmt::Debug for SqliteHandler {
@@ -266,9 +280,10 @@ impl SqliteHandler {
         &self.path
     }
 
-    /// How many records were dropped because the queue was full.
+    /// How many records were lost: dropped because the queue was full, or in a batch the
+    /// database refused (see the module docs).
     pub fn dropped(&self) -> u64 {
-        self.worker.dropped()
+        self.worker.dropped() + self.refused.load(Ordering::Relaxed)
     }
 }
 
@@ -452,6 +467,11 @@ fn open_connection(
 /// The writer thread's side: the connection and the insert statement.
 struct SqliteSink {
     conn: Option<Connection>,
+    /// Records in batches the database refused (shared with the handler's `dropped`).
+    refused: Arc<AtomicU64>,
+    /// Refused records, and queue drops whose report row was refused, not yet told in a row.
+    untold_refused: u64,
+    untold_dropped: u64,
     insert: String,
     /// Scratch buffers reused across rows.
     time: String,
@@ -459,9 +479,12 @@ struct SqliteSink {
 }
 
 impl SqliteSink {
-    fn new(conn: Connection, table: &str) -> Self {
+    fn new(conn: Connection, table: &str, refused: Arc<AtomicU64>) -> Self {
         SqliteSink {
             conn: Some(conn),
+            refused,
+            untold_refused: 0,
+            untold_dropped: 0,
             insert: format!(
                 "INSERT INTO {table} (time, level, logger, message, kv, thread, module, file, line) \
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
@@ -548,7 +571,24 @@ impl Sink for SqliteSink {
     type Item = OwnedRecord;
 
     fn write_batch(&mut self, batch: &mut Vec<OwnedRecord>) -> io::Result<()> {
-        let result = self.insert_rows(batch.iter());
+        // What earlier refusals lost is told first, in the same transaction as this batch.
+        let told: Vec<OwnedRecord> = [
+            (self.untold_dropped > 0).then(|| dropped_row(self.untold_dropped)),
+            (self.untold_refused > 0).then(|| refused_row(self.untold_refused)),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        let result = self.insert_rows(told.iter().chain(batch.iter()));
+        if result.is_ok() {
+            self.untold_dropped = 0;
+            self.untold_refused = 0;
+        } else {
+            // Rolled back whole: none of it was written, all of it is counted.
+            let n = batch.len() as u64;
+            self.refused.fetch_add(n, Ordering::Relaxed);
+            self.untold_refused += n;
+        }
         batch.clear();
         result
     }
@@ -560,7 +600,12 @@ impl Sink for SqliteSink {
 
     fn report_dropped(&mut self, count: u64) -> io::Result<()> {
         let row = dropped_row(count);
-        self.insert_rows(std::iter::once(&row))
+        let result = self.insert_rows(std::iter::once(&row));
+        if result.is_err() {
+            // Already counted by the queue; the row is told with the next batch that goes in.
+            self.untold_dropped += count;
+        }
+        result
     }
 
     fn close(&mut self) -> io::Result<()> {
@@ -583,6 +628,13 @@ fn dropped_row(count: u64) -> OwnedRecord {
         file: None,
         line: None,
         replayed: false,
+    }
+}
+
+fn refused_row(count: u64) -> OwnedRecord {
+    OwnedRecord {
+        message: format!("{count} records lost: the database refused the batches they were in"),
+        ..dropped_row(count)
     }
 }
 
@@ -633,7 +685,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("t.db");
         let conn = open_connection(&path, "logs", DEFAULT_BUSY_TIMEOUT).unwrap();
-        let mut sink = SqliteSink::new(conn, "logs");
+        let mut sink = SqliteSink::new(conn, "logs", Arc::default());
         let kvs = [
             ("n", crate::Value::F64(f64::NAN)),
             ("s", crate::Value::Str("x")),
