@@ -475,3 +475,32 @@ fn works_as_a_registry_handler_from_many_threads() {
     }
     assert_eq!(total, 800);
 }
+
+/// Found in review: once pruning removed a period's bare-label backup, the next rotation reused
+/// that free name, which sorts as the oldest, and the same prune deleted the backup just made:
+/// the oldest records were kept and the newest lost. New backups now take the index after the
+/// period's highest.
+#[test]
+fn size_rotations_within_one_period_keep_the_newest_backups() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("app.log");
+    let (_now, clock) = manual_clock(NOV_24_10H + 5);
+    let h = RotatingFileHandler::builder(&path)
+        .rotate_every(Rotation::Hourly)
+        .max_bytes(line("r0").len() as u64)
+        .backups(2)
+        .clock(clock)
+        .open()
+        .unwrap();
+    for r in ["r0", "r1", "r2", "r3", "r4", "r5"] {
+        log(&h, r);
+    }
+    assert_eq!(read(&path), line("r5"));
+    let mut kept: Vec<String> = listing(dir.path())
+        .into_iter()
+        .filter(|n| n != "app.log")
+        .map(|n| read(&dir.path().join(n)))
+        .collect();
+    kept.sort();
+    assert_eq!(kept, [line("r3"), line("r4")], "{:?}", listing(dir.path()));
+}

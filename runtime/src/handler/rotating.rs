@@ -225,8 +225,11 @@ struct State {
 ///   one and the oldest is deleted;
 /// - time rotation (with or without a size limit): the file is renamed after the UTC period its
 ///   records belong to, `app.log.2026-11-24` (daily) or `app.log.2026-11-24T19` (hourly); a second
-///   backup of the same period (size rotation within it, or a restart) gets `.1`, `.2`, … appended.
-///   The newest N backups are kept, ordered by name.
+///   backup of the same period (size rotation within it, or a restart) gets `.1`, `.2`, … appended,
+///   always one past the highest the period has. The newest N backups are kept, ordered by name
+///   (period, then index). Because the order is the names', a clock set back across a period
+///   boundary (a large NTP correction) makes the backups it labels with the earlier period sort
+///   as older than those written before the correction.
 ///
 /// An existing file is appended to, never truncated. For time rotation, a non-empty existing file
 /// belongs to the period of its last modification, so a program restarted the next day rotates
@@ -442,33 +445,39 @@ impl RotatingFileHandler {
         fs::rename(&self.path, self.sibling("1"))
     }
 
-    /// `app.log` becomes `app.log.<period>` (or `.<period>.k` when taken), then old backups go.
+    /// `app.log` becomes `app.log.<period>`, or `app.log.<period>.k` with `k` one past the
+    /// highest index that period already has (so the newest backup always sorts last, even
+    /// after pruning removed the period's first ones); then the oldest backups beyond the count go.
     fn move_timed(&self, period: u64) -> io::Result<()> {
         let secs = self.config.rotation.period_secs().unwrap_or(1);
         let start = UNIX_EPOCH + Duration::from_secs(period.saturating_mul(secs));
         let stamp = humantime::format_rfc3339_seconds(start).to_string();
         let label = &stamp[..self.config.rotation.label_len().min(stamp.len())];
-        let mut target = self.sibling(label);
-        let mut k = 1u32;
-        while fs::symlink_metadata(&target).is_ok() {
-            target = self.sibling(&format!("{label}.{k}"));
-            k += 1;
-        }
+        let highest = self
+            .timed_backups()?
+            .into_iter()
+            .filter(|(l, _, _)| l == label)
+            .map(|(_, k, _)| k)
+            .max();
+        let target = match highest {
+            None => self.sibling(label),
+            Some(k) => self.sibling(&format!("{label}.{}", k + 1)),
+        };
         fs::rename(&self.path, &target)?;
         self.prune_timed()
     }
 
-    /// Deletes the oldest time-labelled backups beyond the configured count.
-    fn prune_timed(&self) -> io::Result<()> {
+    /// The time-labelled backups beside the file: (label, index, path); a bare label is index 0.
+    fn timed_backups(&self) -> io::Result<Vec<(String, u32, PathBuf)>> {
+        let mut backups = Vec::new();
         let Some(base) = self.path.file_name().and_then(|n| n.to_str()) else {
-            return Ok(());
+            return Ok(backups);
         };
         let dir = match self.path.parent() {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
             _ => PathBuf::from("."),
         };
         let prefix = format!("{base}.");
-        let mut backups: Vec<(String, u32, PathBuf)> = Vec::new();
         for entry in fs::read_dir(&dir)? {
             let entry = entry?;
             let name = entry.file_name();
@@ -479,6 +488,13 @@ impl RotatingFileHandler {
                 backups.push((label.to_owned(), k, entry.path()));
             }
         }
+        Ok(backups)
+    }
+
+    /// Deletes the oldest time-labelled backups beyond the configured count: earliest period
+    /// first, and within a period the lowest index.
+    fn prune_timed(&self) -> io::Result<()> {
+        let mut backups = self.timed_backups()?;
         if backups.len() <= self.config.backups {
             return Ok(());
         }
