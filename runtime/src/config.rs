@@ -507,6 +507,11 @@ pub struct Applied {
 impl Applied {
     /// Applies `config` and then detaches (flushing and closing) this one's handlers. If the new
     /// one fails to open, nothing changes and the error is returned.
+    ///
+    /// New handlers are attached before the old ones are detached, so no record is lost in the
+    /// swap; a record logged during it may reach both (written twice). Handlers are opened anew
+    /// even when their settings did not change, so for that moment a file or rotating file is
+    /// open twice.
     pub fn replace(self, config: &Config) -> Result<Applied, (Applied, ConfigFileError)> {
         match config.apply(&self.registry) {
             Ok(new) => {
@@ -529,7 +534,8 @@ static FROM_FILE: Mutex<Option<Applied>> = parking_lot::const_mutex(None);
 
 /// Reads `path` and applies it to the global registry. Called again (say on SIGHUP), it reloads:
 /// the new handlers are attached before the previous file's are detached, flushed and closed, so
-/// no record is lost; if the new file is invalid, the previous configuration stays.
+/// no record is lost (one logged during the swap may be written twice; see [`Applied::replace`]);
+/// if the new file is invalid, the previous configuration stays.
 pub fn init_from_file(path: impl AsRef<Path>) -> Result<(), ConfigFileError> {
     let config = Config::from_file(path)?;
     let mut slot = FROM_FILE.lock();
