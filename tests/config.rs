@@ -196,3 +196,40 @@ fn reload_swaps_handlers_and_keeps_records() {
         "{b_text}"
     );
 }
+
+/// Found in review: a reload reopened even unchanged handlers and attached them beside the old
+/// ones, so records logged during the swap were written twice. An unchanged handler is now kept
+/// as it is: it writes on to the file it has open (shown by moving that file away first), and it
+/// is attached once.
+#[test]
+fn reload_keeps_unchanged_handlers_as_they_are() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("app.log");
+    let moved = dir.path().join("moved.log");
+    let reg = Registry::new();
+    let config = Config::new()
+        .level("root", LevelFilter::Info)
+        .handler("app", HandlerConfig::file(&path))
+        .attach("root", "app");
+    let applied = config.apply(&reg).unwrap();
+    reg.root().log(Level::Info, format_args!("before"));
+    std::fs::rename(&path, &moved).unwrap();
+    let applied = applied.replace(&config.clone()).unwrap();
+    assert_eq!(reg.root().handler_count(), 1);
+    reg.root().log(Level::Info, format_args!("after"));
+    assert!(!path.exists(), "the unchanged handler was opened again");
+    let text = std::fs::read_to_string(&moved).unwrap();
+    assert!(text.contains("before") && text.contains("after"), "{text}");
+
+    // Defined but attached nowhere, it is closed; attached again later, it is opened anew.
+    let unattached = Config::new()
+        .level("root", LevelFilter::Info)
+        .handler("app", HandlerConfig::file(&path));
+    let applied = applied.replace(&unattached).unwrap();
+    assert_eq!(reg.root().handler_count(), 0);
+    let applied = applied.replace(&config).unwrap();
+    reg.root().log(Level::Info, format_args!("again"));
+    applied.detach();
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.contains("again"), "{text}");
+}

@@ -2,8 +2,9 @@
 //! code or read from a TOML file, applied to a registry, and re-applied (reloaded) safely.
 //!
 //! Errors name the file, the line and the key. Applying is all-or-nothing: every handler is
-//! opened before anything in the tree changes, and on reload the new handlers are attached before
-//! the old ones are detached (then flushed and closed), so no record falls between the two.
+//! opened before anything in the tree changes. On reload a handler whose settings did not change is
+//! kept as it is; the others are attached before the old ones are detached (then flushed and
+//! closed), so no record falls between the two.
 //!
 //! ```toml
 //! [loggers.root]
@@ -128,7 +129,7 @@ pub enum RotateKind {
 }
 
 /// One named handler: `kind` plus its options.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 #[non_exhaustive]
 pub enum HandlerConfig {
@@ -456,17 +457,41 @@ impl Config {
     /// nothing), then levels, propagate flags and handlers are set. Returns what was attached, so
     /// it can be [`replaced`](Applied::replace) later.
     pub fn apply(&self, registry: &Registry) -> Result<Applied, ConfigFileError> {
+        self.apply_reusing(registry, None)
+    }
+
+    /// `apply`, keeping from `previous` every handler whose name and settings did not change,
+    /// and its attachments to the same loggers: those are neither opened again nor attached
+    /// twice.
+    fn apply_reusing(
+        &self,
+        registry: &Registry,
+        previous: Option<&Applied>,
+    ) -> Result<Applied, ConfigFileError> {
         self.check()?;
-        let mut built: BTreeMap<&str, Arc<dyn Handler>> = BTreeMap::new();
+        let mut built: BTreeMap<String, (HandlerConfig, Arc<dyn Handler>)> = BTreeMap::new();
+        let mut reused = BTreeMap::new();
         for (id, h) in &self.handlers {
-            let handler = h.get_ref().build().map_err(|msg| {
-                self.error_at(
-                    h.span(),
-                    format!("handlers.{id}"),
-                    format!("cannot open the {} handler: {msg}", h.get_ref().kind()),
-                )
-            })?;
-            built.insert(id, handler);
+            // Only a handler the previous configuration still has attached is open: one it
+            // defined but attached nowhere was closed when it replaced its own predecessor.
+            let same = previous
+                .filter(|p| p.attached.iter().any(|a| a.handler_name == *id))
+                .and_then(|p| p.handlers.get(id))
+                .filter(|(spec, _)| spec == h.get_ref());
+            let handler = match same {
+                Some((_, handler)) => {
+                    reused.insert(id.as_str(), ());
+                    handler.clone()
+                }
+                None => h.get_ref().build().map_err(|msg| {
+                    self.error_at(
+                        h.span(),
+                        format!("handlers.{id}"),
+                        format!("cannot open the {} handler: {msg}", h.get_ref().kind()),
+                    )
+                })?,
+            };
+            built.insert(id.clone(), (h.get_ref().clone(), handler));
         }
         let mut attached = Vec::new();
         for (name, l) in &self.loggers {
@@ -484,12 +509,32 @@ impl Config {
                 logger.set_propagate(p);
             }
             for h in &l.handlers {
-                let id = logger.add_shared_handler(built[h.get_ref().as_str()].clone());
-                attached.push((logger.clone(), id));
+                let handler = h.get_ref().as_str();
+                let kept = reused
+                    .contains_key(handler)
+                    .then(|| {
+                        previous?.attached.iter().find(|a| {
+                            a.logger_name == *name
+                                && a.handler_name == handler
+                                && a.logger.is_live()
+                        })
+                    })
+                    .flatten();
+                let id = match kept {
+                    Some(a) => a.id,
+                    None => logger.add_shared_handler(built[handler].1.clone()),
+                };
+                attached.push(Attachment {
+                    logger_name: name.clone(),
+                    handler_name: handler.to_owned(),
+                    logger: logger.clone(),
+                    id,
+                });
             }
         }
         Ok(Applied {
             registry: registry.clone(),
+            handlers: built,
             attached,
         })
     }
@@ -497,25 +542,49 @@ impl Config {
 
 /// The handlers a configuration attached. Dropping it leaves them attached; [`Applied::replace`]
 /// swaps them for a new configuration's, [`Applied::detach`] removes them.
-#[derive(Debug)]
 #[must_use = "keep it to replace or detach this configuration's handlers later"]
 pub struct Applied {
     registry: Registry,
-    attached: Vec<(crate::Logger, HandlerId)>,
+    /// Each handler by name, with the settings it was built from.
+    handlers: BTreeMap<String, (HandlerConfig, Arc<dyn Handler>)>,
+    attached: Vec<Attachment>,
+}
+
+impl std::fmt::Debug for Applied {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Applied")
+            .field("handlers", &self.handlers.keys().collect::<Vec<_>>())
+            .field("attached", &self.attached)
+            .finish()
+    }
+}
+
+/// One handler attached to one logger by a configuration.
+#[derive(Debug)]
+struct Attachment {
+    logger_name: String,
+    handler_name: String,
+    logger: crate::Logger,
+    id: HandlerId,
 }
 
 impl Applied {
     /// Applies `config` and then detaches (flushing and closing) this one's handlers. If the new
     /// one fails to open, nothing changes and the error is returned.
     ///
-    /// New handlers are attached before the old ones are detached, so no record is lost in the
-    /// swap; a record logged during it may reach both (written twice). Handlers are opened anew
-    /// even when their settings did not change, so for that moment a file or rotating file is
-    /// open twice.
+    /// A handler whose name and settings did not change is kept as it is, attached where it
+    /// still is: it is not opened again, and its records are neither lost nor written twice.
+    /// Changed or new handlers are attached before the old ones are detached, so no record is
+    /// lost in the swap; one logged during it may reach both the old and the new handler.
     pub fn replace(self, config: &Config) -> Result<Applied, (Applied, ConfigFileError)> {
-        match config.apply(&self.registry) {
+        match config.apply_reusing(&self.registry, Some(&self)) {
             Ok(new) => {
-                self.detach();
+                // What the new configuration kept stays attached.
+                for a in self.attached {
+                    if !new.attached.iter().any(|n| n.id == a.id) {
+                        a.logger.remove_handler(a.id);
+                    }
+                }
                 Ok(new)
             }
             Err(e) => Err((self, e)),
@@ -524,8 +593,8 @@ impl Applied {
 
     /// Removes every handler this configuration attached (each closed when its last holder goes).
     pub fn detach(self) {
-        for (logger, id) in self.attached {
-            logger.remove_handler(id);
+        for a in self.attached {
+            a.logger.remove_handler(a.id);
         }
     }
 }
@@ -534,8 +603,8 @@ static FROM_FILE: Mutex<Option<Applied>> = parking_lot::const_mutex(None);
 
 /// Reads `path` and applies it to the global registry. Called again (say on SIGHUP), it reloads:
 /// the new handlers are attached before the previous file's are detached, flushed and closed, so
-/// no record is lost (one logged during the swap may be written twice; see [`Applied::replace`]);
-/// if the new file is invalid, the previous configuration stays.
+/// no record is lost; handlers whose settings did not change are kept as they are (see
+/// [`Applied::replace`]). If the new file is invalid, the previous configuration stays.
 pub fn init_from_file(path: impl AsRef<Path>) -> Result<(), ConfigFileError> {
     let config = Config::from_file(path)?;
     let mut slot = FROM_FILE.lock();
