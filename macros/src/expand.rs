@@ -224,8 +224,8 @@ fn split_attrs(attrs: &[Attribute]) -> (Vec<&Attribute>, Vec<&Attribute>) {
 // input:  #[scoped_logger("jobs.{id}", bind = log)]
 //         fn run(id: u64) -> Result<(), E> { body }
 // output: fn run(id: u64) -> Result<(), E> {
-//             let scope = match begin(global(), capture_base().as_ref(), &name, ..) { .. }
-//                 .make_current();
+//             let scope = enter(global(), capture_base().as_ref(), &name, ..)  // or begin_with
+//                 .make_current();                                            // with handlers
 //             let log: &ScopedLogger = &scope;
 //             body
 //         }
@@ -312,7 +312,7 @@ fn outcome_check(scope: &Ident, ret: &Ident) -> TokenStream {
 //             let base = capture_base();            // relative names resolve against it
 //             async move {                          // first poll: enter the scope
 //                 let id = id; let arg1 = arg1; let (a, b) = arg1;
-//                 let scope = match begin(global(), base.as_ref(), &name, ..) { .. };
+//                 let scope = enter(global(), base.as_ref(), &name, ..);  // or begin_with
 //                 run_in(&scope, async move {
 //                     if false { let ret: T = loop {}; return ret; }  // the body's type is T
 //                     body

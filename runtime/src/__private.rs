@@ -158,27 +158,8 @@ pub fn capture_base() -> Option<Logger> {
     crate::current::current_scope()
 }
 
-/// Reserves the scope `name` (relative names resolve against `base`, else the root).
-pub fn begin(
-    registry: &Registry,
-    base: Option<&Logger>,
-    name: &str,
-    level: Option<LevelFilter>,
-    propagate: Option<bool>,
-) -> Begin {
-    begin_with(
-        registry,
-        base,
-        name,
-        ScopeOptions {
-            level,
-            propagate,
-            ..ScopeOptions::default()
-        },
-    )
-}
-
-/// `begin` with every option (flight recorder, summary), for a scope with handler factories.
+/// Reserves the scope `name` for a scope with handler factories (relative names resolve against
+/// `base`, else the root): joins a live one, or hands back the [`Creator`] that makes them.
 pub fn begin_with(
     registry: &Registry,
     base: Option<&Logger>,

@@ -68,12 +68,15 @@ impl fmt::Debug for Value<'_> {
     }
 }
 
+/// What follows the part of a message written before its `Display` impl failed.
+pub(crate) const FORMATTING_ERROR: &str = "<formatting error>";
+
 /// Renders `args` to a string without panicking when a `Display` impl inside returns an error
-/// (`to_string` would panic): what was written is kept, followed by a marker.
+/// (`to_string` would panic): what was written is kept, followed by [`FORMATTING_ERROR`].
 pub(crate) fn render(args: fmt::Arguments<'_>) -> String {
     let mut out = String::new();
     if fmt::write(&mut out, args).is_err() {
-        out.push_str("<formatting error>");
+        out.push_str(FORMATTING_ERROR);
     }
     out
 }

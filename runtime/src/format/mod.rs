@@ -88,11 +88,11 @@ pub(crate) fn write_args(out: &mut Vec<u8>, args: std::fmt::Arguments<'_>) {
     }
     match args.as_str() {
         Some(s) => out.extend_from_slice(s.as_bytes()),
-        // Only a `Display` impl can fail here: what it wrote stays, then a marker (as
-        // `record::render` does for owned copies and JSON).
+        // Only a `Display` impl can fail here: what it wrote stays, then the marker that
+        // `record::render` uses for owned copies and JSON.
         None => {
             if std::fmt::write(&mut Bytes(out), args).is_err() {
-                out.extend_from_slice(b"<formatting error>");
+                out.extend_from_slice(crate::record::FORMATTING_ERROR.as_bytes());
             }
         }
     }
