@@ -97,7 +97,7 @@ fn a_future_dropped_midway_releases_the_scope() {
     let mut fut = Box::pin(waits_forever(2, &mem));
     assert!(poll_once(fut.as_mut()).is_pending());
     assert!(DROPPED.contains("dropped.2"));
-    assert_eq!(current().name(), "", "not current between polls");
+    assert_eq!(current().name(), "root", "not current between polls");
     drop(fut);
     assert!(!DROPPED.contains("dropped.2"));
     assert_eq!(mem.close_count(), 1);
@@ -121,12 +121,12 @@ fn the_scope_follows_the_future_to_another_thread() {
     assert!(poll_once(fut.as_mut()).is_pending());
     assert_eq!(
         current().name(),
-        "",
+        "root",
         "the polling thread does not keep the scope"
     );
     std::thread::spawn(move || {
         assert!(poll_once(fut.as_mut()).is_ready());
-        assert_eq!(current().name(), "");
+        assert_eq!(current().name(), "root");
     })
     .join()
     .unwrap();

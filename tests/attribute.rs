@@ -38,7 +38,11 @@ fn scope_is_live_during_the_body_and_ends_on_return() {
         (recs[0].logger.as_str(), recs[0].message.as_str()),
         ("ret.7", "inside 7")
     );
-    assert_eq!(current().name(), "", "no scope is current after the call");
+    assert_eq!(
+        current().name(),
+        "root",
+        "no scope is current after the call"
+    );
 }
 
 static EARLY: LazyLock<Registry> = LazyLock::new(new_registry);
@@ -104,7 +108,7 @@ fn scope_ends_on_panic() {
     assert_eq!(mem.messages(), ["about to panic"]);
     assert_eq!(
         current().name(),
-        "",
+        "root",
         "the panicking scope is no longer current"
     );
 }
@@ -313,7 +317,7 @@ fn failing_handler_returns_its_error_and_registers_nothing() {
         1,
         "the handler made before the failing one is closed, not leaked"
     );
-    assert_eq!(current().name(), "");
+    assert_eq!(current().name(), "root");
 
     assert_eq!(may_fail(1, false, &runs, &mem, &body_runs).unwrap(), 2);
     assert_eq!(body_runs.load(Ordering::SeqCst), 1);

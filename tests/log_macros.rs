@@ -211,7 +211,7 @@ fn outside_any_scope_records_go_to_the_module_logger() {
     let module = global.logger("log_macros.outside_any_scope_4f2a");
     let mem = MemoryHandler::new();
     module.add_handler(mem.clone());
-    assert_eq!(scoped_logger::current().name(), "");
+    assert_eq!(scoped_logger::current().name(), "root");
 
     outside_any_scope_4f2a::log_something(3);
 

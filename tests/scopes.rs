@@ -36,7 +36,7 @@ fn ending_by_drop_closes_and_deletes() {
     assert_eq!(mem.close_count(), 1);
     assert_eq!(mem.flush_count(), 1);
     assert_eq!(mem.messages(), ["detail"]);
-    assert_eq!(current().name(), "", "back to the root");
+    assert_eq!(current().name(), "root", "back to the root");
 }
 
 fn early_return(reg: &Registry, mem: &MemoryHandler, fail: bool) -> Result<u32, String> {
@@ -60,7 +60,7 @@ fn ending_by_question_mark_and_panic() {
     }));
     assert!(r.is_err());
     assert_eq!((reg.node_count(), mem2.close_count()), (0, 1));
-    assert_eq!(current().name(), "");
+    assert_eq!(current().name(), "root");
 }
 
 #[test]
@@ -93,7 +93,7 @@ fn guards_dropped_out_of_order_keep_the_stack_consistent() {
     drop(c);
     assert_eq!(current().name(), "a");
     drop(a);
-    assert_eq!(current().name(), "");
+    assert_eq!(current().name(), "root");
     assert_eq!(reg.node_count(), 0);
 }
 
@@ -150,7 +150,7 @@ fn factory_failure_registers_nothing() {
         "{err}"
     );
     assert_eq!(reg.node_count(), 0);
-    assert_eq!(current().name(), "");
+    assert_eq!(current().name(), "root");
     assert_eq!(
         first.close_count(),
         1,
@@ -506,7 +506,7 @@ fn futures_make_their_scope_current_per_poll_and_release_on_drop() {
         .handler(mem_factory(&mem))
         .open()
         .unwrap();
-    assert_eq!(current().name(), "", "open() does not make it current");
+    assert_eq!(current().name(), "root", "open() does not make it current");
     let mut yielded = false;
     let fut = std::future::poll_fn(move |cx| {
         assert_eq!(current().name(), "async.1");
@@ -521,7 +521,7 @@ fn futures_make_their_scope_current_per_poll_and_release_on_drop() {
     .in_scope(scope);
     let mut fut = Box::pin(fut);
     assert!(poll_once(fut.as_mut()).is_pending());
-    assert_eq!(current().name(), "", "not current between polls");
+    assert_eq!(current().name(), "root", "not current between polls");
     assert_eq!(reg.node_count(), 2);
     // Dropped mid-way: released.
     drop(fut);

@@ -117,7 +117,7 @@ fn name_expr(name: &Name) -> TokenStream {
 //                 };
 //                 c.add(boxed(h0));       // owned by the creator at once: closed if B fails
 //                 let h1 = ...B...; c.add(boxed(h1));
-//                 c.finish(Vec::new())
+//                 c.finish()
 //             }
 //         }
 //
@@ -201,7 +201,7 @@ fn begin_expr(plan: &Plan, locals: &Locals, base: TokenStream, name: TokenStream
             #p::Begin::Joined(#joined) => #joined,
             #p::Begin::Create(mut #creator) => {
                 #(#makes)*
-                #creator.finish(::std::vec::Vec::new())
+                #creator.finish()
             }
         }
     }

@@ -7,28 +7,33 @@ use std::fmt;
 use std::future::Future;
 use std::sync::{Arc, OnceLock};
 
+use arc_swap::ArcSwapOption;
+
 pub use crate::handler::Handler;
 pub use crate::level::{Level, LevelFilter};
-pub use crate::logger::Logger;
 pub use crate::record::{Location, ToValue, Value};
-pub use crate::registry::Registry;
 pub use crate::scope::{Begin, Creator, ScopeOptions, ScopedLogger};
+pub use crate::tree::{Logger, Registry};
 pub use core;
 
 use crate::name;
+use crate::tree::Current;
 
 /// The first check of every logging macro: is `level` enabled anywhere in the process?
 /// One relaxed atomic load and a compare.
 #[inline(always)]
 pub fn max_allows(level: Level) -> bool {
-    level as u8 <= crate::registry::max_level::get()
+    level as u8 <= crate::gate::get()
 }
 
 /// A call site of a logging macro: its location, and the logger named by its module path for
-/// records logged outside any scope (looked up once).
+/// records logged outside any scope (looked up once, and again only if someone removed it).
 pub struct Callsite {
     location: Location,
     module_logger: OnceLock<Logger>,
+    /// The module's logger made again after a `remove`: read through arc-swap's per-thread
+    /// slots, so that threads logging here still write nothing they share.
+    again: ArcSwapOption<Logger>,
 }
 
 impl Callsite {
@@ -37,6 +42,7 @@ impl Callsite {
         Callsite {
             location,
             module_logger: OnceLock::new(),
+            again: ArcSwapOption::const_empty(),
         }
     }
 
@@ -49,9 +55,10 @@ impl Callsite {
     /// The current scope's logger, else the module's logger, if it lets `level` through.
     #[inline]
     pub fn logger_if_enabled(&self, level: Level) -> Option<SiteLogger<'_>> {
-        match crate::current::current_if_enabled(level) {
-            Ok(found) => found.map(SiteLogger::Owned),
-            Err(()) => self.module_logger_if_enabled(level),
+        match crate::tree::current_if_enabled(level) {
+            Current::Enabled(logger) => Some(SiteLogger::Owned(logger)),
+            Current::Disabled => None,
+            Current::None => self.module_logger_if_enabled(level),
         }
     }
 
@@ -70,13 +77,25 @@ impl Callsite {
         }
     }
 
-    /// Someone removed the module's logger: look it up again (and re-create it).
+    /// Someone removed the module's logger: use the one made again, or make it (once per
+    /// removal, not once per record).
     #[cold]
     fn module_logger_again(&self, level: Level) -> Option<SiteLogger<'_>> {
-        let again = Registry::global()
-            .try_logger(self.location.module_path)
-            .unwrap_or_else(|_| Registry::global().root());
-        again.enabled(level).then_some(SiteLogger::Owned(again))
+        let held = self.again.load();
+        if let Some(l) = &*held
+            && l.is_live()
+        {
+            return l.enabled(level).then(|| SiteLogger::Again(held));
+        }
+        let made = Arc::new(
+            Registry::global()
+                .try_logger(self.location.module_path)
+                .unwrap_or_else(|_| Registry::global().root()),
+        );
+        self.again.store(Some(made));
+        let held = self.again.load();
+        let enabled = held.as_ref().is_some_and(|l| l.enabled(level));
+        enabled.then(|| SiteLogger::Again(held))
     }
 }
 
@@ -87,8 +106,10 @@ impl Callsite {
 pub enum SiteLogger<'a> {
     /// The call site's module logger.
     Borrowed(&'a Logger),
-    /// The current scope's logger, or a module logger looked up again.
+    /// The current scope's logger.
     Owned(Logger),
+    /// The module's logger made again after a removal.
+    Again(arc_swap::Guard<Option<Arc<Logger>>>),
 }
 
 impl std::ops::Deref for SiteLogger<'_> {
@@ -98,6 +119,7 @@ impl std::ops::Deref for SiteLogger<'_> {
         match self {
             SiteLogger::Borrowed(l) => l,
             SiteLogger::Owned(l) => l,
+            SiteLogger::Again(g) => g.as_ref().expect("only a stored logger is held"),
         }
     }
 }
@@ -155,7 +177,7 @@ pub fn push_arg<T: fmt::Display + ?Sized>(out: &mut String, value: &T) {
 /// The scope that is current now (captured when an `async fn` is called, to resolve its
 /// relative name against).
 pub fn capture_base() -> Option<Logger> {
-    crate::current::current_scope()
+    crate::tree::current_scope()
 }
 
 /// Reserves the scope `name` for a scope with handler factories (relative names resolve against
@@ -166,7 +188,7 @@ pub fn begin_with(
     name: &str,
     opts: ScopeOptions,
 ) -> Begin {
-    crate::scope::begin(registry, &full_name(base, name), opts, true)
+    crate::scope::begin(&registry.inner, &full_name(base, name), opts, true)
 }
 
 /// Enters the scope `name` when the attribute has no `handler`: nothing to make, so a fresh scope
@@ -177,21 +199,27 @@ pub fn enter(
     name: &str,
     opts: ScopeOptions,
 ) -> ScopedLogger {
-    crate::scope::enter_plain(registry, &full_name(base, name), opts)
+    crate::scope::enter_plain(&registry.inner, &full_name(base, name), opts)
 }
 
 /// The absolute, normalized name of a scope (relative names resolve against `base`, else the
 /// root).
 fn full_name<'a>(base: Option<&Logger>, name: &'a str) -> Cow<'a, str> {
-    match name::normalize(name) {
+    let full = match name::normalize(name) {
         Ok(norm) if name::is_relative(&norm) => {
-            Cow::Owned(name::resolve(base.map_or("", |l| l.name()), &norm).into_owned())
+            Cow::Owned(name::resolve(base.map_or("", |l| l.key()), &norm).into_owned())
         }
         Ok(norm) => norm,
         // Literal names are checked at compile time and templates are cleaned; this is a
         // last line of defence, never a panic.
         Err(_) => Cow::Owned(sanitize_whole(name)),
+    };
+    if name::check_depth(name, &full).is_ok() {
+        return full;
     }
+    let mut full = full.into_owned();
+    name::clamp_depth(&mut full);
+    Cow::Owned(full)
 }
 
 /// Runs a sync body that the attribute wraps to look at its return value (`record_below`,
@@ -202,8 +230,8 @@ pub fn call_once<R>(body: impl FnOnce() -> R) -> R {
 }
 
 /// A flight recorder keeping records down to `level` (the attribute's `record_below`).
-pub fn recorder(level: LevelFilter) -> crate::recorder::FlightRecorder {
-    crate::recorder::FlightRecorder::new(level)
+pub fn recorder(level: LevelFilter) -> crate::scope::FlightRecorder {
+    crate::scope::FlightRecorder::new(level)
 }
 
 /// Whether a function's return value is a failure (`Err`), for the flight recorder and the
@@ -283,37 +311,12 @@ impl<H: Handler + 'static, E> IntoHandlerResult for Result<H, E> {
 /// The error of a `handler = expr` that returned `Err`.
 pub struct HandlerFailed<E>(pub E);
 
-/// Returns a handler's error from the function through its `Result` (what `?` would do).
-#[diagnostic::on_unimplemented(
-    message = "a `handler = ...` expression returns a `Result`, so the function must return a `Result` whose error type can be built from the handler's error",
-    label = "this function returns `{R}`",
-    note = "make the function return `Result<_, E>` where `E: From<the handler's error>` (e.g. `std::io::Error` or `Box<dyn Error>`), or pass a handler value instead of a `Result`"
-)]
-pub trait Raise<R> {
-    /// Converts into the function's return value.
-    fn raise(self) -> R;
-}
-
-impl<R> Raise<R> for Infallible {
-    #[inline]
-    fn raise(self) -> R {
-        match self {}
-    }
-}
-
-impl<T, E, F: From<E>> Raise<Result<T, F>> for HandlerFailed<E> {
-    #[inline]
-    fn raise(self) -> Result<T, F> {
-        Err(F::from(self.0))
-    }
-}
-
 /// Builds the function's return value from a failed `handler = ...` expression: the attribute
 /// expands to `return FromHandlerError::from_handler_error(e)`.
 ///
-/// Unlike [`Raise`], the trait is chosen by the function's return type (`Self`), which the
-/// compiler knows before it looks for an impl; so a `Result` handler in a function that does not
-/// return a `Result` gets this message instead of a "mismatched types" error.
+/// The trait is chosen by the function's return type (`Self`), which the compiler knows before
+/// it looks for an impl; so a `Result` handler in a function that does not return a `Result`
+/// gets this message instead of a "mismatched types" error.
 #[diagnostic::on_unimplemented(
     message = "a `handler = ...` expression returns a `Result`, so the function must return a `Result` whose error type can be built from the handler's error",
     label = "this function returns `{Self}`, which cannot carry the handler's error",
@@ -343,7 +346,7 @@ pub fn run_in<'a, F: Future + 'a>(
     scope: &'a ScopedLogger,
     fut: F,
 ) -> impl Future<Output = F::Output> + 'a {
-    crate::current::poll_with(scope, fut)
+    crate::scope::poll_with(scope.context(), fut)
 }
 
 #[cfg(test)]

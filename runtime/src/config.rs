@@ -51,7 +51,7 @@ use toml::Spanned;
 use crate::format::{Format, JsonFormat, TextFormat};
 use crate::handler::{Handler, HandlerExt, HandlerId};
 use crate::level::LevelFilter;
-use crate::registry::Registry;
+use crate::tree::Registry;
 
 /// A whole configuration. Build it in code or parse it with [`Config::from_toml`] /
 /// [`Config::from_file`].

@@ -16,7 +16,7 @@ use crate::handler::nonblocking::Policy;
 use crate::handler::stderr::StderrHandler;
 use crate::level::Level;
 use crate::record::Record;
-use crate::registry::{ConfigError, Registry};
+use crate::tree::{DirectiveError as ConfigError, Registry};
 
 static INITIALIZED: AtomicBool = AtomicBool::new(false);
 

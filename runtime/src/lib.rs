@@ -10,18 +10,17 @@
 
 pub mod bridge;
 pub mod config;
-mod current;
 pub mod format;
+mod gate;
 pub mod handler;
 mod init;
 mod internal;
 mod level;
-mod logger;
 pub mod name;
 mod record;
-mod recorder;
-mod registry;
 mod scope;
+mod striped;
+mod tree;
 
 #[doc(hidden)]
 pub mod __private;
@@ -30,7 +29,6 @@ pub mod __private;
 pub use bridge::log as log_bridge;
 #[cfg(feature = "tracing")]
 pub use bridge::tracing::TracingLayer;
-pub use current::{FutureExt, current, current_scope, in_scope};
 pub use handler::file::FileHandler;
 pub use handler::memory::MemoryHandler;
 pub use handler::nonblocking::{NonBlocking, Policy};
@@ -46,12 +44,18 @@ pub use handler::syslog::{Facility, SyslogBuilder, SyslogFormat, SyslogHandler};
 pub use handler::{Handler, HandlerExt, HandlerId, NullHandler, WithLevel};
 pub use init::{InitBuilder, InitError, InitGuard, init};
 pub use level::{Level, LevelFilter, ParseLevelError};
-pub use logger::Logger;
 pub use name::{NameError, NameErrorKind};
 pub use record::{Location, OwnedRecord, OwnedValue, Record, RecordBuilder, ToValue, Value};
-pub use recorder::{FlightRecorder, Outcome};
-pub use registry::{ConfigError, DEFAULT_ROOT_LEVEL, KindStats, Registry, Stats};
-pub use scope::{BoxError, CloseError, ScopeBuilder, ScopeError, ScopedLogger};
+pub use scope::{
+    BoxError, CloseError, FlightRecorder, FutureExt, ScopeBuilder, ScopeError, ScopedLogger,
+    in_scope,
+};
+#[allow(deprecated)]
+pub use tree::ConfigError;
+pub use tree::{
+    DEFAULT_ROOT_LEVEL, DirectiveError, KindStats, Logger, Outcome, Registry, Stats, current,
+    current_scope,
+};
 
 /// Gets or creates the logger `name` in the global registry (Python's `logging.getLogger`).
 ///

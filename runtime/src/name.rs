@@ -35,6 +35,53 @@ pub enum NameErrorKind {
         /// Its byte offset in the name as given.
         at: usize,
     },
+    /// More than [`MAX_SEGMENTS`] segments (after resolving a relative name).
+    TooDeep {
+        /// How many segments the name has.
+        segments: usize,
+    },
+}
+
+/// The most segments a logger name may have. Every ancestor of a name is an entry of the tree,
+/// so a name costs one entry per segment: the limit keeps a runaway name (a relative name
+/// resolved in a loop, say) from costing a quadratic amount of work. Name templates never hit
+/// it: an interpolated value is one segment.
+pub const MAX_SEGMENTS: usize = 256;
+
+/// Refuses a normalized absolute `full` name (given as `given`) that is deeper than
+/// [`MAX_SEGMENTS`].
+pub(crate) fn check_depth(given: &str, full: &str) -> Result<(), NameError> {
+    let mut segments = 1;
+    for b in full.bytes() {
+        if b == b'.' {
+            segments += 1;
+        }
+    }
+    if segments > MAX_SEGMENTS {
+        return Err(NameError {
+            name: given.to_owned(),
+            kind: NameErrorKind::TooDeep { segments },
+        });
+    }
+    Ok(())
+}
+
+/// Folds the segments past [`MAX_SEGMENTS`] into the last one (`.` becomes `_`), for callers
+/// that must not fail (the attribute).
+pub(crate) fn clamp_depth(full: &mut String) {
+    let mut seen = 0;
+    let cut = full.bytes().position(|b| {
+        seen += usize::from(b == b'.');
+        seen == MAX_SEGMENTS
+    });
+    if let Some(at) = cut {
+        let tail: String = full[at..]
+            .chars()
+            .map(|c| if c == '.' { '_' } else { c })
+            .collect();
+        full.truncate(at);
+        full.push_str(&tail);
+    }
 }
 
 impl NameError {
@@ -66,6 +113,12 @@ impl fmt::Display for NameError {
                     fixed.join(".")
                 )
             }
+            NameErrorKind::TooDeep { segments } => write!(
+                f,
+                "invalid logger name `{}`: {segments} segments, more than the {MAX_SEGMENTS} a \
+                 name may have",
+                self.name
+            ),
             NameErrorKind::BadChar { ch, at } => write!(
                 f,
                 "invalid logger name `{}`: character {ch:?} at byte {at} is not allowed \
@@ -257,6 +310,24 @@ mod tests {
         assert_eq!(parent_of("a.b.c"), Some("a.b"));
         assert_eq!(parent_of("a"), Some(""));
         assert_eq!(parent_of(""), None);
+    }
+
+    #[test]
+    fn depth_is_limited_and_clamped() {
+        let deep = vec!["a"; MAX_SEGMENTS + 1].join(".");
+        let e = check_depth(&deep, &deep).unwrap_err();
+        assert_eq!(
+            e.kind(),
+            &NameErrorKind::TooDeep {
+                segments: MAX_SEGMENTS + 1
+            }
+        );
+        assert!(check_depth("x", &vec!["a"; MAX_SEGMENTS].join(".")).is_ok());
+        let mut clamped = deep.clone();
+        clamp_depth(&mut clamped);
+        assert_eq!(clamped.split('.').count(), MAX_SEGMENTS);
+        assert!(clamped.ends_with("a_a"), "{clamped}");
+        assert!(check_depth(&clamped, &clamped).is_ok());
     }
 
     #[test]

@@ -34,7 +34,7 @@ impl std::error::Error for InstallError {}
 pub fn install() -> Result<(), InstallError> {
     static BRIDGE: LogBridge = LogBridge;
     log::set_logger(&BRIDGE).map_err(|_| InstallError(()))?;
-    crate::registry::max_level::set_hook(|max| log::set_max_level(to_log_filter(max)));
+    crate::gate::set_hook(|max| log::set_max_level(to_log_filter(max)));
     Ok(())
 }
 

@@ -14,7 +14,7 @@ pub mod tracing;
 /// target in the global registry. Returns the logger and whether it was the scope.
 #[cfg(any(feature = "log", feature = "tracing"))]
 pub(crate) fn route(target: &str) -> (crate::Logger, bool) {
-    if let Some(scope) = crate::current::current_scope() {
+    if let Some(scope) = crate::tree::current_scope() {
         return (scope, true);
     }
     let reg = crate::Registry::global();

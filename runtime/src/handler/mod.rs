@@ -348,8 +348,9 @@ impl ErrorReporter {
 /// last one goes, `Drop` flushes and closes: after the last `handle`, exactly once.
 pub(crate) struct Closer {
     pub(crate) handler: Arc<dyn Handler>,
-    /// Records passed to `handle` (for `Registry::stats`).
-    pub(crate) emitted: AtomicU64,
+    /// Records passed to `handle` (for `Registry::stats`), counted per thread: every thread
+    /// logging through a shared handler bumps it.
+    emitted: crate::striped::StripedCounter,
     shared_key: Option<usize>,
     panicked: AtomicBool,
     /// Set by an explicit close (shutdown), so that `Drop` does not close again.
@@ -360,7 +361,7 @@ impl Closer {
     pub(crate) fn owned(handler: Arc<dyn Handler>) -> Arc<Closer> {
         Arc::new(Closer {
             handler,
-            emitted: AtomicU64::new(0),
+            emitted: Default::default(),
             shared_key: None,
             panicked: AtomicBool::new(false),
             closed: AtomicBool::new(false),
@@ -377,7 +378,7 @@ impl Closer {
         }
         let closer = Arc::new(Closer {
             handler,
-            emitted: AtomicU64::new(0),
+            emitted: Default::default(),
             shared_key: Some(key),
             panicked: AtomicBool::new(false),
             closed: AtomicBool::new(false),
@@ -386,13 +387,18 @@ impl Closer {
         closer
     }
 
+    /// Records given to the handler through this closer.
+    pub(crate) fn emitted(&self) -> u64 {
+        self.emitted.sum()
+    }
+
     /// Calls the handler, containing a panic.
     #[inline]
     pub(crate) fn handle(&self, record: &Record<'_>) {
         if !self.handler.enabled(record.level()) {
             return;
         }
-        self.emitted.fetch_add(1, Ordering::Relaxed);
+        self.emitted.add(1);
         if catch_unwind(AssertUnwindSafe(|| self.handler.handle(record))).is_err() {
             self.note_panic("handling a record");
         }

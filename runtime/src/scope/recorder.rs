@@ -6,6 +6,9 @@
 //! through the scope's handlers, in order and marked as replayed, before the scope closes; if it
 //! succeeds (or is cancelled), they are discarded unread. Nothing here may run under a lock that a
 //! handler could need: replay goes through the ordinary dispatch after the ring is taken.
+//!
+//! Both plug into the scope's period through [`Observer`]: the tree calls them and knows
+//! nothing else of them.
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
@@ -14,8 +17,10 @@ use std::time::{Duration, Instant};
 use parking_lot::Mutex;
 
 use crate::level::{Level, LevelFilter};
-use crate::logger::Logger;
 use crate::record::{OwnedRecord, Record};
+use crate::tree::Logger;
+use crate::tree::Outcome;
+use crate::tree::period::Observer;
 
 /// A scope's flight recorder: keep records down to `level` that the scope's normal level would
 /// drop, and emit them only if the task fails.
@@ -73,41 +78,11 @@ impl FlightRecorder {
     }
 }
 
-/// How a task ended, as its summary line reports it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
-    /// It returned normally (or its scope was dropped without a failure).
-    Ok,
-    /// It returned `Err`, or `ScopedLogger::fail` was called.
-    Err,
-    /// It panicked.
-    Panic,
-    /// Its future was dropped before completing.
-    Cancelled,
-}
-
-impl Outcome {
-    /// The word in the summary line.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Outcome::Ok => "ok",
-            Outcome::Err => "err",
-            Outcome::Panic => "panic",
-            Outcome::Cancelled => "cancelled",
-        }
-    }
-
-    pub(crate) fn is_failure(self) -> bool {
-        matches!(self, Outcome::Err | Outcome::Panic)
-    }
-}
-
-pub(crate) const FLAG_RECORDER: u8 = 1;
-pub(crate) const FLAG_SUMMARY: u8 = 2;
-
-/// What a live period with a recorder or a summary keeps on the node.
+/// What a live period with a recorder or a summary keeps: the scope's [`Observer`].
 pub(crate) struct Extras {
     pub(crate) ring: Option<Ring>,
+    /// Whether the period ends with a summary line.
+    summary: bool,
     pub(crate) started: Instant,
     /// Records made on the scope's logger, per level (index = `Level as usize - 1`).
     pub(crate) counts: [AtomicU64; 5],
@@ -172,42 +147,23 @@ impl Ring {
 }
 
 impl Extras {
-    pub(crate) fn new(recorder: Option<FlightRecorder>, normal: LevelFilter) -> Extras {
+    pub(crate) fn new(recorder: Option<FlightRecorder>, summary: bool) -> Extras {
         Extras {
             ring: recorder.map(|limits| Ring {
                 limits,
                 state: Mutex::new(RingState::default()),
             }),
+            summary,
             started: Instant::now(),
             counts: Default::default(),
-            normal: AtomicU8::new(normal as u8),
+            normal: AtomicU8::new(LevelFilter::Off as u8),
         }
-    }
-
-    /// Called for every record that passes through the node. Returns `true` when the record
-    /// was kept by the recorder (and so must not go on).
-    #[cold]
-    pub(crate) fn observe(&self, flags: u8, record: &Record<'_>, origin: bool) -> bool {
-        if record.is_replayed() {
-            return false;
-        }
-        if origin && flags & FLAG_SUMMARY != 0 {
-            self.counts[record.level() as usize - 1].fetch_add(1, Ordering::Relaxed);
-        }
-        if flags & FLAG_RECORDER != 0
-            && record.level() as u8 > self.normal.load(Ordering::Relaxed)
-            && let Some(ring) = &self.ring
-        {
-            ring.push(record);
-            return true;
-        }
-        false
     }
 
     /// The end of the task: replays the ring on failure, discards it otherwise; then, when
     /// `summarize` (the last scope of the period, with a summary), emits one line. `logger` is the
     /// scope's (still live) logger; the caller has stopped the node's observation when summarizing.
-    pub(crate) fn finish(&self, summarize: bool, logger: &Logger, outcome: Outcome) {
+    fn finish(&self, summarize: bool, logger: &Logger, outcome: Outcome) {
         let (kept, mut discarded) = match &self.ring {
             Some(ring) => ring.take(),
             None => (Vec::new(), 0),
@@ -253,6 +209,40 @@ impl Extras {
                 &kvs,
                 None,
             );
+        }
+    }
+}
+
+impl Observer for Extras {
+    fn begin(&self, normal: LevelFilter) -> Option<LevelFilter> {
+        self.normal.store(normal as u8, Ordering::Relaxed);
+        self.ring.as_ref().map(|r| r.limits.level)
+    }
+
+    /// Called for every record that passes through the node. Returns `true` when the record
+    /// was kept by the recorder (and so must not go on).
+    #[cold]
+    fn observe(&self, record: &Record<'_>, origin: bool) -> bool {
+        if record.is_replayed() {
+            return false;
+        }
+        if origin && self.summary {
+            self.counts[record.level() as usize - 1].fetch_add(1, Ordering::Relaxed);
+        }
+        if record.level() as u8 > self.normal.load(Ordering::Relaxed)
+            && let Some(ring) = &self.ring
+        {
+            ring.push(record);
+            return true;
+        }
+        false
+    }
+
+    /// A failing scope replays the ring (same-name scopes share it); the last one out discards
+    /// what is left and, with a summary, says how the task went.
+    fn end(&self, logger: &Logger, outcome: Outcome, last: bool) {
+        if outcome.is_failure() || last {
+            self.finish(last && self.summary, logger, outcome);
         }
     }
 }

@@ -1,0 +1,113 @@
+//! The gate: the most verbose level any logger of any registry may let through, the first check
+//! every logging macro makes (one relaxed load). It must never be below a live logger's
+//! effective level; it may be above it for a moment (the macro then asks the logger).
+//!
+//! A logger's effective level is always one of the levels set on it or on an ancestor, so the
+//! gate is the most verbose level *set* anywhere: each registry counts its loggers' own levels
+//! per level ([`Levels`]) and publishes its maximum here when a count moves between zero and
+//! non-zero. Nothing here runs per record or per scope without a level of its own.
+
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
+
+use parking_lot::Mutex;
+
+use crate::level::LevelFilter;
+
+static MAX: AtomicU8 = AtomicU8::new(0);
+/// Registries per published maximum (index = `LevelFilter as u8`).
+static REGISTRIES: Mutex<[usize; 6]> = parking_lot::const_mutex([0; 6]);
+static HOOK: OnceLock<fn(LevelFilter)> = OnceLock::new();
+
+/// The process-wide maximum as a `LevelFilter` number.
+#[inline]
+pub(crate) fn get() -> u8 {
+    MAX.load(Ordering::Relaxed)
+}
+
+/// Called (with the new maximum) whenever it changes; the `log` bridge keeps `log::max_level`
+/// in step with it.
+#[cfg(feature = "log")]
+pub(crate) fn set_hook(hook: fn(LevelFilter)) {
+    let _ = HOOK.set(hook);
+    hook(LevelFilter::from_u8(get()));
+}
+
+fn publish(registries: &[usize; 6]) {
+    let top = registries.iter().rposition(|&n| n > 0).unwrap_or(0) as u8;
+    if MAX.swap(top, Ordering::SeqCst) != top
+        && let Some(h) = HOOK.get()
+    {
+        h(LevelFilter::from_u8(top));
+    }
+}
+
+fn registry_moved(old: Option<u8>, new: Option<u8>) {
+    let mut r = REGISTRIES.lock();
+    if let Some(n) = new {
+        r[n as usize] += 1;
+    }
+    if let Some(o) = old {
+        r[o as usize] -= 1;
+    }
+    publish(&r);
+}
+
+/// One registry's own levels, counted per level (the root's included), and the maximum it
+/// published to the gate.
+pub(crate) struct Levels {
+    counts: [AtomicUsize; 6],
+    /// The maximum this registry contributes, changed only under this lock, so that two
+    /// changes publish in the order they were decided.
+    published: Mutex<u8>,
+}
+
+impl Levels {
+    /// A registry whose root has `root`.
+    pub(crate) fn new(root: LevelFilter) -> Levels {
+        let counts: [AtomicUsize; 6] = Default::default();
+        counts[root as usize].store(1, Ordering::Relaxed);
+        registry_moved(None, Some(root as u8));
+        Levels {
+            counts,
+            published: Mutex::new(root as u8),
+        }
+    }
+
+    /// A logger's own level changed from `old` to `new`. The new level is counted before the
+    /// old one is let go, so the maximum never dips below a level that is in force.
+    pub(crate) fn changed(&self, old: Option<LevelFilter>, new: Option<LevelFilter>) {
+        let mut moved = false;
+        if let Some(n) = new {
+            moved |= self.counts[n as usize].fetch_add(1, Ordering::SeqCst) == 0;
+        }
+        if let Some(o) = old {
+            moved |= self.counts[o as usize].fetch_sub(1, Ordering::SeqCst) == 1;
+        }
+        if moved {
+            self.republish();
+        }
+    }
+
+    /// Reads the counts under the lock: whoever publishes last read every change that moved a
+    /// count between zero and non-zero before it took the lock, and later ones publish again.
+    #[cold]
+    fn republish(&self) {
+        let mut published = self.published.lock();
+        let top = self
+            .counts
+            .iter()
+            .rposition(|c| c.load(Ordering::SeqCst) > 0)
+            .unwrap_or(0) as u8;
+        if top != *published {
+            registry_moved(Some(*published), Some(top));
+            *published = top;
+        }
+    }
+}
+
+impl Drop for Levels {
+    fn drop(&mut self) {
+        registry_moved(Some(*self.published.get_mut()), None);
+    }
+}

@@ -1,0 +1,53 @@
+//! Scoped futures: a scope made current during each `poll`, on whichever thread polls, and
+//! never across an `.await` of the caller's (tracing's `Instrumented::poll`).
+
+use std::future::{Future, poll_fn};
+use std::pin::pin;
+
+use super::ScopedLogger;
+use crate::tree::{FrameContext, FrameGuard};
+
+/// Runs `fut` with `ctx` current during each of its polls, on whichever thread polls it.
+pub(crate) async fn poll_with<F: Future>(ctx: FrameContext, fut: F) -> F::Output {
+    let mut fut = pin!(fut);
+    poll_fn(|cx| {
+        let _frame = FrameGuard::push(ctx.clone());
+        fut.as_mut().poll(cx)
+    })
+    .await
+}
+
+/// Makes `scope` current during every poll of `fut` and ends it when `fut` completes or is dropped.
+///
+/// ```
+/// use scoped_logger::{Registry, FutureExt as _};
+/// let reg = Registry::new();
+/// let scope = reg.scope("tasks.1").open().unwrap();
+/// let fut = async { scoped_logger::current().name().to_owned() }.in_scope(scope);
+/// assert_eq!(reg.node_count(), 2);
+/// let name = futures_lite_block_on(fut);
+/// assert_eq!(name, "tasks.1");
+/// assert_eq!(reg.node_count(), 0);
+/// # fn futures_lite_block_on<F: std::future::Future>(f: F) -> F::Output {
+/// #     use std::task::{Context, Poll, Waker};
+/// #     let mut f = std::pin::pin!(f);
+/// #     let mut cx = Context::from_waker(Waker::noop());
+/// #     loop { if let Poll::Ready(v) = f.as_mut().poll(&mut cx) { return v; } }
+/// # }
+/// ```
+pub async fn in_scope<F: Future>(fut: F, scope: ScopedLogger) -> F::Output {
+    let out = poll_with(scope.context(), fut).await;
+    drop(scope);
+    out
+}
+
+/// `fut.in_scope(scope)`: see [`in_scope`].
+pub trait FutureExt: Future + Sized {
+    /// Makes `scope` current during every poll of this future and ends it when the future
+    /// completes or is dropped.
+    fn in_scope(self, scope: ScopedLogger) -> impl Future<Output = Self::Output> {
+        in_scope(self, scope)
+    }
+}
+
+impl<F: Future> FutureExt for F {}

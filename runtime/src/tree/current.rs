@@ -1,0 +1,143 @@
+//! The current scope: a per-thread stack of frames, each holding the context of one entered
+//! guard (its logger now; the scope's fields next), pushed by `ScopedLogger::enter` and by every
+//! poll of a scoped future.
+//!
+//! Frames are removed by id, so guards dropped out of order leave the stack consistent: the
+//! current scope is always the most recently entered one still open on this thread. Ids are
+//! made per thread (a thread number taken once, then a thread-local count), so pushing a frame
+//! writes nothing another thread writes. No borrow of the stack is held while a record is
+//! dispatched.
+
+use std::cell::{Cell, RefCell};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use super::Registry;
+use super::logger::Logger;
+use crate::level::Level;
+
+/// What a frame carries for the records logged while it is current: captured when the guard
+/// is made (for async, when the future is created), not looked up at each record.
+#[derive(Clone, Debug)]
+pub(crate) struct FrameContext {
+    pub(crate) logger: Logger,
+}
+
+struct Frame {
+    id: u64,
+    ctx: FrameContext,
+}
+
+thread_local! {
+    static STACK: RefCell<Vec<Frame>> = const { RefCell::new(Vec::new()) };
+    /// `thread number << 32 | frames pushed`; 0 until the thread's first frame.
+    static NEXT_ID: Cell<u64> = const { Cell::new(0) };
+}
+
+static THREADS: AtomicU64 = AtomicU64::new(1);
+
+fn next_id() -> u64 {
+    NEXT_ID
+        .try_with(|c| {
+            let mut id = c.get();
+            if id == 0 {
+                // Once per thread: the only write to memory other threads share.
+                id = THREADS.fetch_add(1, Ordering::Relaxed) << 32;
+            }
+            id += 1;
+            c.set(id);
+            id
+        })
+        .unwrap_or(0)
+}
+
+/// Pushes `ctx` as the current scope of this thread; returns the frame id for [`pop`].
+pub(crate) fn push(ctx: FrameContext) -> u64 {
+    let id = next_id();
+    let _ = STACK.try_with(|s| s.borrow_mut().push(Frame { id, ctx }));
+    id
+}
+
+/// Removes the frame `id` wherever it is (guards may be dropped out of order).
+pub(crate) fn pop(id: u64) {
+    let frame = STACK.try_with(|s| {
+        let mut s = s.borrow_mut();
+        s.iter().rposition(|f| f.id == id).map(|i| s.remove(i))
+    });
+    // The Logger is dropped here, after the borrow ended.
+    drop(frame);
+}
+
+/// Removes the frame on drop, panic-safe.
+pub(crate) struct FrameGuard(u64);
+
+impl FrameGuard {
+    pub(crate) fn push(ctx: FrameContext) -> FrameGuard {
+        FrameGuard(push(ctx))
+    }
+}
+
+impl Drop for FrameGuard {
+    fn drop(&mut self) {
+        pop(self.0);
+    }
+}
+
+/// The current scope's logger on this thread, if any scope is current.
+pub fn current_scope() -> Option<Logger> {
+    STACK
+        .try_with(|s| {
+            let mut s = s.borrow_mut();
+            // A scope moved to and dropped on another thread leaves its frame here: forget it.
+            while s.last().is_some_and(|f| !f.ctx.logger.is_live()) {
+                s.pop();
+            }
+            s.last().map(|f| f.ctx.logger.clone())
+        })
+        .ok()
+        .flatten()
+}
+
+/// The current scope's logger, or the global root when no scope is current.
+///
+/// ```
+/// #[scoped_logger::scoped_logger("jobs.{id}")]
+/// fn job(id: u32) -> String {
+///     scoped_logger::current().name().to_owned()
+/// }
+/// assert_eq!(job(7), "jobs.7");
+/// assert_eq!(scoped_logger::current().name(), "root");
+/// ```
+pub fn current() -> Logger {
+    current_scope().unwrap_or_else(|| Registry::global().root())
+}
+
+/// What [`current_if_enabled`] found.
+pub(crate) enum Current {
+    /// No scope is current on this thread.
+    None,
+    /// The current scope does not let the level through.
+    Disabled,
+    /// The current scope's logger, which lets it through.
+    Enabled(Logger),
+}
+
+/// The current scope's logger if it lets `level` through. The macros' path: one thread-local
+/// borrow and the logger's level check; the logger is cloned only when the record will be made.
+#[inline]
+pub(crate) fn current_if_enabled(level: Level) -> Current {
+    STACK
+        .try_with(|s| {
+            let s = s.borrow();
+            match s.last() {
+                None => Current::None,
+                Some(f) if f.ctx.logger.enabled(level) => Current::Enabled(f.ctx.logger.clone()),
+                Some(_) => Current::Disabled,
+            }
+        })
+        .unwrap_or(Current::None)
+}
+
+/// The name relative names resolve against: the current scope's, or the root's (`""`).
+pub(crate) fn current_name() -> String {
+    current_scope().map_or_else(String::new, |l| l.key().to_owned())
+}

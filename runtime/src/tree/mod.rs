@@ -1,0 +1,409 @@
+//! [`Registry`]: the tree of loggers and placeholders, Python's `Manager` minus its leak, built
+//! so that tasks on many cores do not serialize on it.
+//!
+//! The entries live in a concurrent map with lock-free reads ([`entries`]); each name has its
+//! own state lock, taken only by operations on that name ([`period`]). Levels are resolved
+//! lazily against a level epoch: a change moves the epoch instead of pushing the new level down
+//! to every descendant, so it costs the same with a million scopes below as with none. No lock
+//! of the tree is ever held while a handler, a factory or an observer runs.
+
+use std::fmt;
+use std::ops::Deref;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, LazyLock, Weak};
+use std::time::{Duration, Instant};
+
+mod current;
+mod directives;
+mod dispatch;
+mod entries;
+mod logger;
+mod node;
+pub(crate) mod period;
+mod stats;
+
+pub(crate) use current::{Current, FrameContext, FrameGuard, current_if_enabled, pop, push};
+pub use current::{current, current_scope};
+#[allow(deprecated)]
+pub use directives::{ConfigError, DirectiveError};
+pub use logger::Logger;
+pub(crate) use node::Node;
+pub use period::Outcome;
+pub use stats::{KindStats, Stats};
+
+use crate::gate::Levels;
+use crate::level::LevelFilter;
+use crate::name::{self, NameError};
+use entries::Entries;
+
+/// The root's level when nothing configured it (Python's `WARNING`).
+pub const DEFAULT_ROOT_LEVEL: LevelFilter = LevelFilter::Warn;
+
+/// A value alone on its cache line (128 bytes covers the adjacent-line prefetch of x86 and
+/// the line size of Apple's ARM cores): written rarely, read by every thread.
+#[repr(align(128))]
+pub(crate) struct Padded<T>(pub(crate) T);
+
+impl<T> Deref for Padded<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+/// The epochs that caches are checked against.
+pub(crate) struct Epochs {
+    /// Moves when a level changes on a logger that has entries below it.
+    pub(crate) level: Padded<AtomicU64>,
+    /// Moves when an entry with entries below it becomes, or stops being, a logger: the
+    /// nearest logger above those entries changed.
+    pub(crate) structure: Padded<AtomicU64>,
+}
+
+/// What every node of a registry reads: reached without a reference count for the global
+/// registry, through one shared `Arc` for a local one.
+pub(crate) struct Shared {
+    pub(crate) epochs: Epochs,
+    levels: Levels,
+    pub(crate) inner: Weak<RegistryInner>,
+}
+
+impl Shared {
+    pub(crate) fn levels(&self) -> &Levels {
+        &self.levels
+    }
+}
+
+pub(crate) struct RegistryInner {
+    pub(crate) entries: Entries,
+    shared: Arc<Shared>,
+    global: bool,
+}
+
+impl RegistryInner {
+    pub(crate) fn shared_epochs(&self) -> &Epochs {
+        &self.shared.epochs
+    }
+
+    /// The `home` of this registry's nodes: `None` for the global one.
+    pub(crate) fn home(&self) -> Option<Arc<Shared>> {
+        (!self.global).then(|| self.shared.clone())
+    }
+
+    /// Gets or makes the persistent logger `name` (normalized, absolute, not the root). An
+    /// existing persistent logger is found without taking any lock.
+    pub(crate) fn persistent(&self, name: &str) -> Logger {
+        let home = self.home();
+        loop {
+            let guard = self.entries.guard();
+            let node = self.entries.entry(name, &home, &guard);
+            if node.persistent.load(Ordering::Acquire) {
+                let logger = Logger::from_node(node.clone());
+                if logger.is_live() {
+                    return logger;
+                }
+            }
+            let mut st = node.state.lock();
+            if node.is_dead() {
+                continue;
+            }
+            node.persistent.store(true, Ordering::Release);
+            if !node.is_logger() {
+                period::become_logger(node, &mut st);
+            }
+            return Logger::from_node(node.clone());
+        }
+    }
+}
+
+/// A registry's nodes, or the global one, reached from a node.
+pub(crate) enum InnerRef {
+    Static(&'static RegistryInner),
+    Arc(Arc<RegistryInner>),
+}
+
+impl Deref for InnerRef {
+    type Target = RegistryInner;
+    fn deref(&self) -> &RegistryInner {
+        match self {
+            InnerRef::Static(r) => r,
+            InnerRef::Arc(r) => r,
+        }
+    }
+}
+
+static GLOBAL: LazyLock<Registry> = LazyLock::new(|| Registry::make(true));
+
+pub(crate) fn global_inner() -> &'static RegistryInner {
+    &GLOBAL.inner
+}
+
+pub(crate) fn global_shared() -> &'static Shared {
+    &GLOBAL.inner.shared
+}
+
+/// A tree of loggers. [`Registry::global`] is the process-wide one; [`Registry::new`] makes an
+/// isolated tree (tests, tenants). Cloning gives another handle on the same tree.
+///
+/// Every method may be called from any number of threads at once. What an operation did once it
+/// has returned (an `enter`, a guard's drop, `logger`, `remove`) is seen by every `get`,
+/// `contains`, `len`, `node_count` and `names` that starts after it; counts taken while the tree
+/// changes are not one snapshot.
+///
+/// ```
+/// use scoped_logger::Registry;
+/// let reg = Registry::new();
+/// let db = reg.logger("app.db");        // "app" becomes a placeholder
+/// assert_eq!(reg.len(), 1);
+/// assert_eq!(reg.node_count(), 2);
+/// assert!(reg.remove("app.db"));
+/// assert_eq!(reg.node_count(), 0);       // the placeholder is pruned too
+/// assert!(!db.is_live());
+/// ```
+#[derive(Clone)]
+pub struct Registry {
+    pub(crate) inner: Arc<RegistryInner>,
+}
+
+impl Default for Registry {
+    fn default() -> Self {
+        Registry::new()
+    }
+}
+
+impl fmt::Debug for Registry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Registry")
+            .field("len", &self.len())
+            .field("node_count", &self.node_count())
+            .finish()
+    }
+}
+
+impl Registry {
+    /// A new, isolated tree with only a root (level `Warn`).
+    pub fn new() -> Registry {
+        Registry::make(false)
+    }
+
+    fn make(global: bool) -> Registry {
+        let inner = Arc::new_cyclic(|weak: &Weak<RegistryInner>| {
+            let shared = Arc::new(Shared {
+                epochs: Epochs {
+                    level: Padded(AtomicU64::new(0)),
+                    structure: Padded(AtomicU64::new(0)),
+                },
+                levels: Levels::new(DEFAULT_ROOT_LEVEL),
+                inner: weak.clone(),
+            });
+            let home = (!global).then(|| shared.clone());
+            let root = Arc::new(Node::new(Arc::from(""), home, node::LOGGER, None));
+            root.own_level
+                .store(DEFAULT_ROOT_LEVEL as u8, Ordering::SeqCst);
+            root.persistent.store(true, Ordering::Relaxed);
+            root.state.lock().configured = Some(DEFAULT_ROOT_LEVEL);
+            root.state.lock().live = true;
+            RegistryInner {
+                entries: Entries::new(root),
+                shared,
+                global,
+            }
+        });
+        Registry { inner }
+    }
+
+    /// The process-wide registry that [`logger`](crate::logger), the macros and the bridges use.
+    pub fn global() -> &'static Registry {
+        &GLOBAL
+    }
+
+    /// Whether two handles refer to the same tree.
+    pub fn ptr_eq(&self, other: &Registry) -> bool {
+        Arc::ptr_eq(&self.inner, &other.inner)
+    }
+
+    /// The root logger (named `"root"`).
+    pub fn root(&self) -> Logger {
+        Logger::from_node(self.inner.entries.root.clone())
+    }
+
+    /// Gets or creates the logger `name` (Python's `getLogger`). It persists until [`remove`](Self::remove).
+    ///
+    /// # Panics
+    /// When `name` is invalid; use [`try_logger`](Self::try_logger) for names you do not control.
+    pub fn logger(&self, name: &str) -> Logger {
+        match self.try_logger(name) {
+            Ok(l) => l,
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    /// Gets or creates the logger `name`, or says what is wrong with the name.
+    ///
+    /// A relative name (`".db"`) is resolved against the current scope (the root when none).
+    /// Time is linear in the name's length; a name of more than
+    /// [`MAX_SEGMENTS`](crate::name::MAX_SEGMENTS) segments is refused.
+    pub fn try_logger(&self, name: &str) -> Result<Logger, NameError> {
+        let name = self.absolute(name)?;
+        if name.is_empty() {
+            return Ok(self.root());
+        }
+        Ok(self.inner.persistent(&name))
+    }
+
+    /// The logger `name` if it exists (placeholders are not loggers). Never creates anything.
+    pub fn get(&self, name: &str) -> Option<Logger> {
+        let name = self.absolute(name).ok()?;
+        if name.is_empty() {
+            return Some(self.root());
+        }
+        let guard = self.inner.entries.guard();
+        let node = self.inner.entries.get(&name, &guard)?;
+        let logger = Logger::from_node(node.clone());
+        logger.is_live().then_some(logger)
+    }
+
+    /// Whether a logger (not a placeholder) named `name` exists.
+    pub fn contains(&self, name: &str) -> bool {
+        self.get(name).is_some()
+    }
+
+    /// Loggers alive, the root excluded. Walks the tree: O(entries).
+    pub fn len(&self) -> usize {
+        let guard = self.inner.entries.guard();
+        self.inner
+            .entries
+            .iter(&guard)
+            .filter(|n| n.is_logger())
+            .count()
+    }
+
+    /// Whether only the root is alive.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Loggers plus placeholders, the root excluded: the leak gauge. It returns to where it was
+    /// when every scope has ended. O(number of CPUs).
+    pub fn node_count(&self) -> usize {
+        self.inner.entries.len()
+    }
+
+    /// The sorted names of live loggers (the root excluded).
+    pub fn names(&self) -> Vec<String> {
+        let guard = self.inner.entries.guard();
+        let mut names: Vec<String> = self
+            .inner
+            .entries
+            .iter(&guard)
+            .filter(|n| n.is_logger())
+            .map(|n| n.name.to_string())
+            .collect();
+        names.sort_unstable();
+        names
+    }
+
+    /// Drops a persistent logger: its handlers are flushed and closed, its entry deleted, and
+    /// placeholders left without descendants pruned. Handles kept elsewhere become detached.
+    ///
+    /// Returns `false` when no persistent logger has that name. When scopes of that name are still
+    /// live, the entry stays until the last one ends (and `true` is returned).
+    pub fn remove(&self, name: &str) -> bool {
+        let Ok(name) = self.absolute(name) else {
+            return false;
+        };
+        if name.is_empty() {
+            return false;
+        }
+        let entries = &self.inner.entries;
+        let guard = entries.guard();
+        let Some(node) = entries.get(&name, &guard) else {
+            return false;
+        };
+        let mut st = node.state.lock();
+        if !node.is_logger() || !node.persistent.load(Ordering::Acquire) {
+            return false;
+        }
+        node.persistent.store(false, Ordering::Release);
+        let mut released = Vec::new();
+        let mut dead = false;
+        if st.scopes == 0 && !st.live && st.busy.is_none() {
+            released = period::retire(node, &mut st);
+            dead = node.is_dead();
+        }
+        drop(st);
+        if dead {
+            entries.unlink(node, &guard);
+        }
+        drop(guard);
+        drop(released); // closes handlers, outside every lock
+        true
+    }
+
+    /// Applies env_logger-style directives: `warn,jobs=debug,jobs.db=off`. A bare level sets the
+    /// root; `name=level` sets a logger (created if missing); a bare name means `trace`.
+    /// Nothing is applied unless every directive is valid.
+    ///
+    /// The levels set here are the loggers' configured levels: a live scope with a level of its
+    /// own keeps that level until it ends, and the logger then has the configured one.
+    ///
+    /// ```
+    /// let reg = scoped_logger::Registry::new();
+    /// reg.configure("info,jobs=debug,jobs::db=off").unwrap();
+    /// assert_eq!(reg.logger("jobs.db").effective_level(), scoped_logger::LevelFilter::Off);
+    /// let err = reg.configure("info,jobs=loud").unwrap_err();
+    /// assert!(err.to_string().contains("`jobs=loud`"));
+    /// ```
+    pub fn configure(&self, directives: &str) -> Result<(), DirectiveError> {
+        let parsed = directives::parse(directives)?;
+        for (name, level) in parsed {
+            match name {
+                None => self.root().set_level(level),
+                Some(n) => self.logger(&n).set_level(level),
+            }
+        }
+        Ok(())
+    }
+
+    /// Flushes and closes every handler in the tree, giving up at `deadline` from now in total.
+    /// Loggers stay; they have no handlers afterwards (records go to the last-resort handler).
+    /// Returns `true` when everything was written out in time.
+    pub fn shutdown(&self, deadline: Duration) -> bool {
+        let end = Instant::now() + deadline;
+        let lists: Vec<Vec<crate::handler::Attached>> = {
+            let entries = &self.inner.entries;
+            let guard = entries.guard();
+            std::iter::once(&entries.root)
+                .chain(entries.iter(&guard))
+                .map(|n| n.take_handlers())
+                .filter(|l| !l.is_empty())
+                .collect()
+        };
+        let mut all_written = true;
+        for list in &lists {
+            for a in list {
+                all_written &= a.closer.flush_by(end);
+            }
+        }
+        for list in &lists {
+            for a in list {
+                a.closer.close_now();
+            }
+        }
+        all_written &= crate::internal::flush_last_resort(end);
+        all_written
+    }
+
+    /// Normalizes `name` and resolves a relative one against the current scope.
+    pub(crate) fn absolute(&self, name: &str) -> Result<String, NameError> {
+        let norm = name::normalize(name)?;
+        let full = if name::is_relative(&norm) {
+            let base = current::current_name();
+            name::resolve(&base, &norm).into_owned()
+        } else {
+            norm.into_owned()
+        };
+        name::check_depth(name, &full)?;
+        Ok(full)
+    }
+}

@@ -1,0 +1,352 @@
+//! [`Node`]: one name's shared state (a logger, or a placeholder for a missing ancestor) and the
+//! rules for reading it without a lock.
+//!
+//! What a log call reads is lock-free: the effective level is a cache validated against the
+//! registry's level epoch, the handler list an `ArcSwap` snapshot. What a scope's enter and exit
+//! write is the node's own memory, plus its parent's child count; never a counter every thread
+//! shares. The per-node `state` lock is taken by the rare operations on one name (same-name
+//! scopes, `logger`, `remove`, levels) and is never held while a handler or user code runs.
+
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::thread::ThreadId;
+
+use arc_swap::ArcSwap;
+use parking_lot::{Mutex, RwLock};
+
+use super::period::{Observer, Period};
+use super::{InnerRef, Shared};
+use crate::handler::Attached;
+use crate::level::LevelFilter;
+use crate::name;
+
+/// `Node::own_level` when the logger has no level of its own (Python's NOTSET).
+pub(crate) const NOTSET: u8 = u8::MAX;
+
+/// What a node is, in `Node::kind`.
+pub(crate) const PLACEHOLDER: u8 = 0;
+pub(crate) const LOGGER: u8 = 1;
+/// Taken out of the map (or about to be): nothing may be added below it any more.
+pub(crate) const DEAD: u8 = 2;
+
+/// `Node::children` of a node that is being removed: a child that finds it makes a new entry.
+const CHILDREN_CLOSED: usize = usize::MAX;
+
+/// A level cache that never matches an epoch: the first read resolves it.
+const UNRESOLVED: u64 = u64::MAX;
+
+/// The handler list of a logger without handlers: one shared allocation instead of one per node.
+pub(crate) fn no_handlers() -> Arc<Vec<Attached>> {
+    static EMPTY: std::sync::LazyLock<Arc<Vec<Attached>>> =
+        std::sync::LazyLock::new(Default::default);
+    EMPTY.clone()
+}
+
+pub(crate) struct Node {
+    pub(crate) name: Arc<str>,
+    /// `None` for the global registry, reached through a static: its nodes never write to a
+    /// reference count that every node shares.
+    home: Option<Arc<Shared>>,
+    /// `(level epoch << 8) | effective level`, or [`UNRESOLVED`].
+    level_cache: AtomicU64,
+    /// The structure epoch at which the nearest logger above was last found to be the root.
+    root_above: AtomicU64,
+    /// Odd while the node is a logger, bumped on every change between logger and not: a
+    /// [`Logger`](super::Logger) handle is live while the generation it was made in lasts.
+    pub(crate) generation: AtomicU64,
+    pub(crate) own_level: AtomicU8,
+    pub(crate) propagate: AtomicBool,
+    pub(crate) kind: AtomicU8,
+    /// Made by `Registry::logger` (stays until `remove`). Written under `state`.
+    pub(crate) persistent: AtomicBool,
+    /// Set while the live period has an [`Observer`] (flight recorder, summary).
+    pub(crate) observing: AtomicBool,
+    /// Entries directly below this one in the map (loggers and placeholders alike). The root
+    /// does not count its children: it is never pruned and its level changes always tell.
+    children: AtomicUsize,
+    /// Made when the first handler is attached: dropping an `ArcSwap` visits every thread's
+    /// arc-swap slots, a cost that loggers without handlers (most task scopes) need not pay.
+    handlers: OnceLock<ArcSwap<Vec<Attached>>>,
+    pub(crate) state: Mutex<State>,
+    /// What only scopes with handler factories or observers need.
+    cold: OnceLock<Box<Cold>>,
+}
+
+/// What the per-node lock guards.
+pub(crate) struct State {
+    /// Live scopes sharing this entry.
+    pub(crate) scopes: u32,
+    /// A period of scopes is live (its extras, if any, in `period`).
+    pub(crate) live: bool,
+    /// The thread making this entry's handlers or closing its period (running user code),
+    /// while one is: others wait on `Cold::init`; this thread itself joins at once.
+    pub(crate) busy: Option<ThreadId>,
+    /// The level set by `set_level`/`configure`/config files: kept apart from the levels of
+    /// live scopes, it is what the logger has again when its scopes end.
+    pub(crate) configured: Option<LevelFilter>,
+    /// Likewise for `set_propagate`.
+    pub(crate) configured_propagate: bool,
+    /// What the live period of scopes set up.
+    pub(crate) period: Option<Box<Period>>,
+}
+
+struct Cold {
+    init: Arc<Mutex<()>>,
+    observer: RwLock<Option<Arc<dyn Observer>>>,
+}
+
+impl Node {
+    pub(crate) fn new(
+        name: Arc<str>,
+        home: Option<Arc<Shared>>,
+        kind: u8,
+        level_cache: Option<u64>,
+    ) -> Node {
+        Node {
+            name,
+            home,
+            level_cache: AtomicU64::new(level_cache.unwrap_or(UNRESOLVED)),
+            root_above: AtomicU64::new(UNRESOLVED),
+            generation: AtomicU64::new(if kind == LOGGER { 1 } else { 0 }),
+            own_level: AtomicU8::new(NOTSET),
+            propagate: AtomicBool::new(true),
+            kind: AtomicU8::new(kind),
+            persistent: AtomicBool::new(false),
+            observing: AtomicBool::new(false),
+            children: AtomicUsize::new(0),
+            handlers: OnceLock::new(),
+            state: Mutex::new(State {
+                scopes: 0,
+                live: false,
+                busy: None,
+                configured: None,
+                configured_propagate: true,
+                period: None,
+            }),
+            cold: OnceLock::new(),
+        }
+    }
+
+    pub(crate) fn shared(&self) -> &Shared {
+        match &self.home {
+            Some(s) => s,
+            None => super::global_shared(),
+        }
+    }
+
+    /// The registry, unless it is gone (only a local registry can go).
+    pub(crate) fn inner(&self) -> Option<InnerRef> {
+        match &self.home {
+            None => Some(InnerRef::Static(super::global_inner())),
+            Some(s) => s.inner.upgrade().map(InnerRef::Arc),
+        }
+    }
+
+    #[inline]
+    pub(crate) fn is_logger(&self) -> bool {
+        self.kind.load(Ordering::Acquire) == LOGGER
+    }
+
+    #[inline]
+    pub(crate) fn is_dead(&self) -> bool {
+        self.kind.load(Ordering::Acquire) == DEAD
+    }
+
+    pub(crate) fn is_root(&self) -> bool {
+        self.name.is_empty()
+    }
+
+    pub(crate) fn own_level(&self) -> Option<LevelFilter> {
+        match self.own_level.load(Ordering::SeqCst) {
+            NOTSET => None,
+            v => Some(LevelFilter::from_u8(v)),
+        }
+    }
+
+    // ---- levels ----------------------------------------------------------------------------
+
+    /// The effective level (a `LevelFilter` number): the cache when the level epoch has not
+    /// moved since it was written, else resolved again by walking up the names.
+    #[inline]
+    pub(crate) fn effective(&self) -> u8 {
+        let epoch = self.shared().epochs.level.load(Ordering::Relaxed);
+        let c = self.level_cache.load(Ordering::Relaxed);
+        if c >> 8 == epoch {
+            c as u8
+        } else {
+            self.resolve_effective(epoch, c)
+        }
+    }
+
+    /// The cache word for the current epoch (what a new child below this node starts with).
+    pub(crate) fn level_word(&self) -> u64 {
+        let epoch = self.shared().epochs.level.load(Ordering::SeqCst);
+        let eff = self.effective();
+        (epoch << 8) | eff as u64
+    }
+
+    #[cold]
+    fn resolve_effective(&self, epoch: u64, seen: u64) -> u8 {
+        let eff = match self.own_level() {
+            Some(l) => l as u8,
+            None => self.inherited(),
+        };
+        // Only if nobody wrote the cache meanwhile: a level change stores its own word, which a
+        // resolution that read the old level must not overwrite.
+        let _ = self.level_cache.compare_exchange(
+            seen,
+            (epoch << 8) | eff as u64,
+            Ordering::Relaxed,
+            Ordering::Relaxed,
+        );
+        eff
+    }
+
+    /// The level of the nearest ancestor that has one (the root always has one).
+    pub(crate) fn inherited(&self) -> u8 {
+        let Some(inner) = self.inner() else {
+            return LevelFilter::Off as u8;
+        };
+        let guard = inner.entries.guard();
+        let mut cur: &str = &self.name;
+        while let Some(p) = name::parent_of(cur) {
+            if p.is_empty() {
+                break;
+            }
+            if let Some(n) = inner.entries.get(p, &guard)
+                && n.is_logger()
+                && let Some(l) = n.own_level()
+            {
+                return l as u8;
+            }
+            cur = p;
+        }
+        inner.entries.root.own_level.load(Ordering::SeqCst)
+    }
+
+    /// Writes this node's own level (state lock held by the caller). When nodes below may read
+    /// it, the registry's level epoch moves, so every cache below is resolved again on its next
+    /// read: O(1) however many loggers live below. Otherwise only this node's cache is written,
+    /// before the children are looked at: a child made meanwhile either is seen here (and the
+    /// epoch moves) or reads the new word (see `Entries::entry`).
+    pub(crate) fn store_own_level(&self, new: Option<LevelFilter>) {
+        let raw = new.map_or(NOTSET, |l| l as u8);
+        let old = self.own_level.swap(raw, Ordering::SeqCst);
+        if old == raw {
+            return;
+        }
+        let old = (old != NOTSET).then(|| LevelFilter::from_u8(old));
+        let shared = self.shared();
+        shared.levels().changed(old, new);
+        let epoch = shared.epochs.level.load(Ordering::SeqCst);
+        let eff = match new {
+            Some(l) => l as u8,
+            None => self.inherited(),
+        };
+        self.level_cache
+            .store((epoch << 8) | eff as u64, Ordering::SeqCst);
+        if self.is_root() || self.has_children() {
+            shared.epochs.level.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    // ---- the structure ---------------------------------------------------------------------
+
+    /// Counts a new entry below this one; `false` when this one is being removed.
+    pub(crate) fn try_add_child(&self) -> bool {
+        let mut c = self.children.load(Ordering::SeqCst);
+        loop {
+            if c == CHILDREN_CLOSED {
+                return false;
+            }
+            match self
+                .children
+                .compare_exchange_weak(c, c + 1, Ordering::SeqCst, Ordering::SeqCst)
+            {
+                Ok(_) => return true,
+                Err(now) => c = now,
+            }
+        }
+    }
+
+    /// An entry below this one went away. Returns `true` when none is left.
+    pub(crate) fn remove_child(&self) -> bool {
+        self.children.fetch_sub(1, Ordering::SeqCst) == 1
+    }
+
+    pub(crate) fn has_children(&self) -> bool {
+        let c = self.children.load(Ordering::SeqCst);
+        c != 0 && c != CHILDREN_CLOSED
+    }
+
+    /// With no child left, closes the count so that no child can be added any more.
+    pub(crate) fn close_children(&self) -> bool {
+        self.children
+            .compare_exchange(0, CHILDREN_CLOSED, Ordering::SeqCst, Ordering::SeqCst)
+            .is_ok()
+    }
+
+    /// The nearest logger above is the root, as of structure epoch `epoch`.
+    pub(crate) fn root_above_at(&self, epoch: u64) -> bool {
+        self.root_above.load(Ordering::Relaxed) == epoch
+    }
+
+    /// Remembers that the root is the nearest logger above (written only when it changes).
+    pub(crate) fn set_root_above(&self, epoch: u64) {
+        if self.root_above.load(Ordering::Relaxed) != epoch {
+            self.root_above.store(epoch, Ordering::Relaxed);
+        }
+    }
+
+    // ---- handlers and the cold part --------------------------------------------------------
+
+    /// A snapshot of the handler list, `None` when no handler was ever attached.
+    #[inline]
+    pub(crate) fn handlers(&self) -> Option<arc_swap::Guard<Arc<Vec<Attached>>>> {
+        self.handlers.get().map(ArcSwap::load)
+    }
+
+    /// The handler list cell, made on first use (attaching and removing handlers).
+    pub(crate) fn handlers_cell(&self) -> &ArcSwap<Vec<Attached>> {
+        self.handlers.get_or_init(|| ArcSwap::new(no_handlers()))
+    }
+
+    /// Takes the whole handler list away (the caller drops it outside any lock).
+    pub(crate) fn take_handlers(&self) -> Vec<Attached> {
+        self.handlers
+            .get()
+            .map(|h| Arc::unwrap_or_clone(h.swap(no_handlers())))
+            .unwrap_or_default()
+    }
+
+    fn cold(&self) -> &Cold {
+        self.cold.get_or_init(|| {
+            Box::new(Cold {
+                init: Arc::default(),
+                observer: RwLock::new(None),
+            })
+        })
+    }
+
+    /// The lock a busy thread (a creator, a closer) holds while it runs user code.
+    pub(crate) fn init(&self) -> &Arc<Mutex<()>> {
+        &self.cold().init
+    }
+
+    /// The live period's observer, if it has one.
+    pub(crate) fn observer(&self) -> Option<Arc<dyn Observer>> {
+        if !self.observing.load(Ordering::Acquire) {
+            return None;
+        }
+        self.cold.get()?.observer.read().clone()
+    }
+
+    pub(crate) fn set_observer(&self, observer: Option<Arc<dyn Observer>>) {
+        if observer.is_none() && self.cold.get().is_none() {
+            return;
+        }
+        let on = observer.is_some();
+        *self.cold().observer.write() = observer;
+        self.observing.store(on, Ordering::Release);
+    }
+}
