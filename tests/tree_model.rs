@@ -299,3 +299,211 @@ proptest! {
         run(ops)?;
     }
 }
+
+// ---- concurrent histories ------------------------------------------------------------------
+//
+// Several threads run random histories at once over names that overlap: each thread has a
+// subtree of its own (`s.<t>`, `s.<t>.a`, `s.<t>.a.b`, `p<t>`) under ancestors that every thread
+// shares (`s`, always a placeholder, pruned and re-made as the threads come and go) and one
+// scope name that every thread enters (`s.x`). After each of its own operations, a thread checks
+// what the operation must have made true whatever the others do (an operation that returned is
+// seen by every `get`/`contains`/`names` that starts after it); when all have joined, the tree
+// must be exactly what the threads' own models say, and every handler closed exactly once.
+
+const OWN: [&str; 4] = ["s.{t}", "s.{t}.a", "s.{t}.a.b", "p{t}"];
+const SHARED_SCOPE: &str = "s.x";
+
+#[derive(Clone, Debug)]
+enum COp {
+    /// Enter a scope on an own name (index into `OWN`), or on the shared one (`None`).
+    Enter(Option<usize>),
+    /// Drop the guard at this position of the thread's stack (any order, not only the last).
+    Exit(usize),
+    Persist(usize),
+    Remove(usize),
+    SetLevel(usize, LevelFilter),
+    /// Log at Warn on an own name, with a handler on it: the record must arrive.
+    Log(usize),
+}
+
+fn cop() -> impl Strategy<Value = COp> {
+    let own = 0..OWN.len();
+    prop_oneof![
+        4 => proptest::option::weighted(0.8, own.clone()).prop_map(COp::Enter),
+        4 => (0..6usize).prop_map(COp::Exit),
+        2 => own.clone().prop_map(COp::Persist),
+        2 => own.clone().prop_map(COp::Remove),
+        1 => (own.clone(), level_filter()).prop_map(|(i, l)| COp::SetLevel(i, l)),
+        2 => own.prop_map(COp::Log),
+    ]
+}
+
+fn own_name(t: usize, i: usize) -> String {
+    OWN[i].replace("{t}", &t.to_string())
+}
+
+struct Counted {
+    closes: Arc<AtomicUsize>,
+    handled: Arc<AtomicUsize>,
+}
+
+impl Handler for Counted {
+    fn handle(&self, _: &Record<'_>) {
+        self.handled.fetch_add(1, Ordering::SeqCst);
+    }
+    fn close(&self) {
+        self.closes.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+/// One thread's history; returns the names it left persistent and how many handlers it
+/// attached (each must be closed once the tree is shut down or the names removed).
+fn run_thread(
+    reg: &Registry,
+    t: usize,
+    ops: &[COp],
+    closes: &Arc<AtomicUsize>,
+) -> Result<(BTreeSet<String>, usize), TestCaseError> {
+    let mut stack: Vec<(Option<usize>, scoped_logger::ScopedLogger)> = Vec::new();
+    let mut persistent: BTreeSet<String> = BTreeSet::new();
+    let mut attached = 0;
+    let live_here =
+        |stack: &Vec<(Option<usize>, _)>, i: usize| stack.iter().any(|(n, _)| *n == Some(i));
+    for op in ops {
+        match op {
+            COp::Enter(i) => {
+                let name = i.map_or(SHARED_SCOPE.to_owned(), |i| own_name(t, i));
+                let guard = reg.scope(&name).open().unwrap();
+                prop_assert!(reg.contains(&name), "entered {name} but it is not there");
+                prop_assert!(
+                    reg.names().contains(&name),
+                    "entered {name}: not in names()"
+                );
+                stack.push((*i, guard));
+            }
+            COp::Exit(k) => {
+                if stack.is_empty() {
+                    continue;
+                }
+                let (i, guard) = stack.remove(k % stack.len());
+                drop(guard);
+                if let Some(i) = i {
+                    let name = own_name(t, i);
+                    let expect = persistent.contains(&name) || live_here(&stack, i);
+                    prop_assert_eq!(reg.contains(&name), expect, "after leaving {}", name);
+                }
+            }
+            COp::Persist(i) => {
+                let name = own_name(t, *i);
+                reg.logger(&name);
+                persistent.insert(name.clone());
+                prop_assert!(reg.contains(&name));
+            }
+            COp::Remove(i) => {
+                let name = own_name(t, *i);
+                let was = persistent.remove(&name);
+                prop_assert_eq!(reg.remove(&name), was, "remove {}", name);
+                prop_assert_eq!(
+                    reg.contains(&name),
+                    live_here(&stack, *i),
+                    "after remove {}",
+                    name
+                );
+            }
+            COp::SetLevel(i, lf) => {
+                let name = own_name(t, *i);
+                if let Some(l) = reg.get(&name) {
+                    l.set_level(*lf);
+                    prop_assert_eq!(l.level(), Some(*lf));
+                    prop_assert_eq!(l.effective_level(), *lf, "a level set is in force at once");
+                }
+            }
+            COp::Log(i) => {
+                let name = own_name(t, *i);
+                if let Some(l) = reg.get(&name) {
+                    let handled = Arc::new(AtomicUsize::new(0));
+                    let id = l.add_handler(Counted {
+                        closes: closes.clone(),
+                        handled: handled.clone(),
+                    });
+                    attached += 1;
+                    let wanted = l.enabled(Level::Warn);
+                    prop_assert_eq!(wanted, l.effective_level().allows(Level::Warn));
+                    l.log(Level::Warn, format_args!("w"));
+                    prop_assert_eq!(handled.load(Ordering::SeqCst), usize::from(wanted));
+                    // Handlers on scope loggers go with the scope; detach ours now so that the
+                    // count of closes at the end does not depend on which scope ended last.
+                    l.remove_handler(id);
+                }
+            }
+        }
+    }
+    drop(stack);
+    Ok((persistent, attached))
+}
+
+fn run_concurrent(histories: Vec<Vec<COp>>) -> Result<(), TestCaseError> {
+    let reg = Registry::new();
+    let closes = Arc::new(AtomicUsize::new(0));
+    let barrier = std::sync::Barrier::new(histories.len());
+    let results: Vec<Result<(BTreeSet<String>, usize), TestCaseError>> = std::thread::scope(|s| {
+        let handles: Vec<_> = histories
+            .iter()
+            .enumerate()
+            .map(|(t, ops)| {
+                let (reg, closes, barrier) = (&reg, &closes, &barrier);
+                s.spawn(move || {
+                    barrier.wait();
+                    run_thread(reg, t, ops, closes)
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let mut persistent = BTreeSet::new();
+    let mut attached = 0;
+    for r in results {
+        let (p, a) = r?;
+        persistent.extend(p);
+        attached += a;
+    }
+    // Quiescent: the tree is exactly the persistent loggers and their ancestors.
+    let names: BTreeSet<String> = reg.names().into_iter().collect();
+    prop_assert_eq!(&names, &persistent);
+    let mut nodes = BTreeSet::new();
+    for n in &persistent {
+        for a in ancestors(n) {
+            if !a.is_empty() {
+                nodes.insert(a.to_owned());
+            }
+        }
+    }
+    prop_assert_eq!(
+        reg.node_count(),
+        nodes.len(),
+        "node_count with {:?}",
+        persistent
+    );
+    prop_assert_eq!(reg.len(), persistent.len());
+    prop_assert!(!reg.contains(SHARED_SCOPE));
+    for n in &persistent {
+        prop_assert!(reg.remove(n));
+    }
+    prop_assert_eq!(reg.node_count(), 0);
+    prop_assert_eq!(
+        closes.load(Ordering::SeqCst),
+        attached,
+        "each handler closed once"
+    );
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
+    #[test]
+    fn concurrent_histories_agree_with_each_threads_model(
+        histories in proptest::collection::vec(proptest::collection::vec(cop(), 1..80), 2..4)
+    ) {
+        run_concurrent(histories)?;
+    }
+}

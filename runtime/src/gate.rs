@@ -13,10 +13,18 @@ use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 use parking_lot::Mutex;
 
 use crate::level::LevelFilter;
+use crate::tree::DEFAULT_ROOT_LEVEL;
 
-static MAX: AtomicU8 = AtomicU8::new(0);
-/// Registries per published maximum (index = `LevelFilter as u8`).
-static REGISTRIES: Mutex<[usize; 6]> = parking_lot::const_mutex([0; 6]);
+/// Starts at the global registry's default: the global registry is made on first use, and a
+/// macro that checks the gate before anything made it must still let `error!` through.
+static MAX: AtomicU8 = AtomicU8::new(DEFAULT_ROOT_LEVEL as u8);
+/// Registries per published maximum (index = `LevelFilter as u8`). The global registry counts
+/// at its default level from the start, made or not.
+static REGISTRIES: Mutex<[usize; 6]> = parking_lot::const_mutex({
+    let mut r = [0; 6];
+    r[DEFAULT_ROOT_LEVEL as usize] = 1;
+    r
+});
 static HOOK: OnceLock<fn(LevelFilter)> = OnceLock::new();
 
 /// The process-wide maximum as a `LevelFilter` number.
@@ -63,11 +71,13 @@ pub(crate) struct Levels {
 }
 
 impl Levels {
-    /// A registry whose root has `root`.
-    pub(crate) fn new(root: LevelFilter) -> Levels {
+    /// A registry whose root has `root`; the global one takes over the count it had before it
+    /// was made.
+    pub(crate) fn new(root: LevelFilter, global: bool) -> Levels {
         let counts: [AtomicUsize; 6] = Default::default();
         counts[root as usize].store(1, Ordering::Relaxed);
-        registry_moved(None, Some(root as u8));
+        let before = global.then_some(DEFAULT_ROOT_LEVEL as u8);
+        registry_moved(before, Some(root as u8));
         Levels {
             counts,
             published: Mutex::new(root as u8),

@@ -51,6 +51,10 @@ pub const MAX_SEGMENTS: usize = 256;
 /// Refuses a normalized absolute `full` name (given as `given`) that is deeper than
 /// [`MAX_SEGMENTS`].
 pub(crate) fn check_depth(given: &str, full: &str) -> Result<(), NameError> {
+    // Each segment takes at least one byte and each separator one: a short name cannot be deep.
+    if full.len() < 2 * MAX_SEGMENTS {
+        return Ok(());
+    }
     let mut segments = 1;
     for b in full.bytes() {
         if b == b'.' {
@@ -242,6 +246,14 @@ pub fn parent_of(name: &str) -> Option<&str> {
 pub fn push_sanitized(out: &mut String, value: &str) {
     if value.is_empty() {
         out.push('_');
+        return;
+    }
+    // Most values (ids, words) need no cleaning: copied at once.
+    if value
+        .bytes()
+        .all(|b| b.is_ascii_graphic() && b != b'.' && b != b':')
+    {
+        out.push_str(value);
         return;
     }
     out.extend(value.chars().map(|c| {

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use crate::tree::Padded;
 
 /// Cells per counter: the machine's parallelism, rounded up to a power of two.
-fn cells() -> usize {
+pub(crate) fn cells() -> usize {
     static CELLS: OnceLock<usize> = OnceLock::new();
     *CELLS.get_or_init(|| {
         std::thread::available_parallelism()
@@ -18,7 +18,7 @@ fn cells() -> usize {
 }
 
 /// This thread's cell, given out round-robin once per thread.
-fn slot() -> usize {
+pub(crate) fn slot() -> usize {
     static NEXT: AtomicUsize = AtomicUsize::new(0);
     thread_local! {
         static SLOT: Cell<usize> = const { Cell::new(usize::MAX) };

@@ -153,16 +153,15 @@ impl ScopedLogger {
         }
         let outcome = self.outcome();
         let node = &self.logger.node;
+        // A failing scope replays the shared recorder while it still holds the period: once it
+        // has left, the last scope may already have closed the handlers.
+        if outcome.is_failure()
+            && let Some(observer) = node.observer()
+        {
+            observer.failed(&self.logger, outcome);
+        }
         match period::leave(node) {
-            None => {
-                // Others of the name go on; a failing one still replays the shared recorder.
-                if outcome.is_failure()
-                    && let Some(observer) = node.observer()
-                {
-                    observer.end(&self.logger, outcome, false);
-                }
-                Vec::new()
-            }
+            None => Vec::new(),
             Some(closing) => {
                 // Replay and summary go through the handlers while they are still attached,
                 // with no lock held; a same-name scope from another thread waits meanwhile.

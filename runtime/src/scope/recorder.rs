@@ -86,6 +86,9 @@ pub(crate) struct Extras {
     pub(crate) started: Instant,
     /// Records made on the scope's logger, per level (index = `Level as usize - 1`).
     pub(crate) counts: [AtomicU64; 5],
+    /// Records replayed and discarded so far in the period (every failing scope replays).
+    replayed: AtomicU64,
+    discarded: AtomicU64,
     /// The records more verbose than this go to the ring (a `LevelFilter` number).
     pub(crate) normal: AtomicU8,
 }
@@ -156,6 +159,8 @@ impl Extras {
             summary,
             started: Instant::now(),
             counts: Default::default(),
+            replayed: AtomicU64::new(0),
+            discarded: AtomicU64::new(0),
             normal: AtomicU8::new(LevelFilter::Off as u8),
         }
     }
@@ -168,18 +173,21 @@ impl Extras {
             Some(ring) => ring.take(),
             None => (Vec::new(), 0),
         };
-        let mut replayed = 0u64;
         if outcome.is_failure() {
             for r in &kept {
                 let mut r = r.clone();
                 r.replayed = true;
                 r.with_record(|rec| logger.dispatch(rec));
-                replayed += 1;
             }
+            self.replayed
+                .fetch_add(kept.len() as u64, Ordering::Relaxed);
         } else {
             discarded += kept.len() as u64;
         }
+        self.discarded.fetch_add(discarded, Ordering::Relaxed);
         if summarize {
+            let replayed = self.replayed.load(Ordering::Relaxed);
+            let discarded = self.discarded.load(Ordering::Relaxed);
             let c: Vec<u64> = self
                 .counts
                 .iter()
@@ -244,5 +252,9 @@ impl Observer for Extras {
         if outcome.is_failure() || last {
             self.finish(last && self.summary, logger, outcome);
         }
+    }
+
+    fn failed(&self, logger: &Logger, outcome: Outcome) {
+        self.finish(false, logger, outcome);
     }
 }

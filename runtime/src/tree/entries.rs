@@ -8,9 +8,11 @@
 //! at that moment sees the close and makes a fresh entry instead of hanging off a removed one.
 //! Nothing here runs a handler.
 
+use std::cell::RefCell;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
-use papaya::{Compute, LocalGuard, Operation};
+use papaya::LocalGuard;
 
 use super::Shared;
 use super::node::{DEAD, Node, PLACEHOLDER};
@@ -44,9 +46,30 @@ impl Entries {
         self.map.get(name, guard)
     }
 
-    /// Entries in the map (loggers and placeholders), the root excluded.
-    pub(crate) fn len(&self) -> usize {
+    /// Entries in the map (loggers, placeholders, and empty placeholders waiting to be
+    /// pruned), the root excluded.
+    pub(crate) fn physical_len(&self) -> usize {
         self.map.len()
+    }
+
+    /// Loggers plus the placeholders that have a logger below them, the root excluded: what
+    /// the tree holds for a reader, whatever empty placeholders wait to be pruned.
+    pub(crate) fn visible_len(&self) -> (usize, usize) {
+        let guard = self.guard();
+        let mut loggers = 0;
+        let mut all: std::collections::HashSet<&str, Hasher> = Default::default();
+        for n in self.iter(&guard) {
+            if !n.is_logger() {
+                continue;
+            }
+            loggers += 1;
+            let mut cur: &str = &n.name;
+            // Stop at the first name already seen: its ancestors are in too.
+            while !cur.is_empty() && all.insert(cur) {
+                cur = name::parent_of(cur).unwrap_or("");
+            }
+        }
+        (loggers, all.len())
     }
 
     pub(crate) fn iter<'g>(
@@ -107,6 +130,7 @@ impl Entries {
     }
 
     /// Adds the placeholder `key` below `parent` (or finds the one another thread just made).
+    /// (Inserted with `try_insert`: papaya's `compute` slows down with every key it ever saw.)
     /// `None`: `parent` is being removed; start again from the top.
     fn make<'g>(
         &'g self,
@@ -127,41 +151,45 @@ impl Entries {
             PLACEHOLDER,
             Some(word),
         ));
-        let outcome = self.map.compute(
-            new.name.clone(),
-            |e| match e {
-                Some((_, v)) if !v.is_dead() => Operation::Abort(v),
-                _ => Operation::Insert(new.clone()),
-            },
-            guard,
-        );
-        match outcome {
-            Compute::Inserted(_, v) | Compute::Updated { new: (_, v), .. } => Some(v),
-            Compute::Aborted(existing) => {
-                // Another thread made it first: give the count back.
-                if !parent.is_root() && parent.remove_child() {
-                    self.prune(parent, guard);
+        loop {
+            match self.map.try_insert(new.name.clone(), new.clone(), guard) {
+                Ok(v) => return Some(v),
+                Err(e) if !e.current.is_dead() => {
+                    // Another thread made it first: give the count back.
+                    if !parent.is_root() {
+                        parent.remove_child();
+                        if parent.kind.load(Ordering::Acquire) == PLACEHOLDER {
+                            defer(parent);
+                        }
+                    }
+                    return Some(e.current);
                 }
-                Some(existing)
+                Err(e) => {
+                    // A dead entry on its way out: take it out ourselves, then insert.
+                    let dead = e.current;
+                    let _ = self
+                        .map
+                        .remove_if(&*new.name, |_, v| Arc::ptr_eq(v, dead), guard);
+                }
             }
-            Compute::Removed(..) => unreachable!("the closure never removes"),
         }
     }
 
     /// Takes `node` (marked dead, its child count closed) out of the map, then gives its
-    /// parent's count back, pruning the parent in turn when that leaves it an empty placeholder.
+    /// parent's count back. A parent placeholder left empty is not pruned at once: it waits in
+    /// this thread's slot (see [`defer`]), so that a task after task under the same parent
+    /// finds it there instead of making and pruning it every time.
     pub(crate) fn unlink(&self, node: &Arc<Node>, guard: &LocalGuard<'_>) {
         debug_assert!(node.is_dead());
+        self.unlink_chain(node, guard, true);
+    }
+
+    fn unlink_chain(&self, node: &Arc<Node>, guard: &LocalGuard<'_>, defer_parent: bool) {
         let mut cur: &Arc<Node> = node;
         loop {
-            self.map.compute(
-                cur.name.clone(),
-                |e| match e {
-                    Some((_, v)) if Arc::ptr_eq(v, cur) => Operation::Remove,
-                    _ => Operation::Abort(()),
-                },
-                guard,
-            );
+            let _ = self
+                .map
+                .remove_if(&*cur.name, |_, v| Arc::ptr_eq(v, cur), guard);
             let parent = match name::parent_of(&cur.name) {
                 Some(p) if !p.is_empty() => p,
                 _ => return,
@@ -171,18 +199,67 @@ impl Entries {
                 debug_assert!(false, "the parent of a counted entry is in the map");
                 return;
             };
-            if !(parent.remove_child() && mark_dead_if_prunable(parent)) {
+            parent.remove_child();
+            if parent.kind.load(Ordering::Acquire) != PLACEHOLDER {
+                return;
+            }
+            if defer_parent {
+                defer(parent);
+                return;
+            }
+            if !mark_dead_if_prunable(parent) {
                 return;
             }
             cur = parent;
         }
     }
 
-    /// Prunes `node` if it is a placeholder left with nothing below it.
+    /// Prunes `node` if it is a placeholder left with nothing below it, and its ancestors
+    /// likewise.
     pub(crate) fn prune(&self, node: &Arc<Node>, guard: &LocalGuard<'_>) {
         if mark_dead_if_prunable(node) {
-            self.unlink(node, guard);
+            self.unlink_chain(node, guard, false);
         }
+    }
+}
+
+thread_local! {
+    /// The last placeholder this thread left empty. It stays in the map (invisible: counts see
+    /// only loggers and their ancestors) until the thread leaves another one empty, or ends.
+    static DEFERRED: Deferred = const { Deferred(RefCell::new(None)) };
+}
+
+struct Deferred(RefCell<Option<Arc<Node>>>);
+
+impl Drop for Deferred {
+    fn drop(&mut self) {
+        if let Some(n) = self.0.get_mut().take() {
+            prune_now(&n);
+        }
+    }
+}
+
+/// Puts an empty placeholder in this thread's slot, pruning the one it replaces.
+fn defer(node: &Arc<Node>) {
+    let previous = DEFERRED.try_with(|d| {
+        let mut slot = d.0.borrow_mut();
+        if slot.as_ref().is_some_and(|p| Arc::ptr_eq(p, node)) {
+            return None;
+        }
+        Some(slot.replace(node.clone()))
+    });
+    match previous {
+        Ok(Some(Some(prev))) => prune_now(&prev),
+        Ok(_) => {}
+        // The thread is ending: no slot to wait in.
+        Err(_) => prune_now(node),
+    }
+}
+
+fn prune_now(node: &Arc<Node>) {
+    if let Some(inner) = node.inner() {
+        let guard = inner.entries.guard();
+        inner.entries.prune(node, &guard);
     }
 }
 
@@ -190,13 +267,13 @@ impl Entries {
 /// nothing is added below it any more). Returns whether it was.
 fn mark_dead_if_prunable(node: &Node) -> bool {
     let st = node.state.lock();
-    if node.kind.load(std::sync::atomic::Ordering::Acquire) != PLACEHOLDER
+    if node.kind.load(Ordering::Acquire) != PLACEHOLDER
         || st.scopes > 0
         || st.busy.is_some()
         || !node.close_children()
     {
         return false;
     }
-    node.kind.store(DEAD, std::sync::atomic::Ordering::Release);
+    node.kind.store(DEAD, Ordering::Release);
     true
 }

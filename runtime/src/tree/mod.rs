@@ -13,6 +13,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, LazyLock, Weak};
 use std::time::{Duration, Instant};
 
+mod children;
 mod current;
 mod directives;
 mod dispatch;
@@ -193,7 +194,7 @@ impl Registry {
                     level: Padded(AtomicU64::new(0)),
                     structure: Padded(AtomicU64::new(0)),
                 },
-                levels: Levels::new(DEFAULT_ROOT_LEVEL),
+                levels: Levels::new(DEFAULT_ROOT_LEVEL, global),
                 inner: weak.clone(),
             });
             let home = (!global).then(|| shared.clone());
@@ -283,10 +284,11 @@ impl Registry {
         self.len() == 0
     }
 
-    /// Loggers plus placeholders, the root excluded: the leak gauge. It returns to where it was
-    /// when every scope has ended. O(number of CPUs).
+    /// Loggers plus placeholders (ancestors that are not loggers), the root excluded: the leak
+    /// gauge. It returns to where it was when every scope has ended. Walks the tree:
+    /// O(entries); [`Stats::entries`] also gives the size of the map itself.
     pub fn node_count(&self) -> usize {
-        self.inner.entries.len()
+        self.inner.entries.visible_len().1
     }
 
     /// The sorted names of live loggers (the root excluded).

@@ -7,13 +7,14 @@
 //! shares. The per-node `state` lock is taken by the rare operations on one name (same-name
 //! scopes, `logger`, `remove`, levels) and is never held while a handler or user code runs.
 
-use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::thread::ThreadId;
 
 use arc_swap::ArcSwap;
 use parking_lot::{Mutex, RwLock};
 
+use super::children::ChildCount;
 use super::period::{Observer, Period};
 use super::{InnerRef, Shared};
 use crate::handler::Attached;
@@ -28,9 +29,6 @@ pub(crate) const PLACEHOLDER: u8 = 0;
 pub(crate) const LOGGER: u8 = 1;
 /// Taken out of the map (or about to be): nothing may be added below it any more.
 pub(crate) const DEAD: u8 = 2;
-
-/// `Node::children` of a node that is being removed: a child that finds it makes a new entry.
-const CHILDREN_CLOSED: usize = usize::MAX;
 
 /// A level cache that never matches an epoch: the first read resolves it.
 const UNRESOLVED: u64 = u64::MAX;
@@ -61,9 +59,10 @@ pub(crate) struct Node {
     pub(crate) persistent: AtomicBool,
     /// Set while the live period has an [`Observer`] (flight recorder, summary).
     pub(crate) observing: AtomicBool,
-    /// Entries directly below this one in the map (loggers and placeholders alike). The root
-    /// does not count its children: it is never pruned and its level changes always tell.
-    children: AtomicUsize,
+    /// Entries directly below this one in the map (loggers and placeholders alike), counted per
+    /// thread. The root does not count its children: it is never pruned and its level changes
+    /// always tell.
+    children: ChildCount,
     /// Made when the first handler is attached: dropping an `ArcSwap` visits every thread's
     /// arc-swap slots, a cost that loggers without handlers (most task scopes) need not pay.
     handlers: OnceLock<ArcSwap<Vec<Attached>>>,
@@ -113,7 +112,7 @@ impl Node {
             kind: AtomicU8::new(kind),
             persistent: AtomicBool::new(false),
             observing: AtomicBool::new(false),
-            children: AtomicUsize::new(0),
+            children: ChildCount::new(),
             handlers: OnceLock::new(),
             state: Mutex::new(State {
                 scopes: 0,
@@ -179,10 +178,14 @@ impl Node {
     }
 
     /// The cache word for the current epoch (what a new child below this node starts with).
+    /// Sequentially consistent: it pairs with `store_own_level` (see `Entries::make`).
     pub(crate) fn level_word(&self) -> u64 {
+        let c = self.level_cache.load(Ordering::SeqCst);
         let epoch = self.shared().epochs.level.load(Ordering::SeqCst);
-        let eff = self.effective();
-        (epoch << 8) | eff as u64
+        if c >> 8 == epoch {
+            return c;
+        }
+        (epoch << 8) | self.resolve_effective(epoch, c) as u64
     }
 
     #[cold]
@@ -245,6 +248,8 @@ impl Node {
         };
         self.level_cache
             .store((epoch << 8) | eff as u64, Ordering::SeqCst);
+        // Dekker's pattern with `ChildCount::add` (write, fence, read on both sides).
+        std::sync::atomic::fence(Ordering::SeqCst);
         if self.is_root() || self.has_children() {
             shared.epochs.level.fetch_add(1, Ordering::SeqCst);
         }
@@ -254,36 +259,22 @@ impl Node {
 
     /// Counts a new entry below this one; `false` when this one is being removed.
     pub(crate) fn try_add_child(&self) -> bool {
-        let mut c = self.children.load(Ordering::SeqCst);
-        loop {
-            if c == CHILDREN_CLOSED {
-                return false;
-            }
-            match self
-                .children
-                .compare_exchange_weak(c, c + 1, Ordering::SeqCst, Ordering::SeqCst)
-            {
-                Ok(_) => return true,
-                Err(now) => c = now,
-            }
-        }
+        self.children.add()
     }
 
-    /// An entry below this one went away. Returns `true` when none is left.
-    pub(crate) fn remove_child(&self) -> bool {
-        self.children.fetch_sub(1, Ordering::SeqCst) == 1
+    /// An entry below this one went away.
+    pub(crate) fn remove_child(&self) {
+        self.children.remove()
     }
 
     pub(crate) fn has_children(&self) -> bool {
-        let c = self.children.load(Ordering::SeqCst);
-        c != 0 && c != CHILDREN_CLOSED
+        self.children.any()
     }
 
-    /// With no child left, closes the count so that no child can be added any more.
+    /// With no child left, closes the count so that no child can be added any more (state lock
+    /// held).
     pub(crate) fn close_children(&self) -> bool {
-        self.children
-            .compare_exchange(0, CHILDREN_CLOSED, Ordering::SeqCst, Ordering::SeqCst)
-            .is_ok()
+        self.children.close()
     }
 
     /// The nearest logger above is the root, as of structure epoch `epoch`.

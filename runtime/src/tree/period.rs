@@ -64,6 +64,9 @@ pub(crate) trait Observer: Send + Sync {
     /// A scope of the period ended with `outcome` (`last`: the period ends with it). Runs with
     /// no lock held, the period's handlers still attached.
     fn end(&self, logger: &Logger, outcome: Outcome, last: bool);
+    /// A scope of the period failed and is about to leave: it still holds the period, so what
+    /// it replays reaches the period's handlers whichever scope ends last.
+    fn failed(&self, logger: &Logger, outcome: Outcome);
 }
 
 /// What a scope asks its period for.
@@ -257,6 +260,7 @@ pub(crate) fn become_logger(node: &Node, st: &mut State) {
     node.propagate
         .store(st.configured_propagate, Ordering::Relaxed);
     node.store_own_level(st.configured);
+    std::sync::atomic::fence(Ordering::SeqCst);
     if node.has_children() {
         node.shared()
             .epochs

@@ -23,6 +23,10 @@ pub struct Stats {
     pub kinds: Vec<KindStats>,
     /// Handler failures (errors and panics) in this process.
     pub handler_errors: u64,
+    /// Entries in the tree's map, the root excluded: the loggers and placeholders, plus at most
+    /// one empty placeholder per thread waiting to be pruned (kept so that tasks under the same
+    /// parent do not make and prune it every time).
+    pub entries: usize,
 }
 
 /// One kind of handler in [`Stats`].
@@ -62,19 +66,16 @@ impl Registry {
             let entries = &self.inner.entries;
             let guard = entries.guard();
             for n in std::iter::once(&entries.root).chain(entries.iter(&guard)) {
-                if !n.is_root() {
-                    if n.is_logger() {
-                        st.loggers += 1;
-                    } else if !n.is_dead() {
-                        st.placeholders += 1;
-                    }
-                }
                 st.scopes += n.state.lock().scopes as usize;
                 if let Some(list) = n.handlers() {
                     closers.extend(list.iter().map(|a| a.closer.clone()));
                 }
             }
         }
+        let (loggers, nodes) = self.inner.entries.visible_len();
+        st.loggers = loggers;
+        st.placeholders = nodes - loggers;
+        st.entries = self.inner.entries.physical_len();
         // Nothing of the tree is held from here on.
         let mut seen = HashSet::new();
         let mut kinds: BTreeMap<&'static str, KindStats> = BTreeMap::new();
