@@ -2,7 +2,7 @@
 //! (filtered by `log::max_level`, which the bridge keeps in step with the tree), and an enabled
 //! `log::info!` routed through the bridge to a discarding handler.
 //!
-//! `cargo bench --bench log_bridge -- --quick`
+//! `cargo bench -p scoped-logger-benches --bench log_bridge -- --quick`
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use scoped_logger::{LevelFilter, NullHandler, Registry};

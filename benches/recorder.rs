@@ -2,7 +2,7 @@
 //! succeed (one owned copy, nothing formatted for output), next to the same call with no
 //! recorder (disabled) and an INFO record emitted to a discarding handler.
 //!
-//! `cargo bench --bench recorder -- --quick`
+//! `cargo bench -p scoped-logger-benches --bench recorder -- --quick`
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use scoped_logger::{FlightRecorder, LevelFilter, NullHandler, Registry, debug, info};

@@ -2,7 +2,7 @@
 //! the distribution of that cost while the writer is stalled (Drop policy: the caller must not
 //! feel the stall), and how fast the worker writes to /dev/null.
 //!
-//! `cargo bench --bench sink -- --quick` runs it in a few seconds. The latency percentiles are
+//! `cargo bench -p scoped-logger-benches --bench sink -- --quick` runs it in a few seconds. The latency percentiles are
 //! computed from per-call `Instant` timings (which add about 20-40 ns each) and printed first.
 
 use std::fs::OpenOptions;

@@ -1,7 +1,7 @@
 //! Records per second into a `SqliteHandler` on a temporary file: end to end (queued, batched,
 //! committed, waited for with `flush_by`), and the caller's cost per record alone.
 //!
-//! Quick run: `cargo bench --bench sqlite -- --warm-up-time 1 --measurement-time 3`
+//! Quick run: `cargo bench -p scoped-logger-benches --bench sqlite -- --warm-up-time 1 --measurement-time 3`
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};

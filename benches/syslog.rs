@@ -3,7 +3,7 @@
 //! rsyslog's parsing and its file action, end to end. `Policy::Block` so that every record is
 //! sent (under the default `Policy::Drop` a caller outrunning rsyslog would drop instead).
 //!
-//! `cargo bench --features syslog --bench syslog`; prints `SKIPPED: ...` when rsyslogd cannot
+//! `cargo bench -p scoped-logger-benches --features syslog --bench syslog`; prints `SKIPPED: ...` when rsyslogd cannot
 //! start (`bash .ci/rsyslog.sh` installs it).
 
 #[path = "../tests/support/rsyslog.rs"]

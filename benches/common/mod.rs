@@ -4,7 +4,8 @@
 //! Each bench binary uses a subset of these helpers.
 #![allow(dead_code)]
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use criterion::Criterion;
@@ -18,15 +19,43 @@ pub fn criterion() -> Criterion {
         .configure_from_args()
 }
 
-/// Where criterion writes its results (the same lookup it makes, minus `cargo metadata`).
+/// Where criterion writes its results, found the way criterion finds it (its
+/// `default_output_directory`), so that the ratio table reads what this run wrote: the bench
+/// package is a workspace member, so its own folder has no `target/`, and a target dir set in a
+/// cargo config (not the environment) is only known to `cargo metadata`.
 fn criterion_dir() -> PathBuf {
-    if let Some(home) = std::env::var_os("CRITERION_HOME") {
-        return PathBuf::from(home);
-    }
-    if let Some(target) = std::env::var_os("CARGO_TARGET_DIR") {
-        return PathBuf::from(target).join("criterion");
-    }
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/criterion")
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        if let Some(home) = std::env::var_os("CRITERION_HOME") {
+            return PathBuf::from(home);
+        }
+        if let Some(target) = std::env::var_os("CARGO_TARGET_DIR") {
+            return PathBuf::from(target).join("criterion");
+        }
+        cargo_metadata_target_dir()
+            // Criterion's own fallback is `target/` under the current directory; the workspace's
+            // is the better guess when `cargo metadata` cannot run.
+            .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"))
+            .join("criterion")
+    })
+    .clone()
+}
+
+/// The workspace's target dir as cargo reports it; `CARGO` is set when cargo runs the bench.
+fn cargo_metadata_target_dir() -> Option<PathBuf> {
+    let out = std::process::Command::new(std::env::var_os("CARGO")?)
+        .args([
+            "metadata",
+            "--format-version",
+            "1",
+            "--no-deps",
+            "--offline",
+        ])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .ok()?;
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).ok()?;
+    v["target_directory"].as_str().map(PathBuf::from)
 }
 
 /// The median (ns) of the last run of `group/id`, if that benchmark ran.

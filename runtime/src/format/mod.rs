@@ -5,6 +5,7 @@
 
 use crate::record::Record;
 
+pub mod escape;
 pub mod json;
 pub mod text;
 
@@ -75,10 +76,19 @@ pub fn write_time(time: std::time::SystemTime, out: &mut Vec<u8>) {
     ]);
 }
 
-/// Appends a formatted message. A message with no arguments is copied as it stands; otherwise it
-/// is formatted through `fmt::Write` straight into the buffer (std's `io::Write::write_fmt`
-/// adapter would add error bookkeeping and a `write_all` per piece).
+/// Appends a formatted message, escaped (see [`escape`]): formatted as it stands, then scanned
+/// once, so a message with nothing to escape (the rule) costs one pass over its bytes.
 pub(crate) fn write_args(out: &mut Vec<u8>, args: std::fmt::Arguments<'_>) {
+    let start = out.len();
+    write_args_unescaped(out, args);
+    escape::escape_from(out, start, escape::Extra::NONE);
+}
+
+/// Appends a formatted message as it is: only for outputs whose framing carries any byte (an
+/// RFC 5424 MSG in an octet-counted frame), never for a line. A message with no arguments is
+/// copied as it stands; otherwise it is formatted through `fmt::Write` straight into the buffer
+/// (std's `io::Write::write_fmt` adapter would add error bookkeeping and a `write_all` per piece).
+pub(crate) fn write_args_unescaped(out: &mut Vec<u8>, args: std::fmt::Arguments<'_>) {
     struct Bytes<'a>(&'a mut Vec<u8>);
     impl std::fmt::Write for Bytes<'_> {
         fn write_str(&mut self, s: &str) -> std::fmt::Result {
@@ -155,9 +165,10 @@ mod tests {
         super::write_args(&mut out, format_args!("plain"));
         super::write_args(&mut out, format_args!(" {} of {:>4}", 1, "ü"));
         super::write_args(&mut out, format_args!(" {}", Fails));
+        super::write_args(&mut out, format_args!(" {}\n", "\x1b"));
         assert_eq!(
             String::from_utf8(out).unwrap(),
-            "plain 1 of    ü half<formatting error>"
+            r"plain 1 of    ü half<formatting error> \x1b\n"
         );
     }
 

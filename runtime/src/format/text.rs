@@ -1,11 +1,13 @@
 //! The default text line: `2026-11-24T19:03:58.123Z WARN jobs.42: message k=v`.
 //!
-//! Values that would make the line ambiguous (spaces, quotes, `=`, newlines) are quoted with
-//! Rust's `Debug` escaping, so one record is always exactly one line.
+//! Everything a record brings (logger name, message, keys, values) goes through the
+//! [`escape`] writer, so one record is always exactly one line and nothing in it
+//! reaches a terminal as a control sequence. Values that would make the line ambiguous (empty,
+//! spaces, quotes, `=`, anything escaped) are quoted.
 
 use std::fmt::Write as _;
-use std::io::Write as _;
 
+use super::escape::{self, Extra};
 use super::{Format, display_name};
 use crate::record::{Record, Value};
 
@@ -33,23 +35,19 @@ impl Format for TextFormat {
         out.push(b' ');
         out.extend_from_slice(record.level().as_str().as_bytes());
         out.push(b' ');
-        out.extend_from_slice(display_name(record.logger()).as_bytes());
+        // A valid name needs no escape, but `Record::builder` takes any string.
+        escape::push_escaped(out, display_name(record.logger()));
         out.extend_from_slice(b": ");
-        let start = out.len();
         super::write_args(out, *record.args());
-        // A message with a newline would split the record: escape it.
-        if out[start..].contains(&b'\n') {
-            let msg = String::from_utf8_lossy(&out[start..]).replace('\n', "\\n");
-            out.truncate(start);
-            out.extend_from_slice(msg.as_bytes());
-        }
         write_key_values(record, out);
         out.push(b'\n');
     }
 }
 
-/// Appends ` replayed=true` for a replay, then ` k=v` for each key-value: values with spaces,
-/// quotes, `=` or control characters (and empty strings) are quoted with `Debug` escaping.
+/// Appends ` replayed=true` for a replay, then ` k=v` for each key-value. Keys are escaped with
+/// [`Extra::KEY`] (a space or `=` in one cannot shift the pairs); a value is written as it is
+/// when [`escape`] would leave it alone and it holds no whitespace, `"` or `=`, and otherwise
+/// (the empty string too) between quotes, escaped, with `"` written `\"`.
 pub(crate) fn write_key_values(record: &Record<'_>, out: &mut Vec<u8>) {
     if record.is_replayed() {
         out.extend_from_slice(b" replayed=true");
@@ -57,18 +55,87 @@ pub(crate) fn write_key_values(record: &Record<'_>, out: &mut Vec<u8>) {
     let mut scratch = String::new();
     for (key, value) in record.key_values() {
         out.push(b' ');
-        out.extend_from_slice(key.as_bytes());
+        escape::push_escaped_with(out, key, Extra::KEY);
         out.push(b'=');
-        scratch.clear();
-        let _ = write!(scratch, "{value}");
-        let plain = !scratch.is_empty()
-            && !scratch
-                .chars()
-                .any(|c| c.is_whitespace() || c.is_control() || c == '"' || c == '=');
-        if plain && !matches!(value, Value::Str(s) if s.is_empty()) {
-            out.extend_from_slice(scratch.as_bytes());
-        } else {
-            let _ = write!(out, "{scratch:?}");
+        let text = match value {
+            Value::Str(s) => *s,
+            other => {
+                scratch.clear();
+                let _ = write!(scratch, "{other}");
+                &scratch
+            }
+        };
+        write_value(out, text);
+    }
+}
+
+/// One value, quoted when it would not stand alone (see [`write_key_values`]).
+fn write_value(out: &mut Vec<u8>, text: &str) {
+    // `Extra::KEY` is exactly "space, `=`, `"`" on top of the escaped set; other whitespace is
+    // either a control (escaped) or non-ASCII, checked only when there is any.
+    let plain = !text.is_empty()
+        && escape::is_clean(text, Extra::KEY)
+        && (text.is_ascii() || !text.chars().any(char::is_whitespace));
+    if plain {
+        out.extend_from_slice(text.as_bytes());
+    } else {
+        out.push(b'"');
+        escape::push_escaped_with(out, text, Extra::QUOTED);
+        out.push(b'"');
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::format::{Format, TextFormat};
+    use crate::level::Level;
+    use crate::record::{Record, Value};
+
+    fn line(logger: &str, msg: &str, kvs: &[(&str, Value<'_>)]) -> String {
+        let mut out = Vec::new();
+        TextFormat.format(
+            &Record::builder(Level::Info, logger, format_args!("{msg}"))
+                .key_values(kvs)
+                .time(std::time::UNIX_EPOCH)
+                .build(),
+            &mut out,
+        );
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn message_logger_keys_and_values_are_escaped() {
+        let got = line(
+            "a\nb",
+            "one\rtwo \\n",
+            &[
+                ("k\ney", Value::Str("v\x1b")),
+                ("a b=", Value::Char('\u{2028}')),
+            ],
+        );
+        let want = r#"1970-01-01T00:00:00.000Z INFO a\nb: one\rtwo \\n k\ney="v\x1b" a\x20b\x3d="\u{2028}""#;
+        assert_eq!(got, format!("{want}\n"));
+    }
+
+    #[test]
+    fn values_are_quoted_only_when_they_would_not_stand_alone() {
+        let cases: [(Value<'_>, &str); 9] = [
+            (Value::Str("plain"), "plain"),
+            (Value::Str("déjà-vu"), "déjà-vu"),
+            (Value::U64(42), "42"),
+            (Value::Str(""), r#""""#),
+            (Value::Str("two words"), r#""two words""#),
+            (Value::Str("a=b"), r#""a=b""#),
+            (Value::Str(r#"say "hi""#), r#""say \"hi\"""#),
+            (Value::Str(r"C:\tmp"), r#""C:\\tmp""#),
+            (Value::Str("no\u{a0}break"), "\"no\u{a0}break\""),
+        ];
+        for (value, want) in cases {
+            let got = line("x", "m", &[("k", value)]);
+            assert_eq!(
+                got,
+                format!("1970-01-01T00:00:00.000Z INFO x: m k={want}\n")
+            );
         }
     }
 }

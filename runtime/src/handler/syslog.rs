@@ -35,7 +35,11 @@
 //! (255, 48 and 32 characters), so `jobs.déjà-vu` is sent as MSGID `jobs.d_j_-vu`. A key
 //! becomes an SD-NAME the same way (`=`, space, `]` and `"` become `_` too; at most 32
 //! characters; an empty key is `_`); keys may repeat, as RFC 5424 allows. Values are written with
-//! `Display` and escaped as PARAM-VALUE requires: `"`, `\` and `]` get a backslash before them.
+//! `Display` and escaped as PARAM-VALUE requires (`"`, `\` and `]` get a backslash before them),
+//! and, as in the text format, control characters, line separators and bidirectional overrides
+//! are escaped too ([`format::escape`](crate::format::escape): a newline is `\n`), so a value
+//! cannot end a line wherever the receiver stores the message. MSG is sent as it is: its frame
+//! carries any byte, and rsyslog escapes control characters on receipt (a newline becomes `#012`).
 //! A record replayed from a buffer carries `replayed="true"`.
 //!
 //! No byte order mark by default: RFC 5424 allows a MSG without one, and rsyslog (checked with
@@ -123,7 +127,7 @@
 //! # Ok::<(), std::io::Error>(())
 //! ```
 
-use std::fmt::{self, Write as _};
+use std::fmt;
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream, ToSocketAddrs, UdpSocket};
 use std::os::unix::net::UnixDatagram;
@@ -136,6 +140,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use parking_lot::{Condvar, Mutex};
 
 use crate::format::display_name;
+use crate::format::escape::{self, Extra};
 use crate::handler::nonblocking::{Options, Policy, Sink, Worker};
 use crate::handler::{ErrorReporter, Handler};
 use crate::level::Level;
@@ -311,8 +316,9 @@ pub enum SyslogFormat {
     /// RFC 5424 with structured data (see the [module docs](self)). The default over UDP and TCP.
     Rfc5424,
     /// What glibc's `syslog(3)` sends to `/dev/log`, without the timestamp (the receiver stamps
-    /// the time it got it): `<PRI>APP-NAME[PID]: LOGGER: message key=value ...`, values quoted
-    /// when they hold spaces, quotes, `=` or control characters. The default over Unix sockets,
+    /// the time it got it): `<PRI>APP-NAME[PID]: LOGGER: message key=value ...`, escaped and
+    /// quoted as the text format does it ([`TextFormat`](crate::format::TextFormat)), so one
+    /// record is one line for the receiver whatever it holds. The default over Unix sockets,
     /// since journald and rsyslog's `imuxsock` read only this form there.
     Local,
 }
@@ -362,7 +368,9 @@ impl Encoder {
         if self.bom {
             out.extend_from_slice(BOM);
         }
-        crate::format::write_args(out, *record.args());
+        // MSG is free-form and its frame (a datagram, an octet count) carries any byte; rsyslog
+        // escapes control characters on receipt. What goes in a line is escaped: the local form.
+        crate::format::write_args_unescaped(out, *record.args());
         if out.len() == msg_start {
             // "SD SP" with nothing after it is valid, but some parsers want a MSG: none is fine.
             out.pop();
@@ -371,13 +379,11 @@ impl Encoder {
     }
 
     fn encode_local(&self, pri: u8, record: &Record<'_>, out: &mut Vec<u8>) {
-        let _ = write!(
-            out,
-            "<{pri}>{}[{}]: {}: ",
-            self.app_name,
-            self.procid,
-            display_name(record.logger())
-        );
+        // The receiver stores this as one line of text (journald, rsyslog's imuxsock): the same
+        // escaping as the text format, through the same writer.
+        let _ = write!(out, "<{pri}>{}[{}]: ", self.app_name, self.procid);
+        escape::push_escaped(out, display_name(record.logger()));
+        out.extend_from_slice(b": ");
         crate::format::write_args(out, *record.args());
         crate::format::text::write_key_values(record, out);
         truncate_utf8(out, self.max_len);
@@ -439,20 +445,15 @@ fn write_structured_data(sd_id: &str, record: &Record<'_>, out: &mut Vec<u8>) {
     if record.is_replayed() {
         out.extend_from_slice(b" replayed=\"true\"");
     }
-    let mut scratch = String::new();
     for (key, value) in kvs {
         out.push(b' ');
         push_sd_name(out, key);
         out.extend_from_slice(b"=\"");
-        scratch.clear();
-        let _ = write!(scratch, "{value}");
-        for c in scratch.chars() {
-            if matches!(c, '"' | '\\' | ']') {
-                out.push(b'\\');
-            }
-            let mut utf8 = [0; 4];
-            out.extend_from_slice(c.encode_utf8(&mut utf8).as_bytes());
-        }
+        // PARAM-VALUE's own escapes (`"`, `\`, `]`) plus the text format's for control and
+        // line-breaking characters, so no value ends a line where the receiver stores it.
+        let start = out.len();
+        let _ = write!(out, "{value}");
+        escape::escape_from(out, start, Extra::SD_VALUE);
         out.push(b'"');
     }
     out.push(b']');
