@@ -155,7 +155,8 @@ fn child_entry() {
 /// words queued after these are lost unless the exit waits for them. The exit deadline is made
 /// generous for that slow reader (the default is tested with an unread pipe).
 fn fill_stderr() {
-    scoped_logger::handler::nonblocking::set_exit_deadline(Duration::from_secs(30));
+    use scoped_logger::handler::nonblocking::{exit_deadline, set_exit_deadline};
+    set_exit_deadline(exit_deadline().max(Duration::from_secs(30)));
     let root = scoped_logger::root();
     for i in 0..FILL {
         root.log(Level::Warn, format_args!("fill {i:>5} for the pipe"));
