@@ -43,6 +43,9 @@
 //! [`init`](crate::init) calls) is in place. Callers still never wait: only the exiting thread
 //! does, and only until the deadline; an output that is not read at exit delays the exit by the
 //! deadline, once, however many handlers wait on it. See [`flush_all_by`] for the details.
+//! This needs the C runtime's exit hooks, which scoped-logger uses on Linux only; elsewhere the
+//! last words are written by the handlers' own flushes ([`InitGuard`](crate::InitGuard) dropped
+//! at the end of `main`, [`Registry::shutdown`](crate::Registry::shutdown)).
 //!
 //! # Policies
 //!

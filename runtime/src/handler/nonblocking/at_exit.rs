@@ -88,8 +88,15 @@ fn worker_id<T>(shared: &Shared<T>) -> usize {
 /// Every worker started in this process, as weak references: the list never keeps a worker
 /// alive, and dead entries are pruned as it grows.
 struct Live {
-    workers: Vec<Weak<dyn Flushable>>,
+    workers: Vec<Entry>,
     prune_at: usize,
+}
+
+struct Entry {
+    worker: Weak<dyn Flushable>,
+    /// The process that started it. A child made by `fork` inherits the list but not the
+    /// writer threads (nor, maybe, locks they held): it must not wait on its parent's workers.
+    pid: u32,
 }
 
 const FIRST_PRUNE: usize = 64;
@@ -114,14 +121,17 @@ pub(super) fn register<T: Send + 'static>(shared: &Arc<Shared<T>>) {
         // flushes (an `InitGuard` dropped at the end of `main`, `Registry::shutdown`).
         let _ = scoped_logger_exit::at_exit(flush_at_exit);
     });
-    let weak: Weak<dyn Flushable> = Arc::downgrade(shared) as Weak<dyn Flushable>;
+    let entry = Entry {
+        worker: Arc::downgrade(shared) as Weak<dyn Flushable>,
+        pid: std::process::id(),
+    };
     let mut live = LIVE.lock();
     if live.workers.len() >= live.prune_at {
-        live.workers.retain(|w| w.strong_count() > 0);
+        live.workers.retain(|e| e.worker.strong_count() > 0);
         // Doubling keeps the pruning cost per registration constant, however many come and go.
         live.prune_at = (live.workers.len() * 2).max(FIRST_PRUNE);
     }
-    live.workers.push(weak);
+    live.workers.push(entry);
 }
 
 /// Called first thing on a worker's own thread: an exit from there must not wait on itself.
@@ -142,6 +152,7 @@ pub(super) fn mark_writer_thread<T>(shared: &Shared<T>) {
 /// * a worker that a wait already gave up on and that has written nothing since (its output is
 ///   not being read: waiting again would only delay the exit once per call);
 /// * the worker whose own writer thread is calling (an exit from inside a sink);
+/// * in a child made by `fork`, the workers of its parent (their threads are not there);
 /// * records logged while it runs, past a second round: the first round's writing may queue
 ///   more for another worker (a sink's error report goes to the last-resort handler), and a
 ///   second round covers those; a thread that keeps logging cannot keep it waiting longer.
@@ -150,14 +161,21 @@ pub(super) fn mark_writer_thread<T>(shared: &Shared<T>) {
 pub fn flush_all_by(deadline: Instant) -> bool {
     let began = Instant::now();
     let mine = WRITER_OF.try_with(Cell::get).unwrap_or(0);
+    let pid = std::process::id();
     let mut all_written = true;
     for _round in 0..2 {
-        let live: Vec<Arc<dyn Flushable>> = LIVE
-            .lock()
+        // Bounded like the rest: in a child made by `fork` the lock may be held by a thread
+        // that does not exist there.
+        let Some(list) = LIVE.try_lock_until(deadline) else {
+            return false;
+        };
+        let live: Vec<Arc<dyn Flushable>> = list
             .workers
             .iter()
-            .filter_map(Weak::upgrade)
+            .filter(|e| e.pid == pid)
+            .filter_map(|e| e.worker.upgrade())
             .collect();
+        drop(list);
         let mut asked = Vec::new();
         for worker in &live {
             if worker.id() == mine {
