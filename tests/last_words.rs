@@ -103,15 +103,25 @@ fn child_entry() {
         }
         "threads" => {
             let _guard = scoped_logger::init().unwrap();
+            // Before the noise, which may fill the queue: then records are dropped (and told).
+            error!("last words among the noise");
+            let (started, noisy) = mpsc::channel();
             for t in 0..4 {
+                let started = started.clone();
                 std::thread::spawn(move || {
                     let root = scoped_logger::root();
                     for i in 0u64.. {
                         root.log(Level::Warn, format_args!("noise {t} {i}"));
+                        if i == 0 {
+                            started.send(()).unwrap();
+                        }
                     }
                 });
             }
-            error!("last words among the noise");
+            // Exit once every thread is logging.
+            for _ in 0..4 {
+                noisy.recv().unwrap();
+            }
             exit_now(1);
         }
         "other_thread" => {
@@ -618,22 +628,30 @@ fn a_pipe_read_again_during_exit_gets_everything() {
 
 /// Four threads log without pause while `main` exits: the last words are there, the exit ends,
 /// and every line is whole (but the very end: a line the process ended in the middle of).
+/// Repeated, as a stress test of the exit hook racing the writers and the loggers.
 #[test]
 fn threads_still_logging_during_exit() {
-    let ended = run_role("threads", "", Stderr::Drained);
-    assert_eq!(ended.status.code(), Some(1), "{:?}", tail(&ended.stderr));
-    ended.assert_stderr_has(" ERROR last_words: last words among the noise");
-    let whole = ended
-        .stderr
-        .rsplit_once('\n')
-        .map_or("", |(whole, _)| whole);
-    for line in whole.lines() {
-        assert!(
-            line.contains(" WARN root: noise ") || line.contains(" ERROR last_words: "),
-            "a torn or fused line: {line:?}"
-        );
+    for _ in 0..STRESS_RUNS {
+        let ended = run_role("threads", "", Stderr::Drained);
+        assert_eq!(ended.status.code(), Some(1), "{:?}", tail(&ended.stderr));
+        ended.assert_stderr_has(" ERROR last_words: last words among the noise");
+        let whole = ended
+            .stderr
+            .rsplit_once('\n')
+            .map_or("", |(whole, _)| whole);
+        for line in whole.lines() {
+            assert!(
+                line.contains(" WARN root: noise ")
+                    || line.contains(" ERROR last_words: ")
+                    || line.ends_with(" records dropped while stderr was not being read"),
+                "a torn or fused line: {line:?}"
+            );
+        }
     }
 }
+
+/// How many times the racing-exit case runs.
+const STRESS_RUNS: usize = 25;
 
 #[test]
 fn exit_from_a_thread_other_than_main() {
