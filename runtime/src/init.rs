@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use crate::format::Format;
 use crate::handler::Handler;
-use crate::handler::nonblocking::Policy;
+use crate::handler::nonblocking::{Policy, install_abort_flush, set_exit_deadline};
 use crate::handler::stderr::StderrHandler;
 use crate::level::Level;
 use crate::record::Record;
@@ -25,6 +25,19 @@ static INITIALIZED: AtomicBool = AtomicBool::new(false);
 ///
 /// Keep the guard alive for the whole program (`let _guard = ...`, not `let _ = ...`): dropping
 /// it flushes and closes the handlers, waiting at most one second (see [`InitGuard`]).
+///
+/// What is logged right before the program ends is written, guard or no guard: a return from
+/// `main` and `std::process::exit` (from any thread) flush every queued handler first, waiting
+/// at most one second for all of them together ([`InitBuilder::exit_deadline`]); `init` also
+/// installs a panic hook that does the same before the abort of a program built with
+/// `panic = "abort"` ([`install_abort_flush`], chained to the hook it replaces). So this writes
+/// its line:
+///
+/// ```no_run
+/// let _guard = scoped_logger::init();
+/// scoped_logger::error!("cannot open config");
+/// std::process::exit(1);
+/// ```
 ///
 /// A `RUST_LOG` that does not parse does not stop the program: it is reported once on stderr
 /// (as a `WARN scoped_logger` record naming the bad directive) and the default (`warn`) is used,
@@ -84,6 +97,7 @@ impl std::error::Error for InitError {
 ///     .policy(Policy::Drop)
 ///     .capacity(100_000)
 ///     .flush_deadline(Duration::from_secs(3))
+///     .exit_deadline(Duration::from_millis(500))
 ///     .init()?;
 /// # Ok::<(), scoped_logger::InitError>(())
 /// ```
@@ -94,6 +108,7 @@ pub struct InitBuilder {
     env_var: Option<String>,
     handler: StderrHandler,
     flush_deadline: Duration,
+    exit_deadline: Option<Duration>,
 }
 
 impl Default for InitBuilder {
@@ -110,6 +125,7 @@ impl InitBuilder {
             env_var: Some("RUST_LOG".to_owned()),
             handler: StderrHandler::new(),
             flush_deadline: Duration::from_secs(1),
+            exit_deadline: None,
         }
     }
 
@@ -169,6 +185,16 @@ impl InitBuilder {
         self
     }
 
+    /// How long the process may wait at exit (a return from `main`, `std::process::exit`, a
+    /// panic under `panic = "abort"`) for the records still queued, by every handler together
+    /// (default 1 s:
+    /// [`DEFAULT_EXIT_DEADLINE`](crate::handler::nonblocking::DEFAULT_EXIT_DEADLINE)). It is
+    /// process-wide: `init` sets it with [`set_exit_deadline`].
+    pub fn exit_deadline(mut self, deadline: Duration) -> Self {
+        self.exit_deadline = Some(deadline);
+        self
+    }
+
     /// Installs everything, once per process.
     pub fn init(self) -> Result<InitGuard, InitError> {
         // Checked on a scratch tree first, so that a bad default fails before anything changes
@@ -179,6 +205,10 @@ impl InitBuilder {
         if INITIALIZED.swap(true, Ordering::AcqRel) {
             return Err(InitError::AlreadyInitialized);
         }
+        if let Some(deadline) = self.exit_deadline {
+            set_exit_deadline(deadline);
+        }
+        install_abort_flush();
         let registry = Registry::global();
         let from_env = self
             .env_var
@@ -239,7 +269,9 @@ impl InitBuilder {
 /// stderr is not read still exits.
 ///
 /// After that, records go to the last-resort handler (Warn and above, still to stderr and
-/// still never blocking); `init` cannot be called again.
+/// still never blocking, and still written when the process exits right after: a record logged
+/// by a destructor that runs after the guard's, at the end of `main`, is not lost); `init`
+/// cannot be called again.
 #[must_use = "dropping the guard flushes and closes the handlers at once: bind it with `let _guard = ...`"]
 pub struct InitGuard {
     handler: Arc<StderrHandler>,

@@ -18,8 +18,9 @@
 //!
 //! in the handler's format, at the place in the stream where the records are missing. Drops
 //! that happen after the last queued record are reported as soon as the worker is idle again.
-//! A process that exits while its output is still unread cannot write that line: the count is
-//! lost with it (read it from [`NonBlocking::dropped`] before exiting if you need it).
+//! A process that exits while its output is still unread cannot write that line (nor what was
+//! still queued, once the [exit deadline](#at-exit) has passed): the count is lost with it (read
+//! it from [`NonBlocking::dropped`] before exiting if you need it).
 //!
 //! A pipe in non-blocking mode (`O_NONBLOCK`, which a parent process may set on the stderr it
 //! shares with its children) answers a full pipe with `WouldBlock` instead of blocking. The
@@ -29,6 +30,22 @@
 //! The worker never holds up process exit past a deadline: [`Worker::close_by`] and the
 //! handler's `flush_by`/`close` give up at their deadline (the worker thread, still stuck in
 //! `write`, is left behind and ends with the process).
+//!
+//! # At exit
+//!
+//! A record logged just before the process ends is still written: a return from `main` and
+//! [`std::process::exit`], from any thread, flush every live worker of the process (this
+//! handler, [`StderrHandler`](crate::StderrHandler) and the last-resort handler, syslog, SQLite,
+//! and any [`Worker`] of your own) before the process goes, all of them against one deadline,
+//! [`exit_deadline`] (1 s unless [`set_exit_deadline`] or
+//! [`InitBuilder::exit_deadline`](crate::InitBuilder::exit_deadline) said otherwise). A panic
+//! under `panic = "abort"` does the same once [`install_abort_flush`] (which
+//! [`init`](crate::init) calls) is in place. Callers still never wait: only the exiting thread
+//! does, and only until the deadline; an output that is not read at exit delays the exit by the
+//! deadline, once, however many handlers wait on it. See [`flush_all_by`] for the details.
+//! This needs the C runtime's exit hooks, which scoped-logger uses on Linux only; elsewhere the
+//! last words are written by the handlers' own flushes ([`InitGuard`](crate::InitGuard) dropped
+//! at the end of `main`, [`Registry::shutdown`](crate::Registry::shutdown)).
 //!
 //! # Policies
 //!
@@ -62,6 +79,12 @@ use crate::format::{Format, TextFormat, with_formatted};
 use crate::handler::{ErrorReporter, Handler};
 use crate::level::Level;
 use crate::record::Record;
+
+mod at_exit;
+
+pub use at_exit::{
+    DEFAULT_EXIT_DEADLINE, exit_deadline, flush_all_by, install_abort_flush, set_exit_deadline,
+};
 
 /// What a caller does when the queue is full.
 ///
@@ -284,6 +307,45 @@ impl<T> Shared<T> {
         }
     }
 
+    /// Asks the worker to write and flush everything accepted so far. Returns what a flush wait
+    /// must see covered, or `None` when it already is.
+    fn ask_flush(&self, st: &mut State<T>) -> Option<(u64, u64)> {
+        let (items, drops) = (st.enqueued, st.drops);
+        if st.covers(items, drops) {
+            return None;
+        }
+        st.flush_wanted = st.flush_wanted.max(items);
+        st.flush_wanted_drops = st.flush_wanted_drops.max(drops);
+        self.wake_worker();
+        Some((items, drops))
+    }
+
+    /// Waits until the worker's flushes cover `target` (from [`ask_flush`](Self::ask_flush)) or
+    /// `deadline`; `began` is when the caller began to wait.
+    fn wait_flushed(
+        &self,
+        st: &mut MutexGuard<'_, State<T>>,
+        (items, drops): (u64, u64),
+        deadline: Instant,
+        began: Instant,
+    ) -> bool {
+        loop {
+            if st.covers(items, drops) {
+                return true;
+            }
+            if st.finished {
+                return false;
+            }
+            if self.progress.wait_until(st, deadline).timed_out() {
+                if st.covers(items, drops) {
+                    return true;
+                }
+                self.gave_up(st, began);
+                return false;
+            }
+        }
+    }
+
     fn mirror(&self, st: &State<T>) {
         self.held_items.store(st.held_items, Ordering::Relaxed);
         self.held_bytes.store(st.held_bytes, Ordering::Relaxed);
@@ -384,6 +446,7 @@ impl<S: Sink> Worker<S> {
         let thread = std::thread::Builder::new()
             .name(options.thread_name)
             .spawn(move || run(&for_thread, sink))?;
+        at_exit::register(&shared);
         Ok(Worker {
             shared,
             thread: Mutex::new(Some(thread)),
@@ -536,27 +599,9 @@ impl<S: Sink> Worker<S> {
         let began = Instant::now();
         let shared = &*self.shared;
         let mut st = shared.state.lock();
-        let (items, drops) = (st.enqueued, st.drops);
-        if st.covers(items, drops) {
-            return true;
-        }
-        st.flush_wanted = st.flush_wanted.max(items);
-        st.flush_wanted_drops = st.flush_wanted_drops.max(drops);
-        shared.wake_worker();
-        loop {
-            if st.covers(items, drops) {
-                return true;
-            }
-            if st.finished {
-                return false;
-            }
-            if shared.progress.wait_until(&mut st, deadline).timed_out() {
-                if st.covers(items, drops) {
-                    return true;
-                }
-                shared.gave_up(&mut st, began);
-                return false;
-            }
+        match shared.ask_flush(&mut st) {
+            None => true,
+            Some(target) => shared.wait_flushed(&mut st, target, deadline, began),
         }
     }
 
@@ -628,6 +673,7 @@ fn idle_spin(kicks: &AtomicU64, seen: u64) {
 
 /// The worker thread.
 fn run<S: Sink>(shared: &Shared<S::Item>, mut sink: S) {
+    at_exit::mark_writer_thread(shared);
     let errors = &shared.errors;
     let mut taken: Vec<Queued<S::Item>> = Vec::new();
     let mut batch: Vec<S::Item> = Vec::new();

@@ -154,7 +154,8 @@ impl Handler for StderrHandler {
 }
 
 /// Created with the first record that needs it; never closed (its thread ends with the process;
-/// [`Registry::shutdown`](crate::Registry::shutdown) flushes it).
+/// [`Registry::shutdown`](crate::Registry::shutdown) flushes it, and so does the process's exit,
+/// like every queued handler's: see [`flush_all_by`](crate::handler::nonblocking::flush_all_by)).
 static LAST_RESORT: LazyLock<StderrHandler> =
     LazyLock::new(|| StderrHandler::new().thread_name("scoped-logger-last-resort"));
 
