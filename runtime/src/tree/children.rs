@@ -166,24 +166,26 @@ mod tests {
     }
 
     #[test]
-    fn adders_and_a_closer_never_lose_a_child() {
+    fn a_closed_count_never_holds_a_child() {
         for _ in 0..200 {
             let c = ChildCount::new();
-            let added = std::sync::atomic::AtomicUsize::new(0);
             std::thread::scope(|s| {
                 for _ in 0..3 {
                     s.spawn(|| {
                         for _ in 0..50 {
                             if c.add() {
-                                added.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                                // Counted: no closer may have closed it while this child lives.
+                                assert_ne!(c.state.load(Ordering::SeqCst), CLOSED);
+                                c.remove();
                             }
                         }
                     });
                 }
+                // Succeeds once the adders are between children (at the latest when they end).
                 s.spawn(|| while !c.close() {});
             });
-            // Closed at zero: no child was counted after (or lost before) the close.
-            assert_eq!(added.load(std::sync::atomic::Ordering::SeqCst), 0);
+            assert_eq!(c.sum(), 0);
+            assert!(!c.add(), "closed for good");
         }
     }
 }
