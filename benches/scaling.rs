@@ -17,9 +17,7 @@ use std::collections::HashMap;
 use std::hash::BuildHasher;
 use std::hint::black_box;
 use std::io::{self, Write};
-use std::sync::Barrier;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
 
 use scoped_logger::format::{Format, TextFormat};
 use scoped_logger::{Handler, LevelFilter, Record, Registry};
@@ -102,31 +100,6 @@ fn control_task(id: u64) {
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(0);
 
-/// Runs `iters` tasks on each of `threads` threads at once; the slowest thread's time.
-fn on_threads(threads: usize, iters: u64, task: &(dyn Fn(u64) + Sync)) -> Duration {
-    let start = Barrier::new(threads);
-    std::thread::scope(|s| {
-        let handles: Vec<_> = (0..threads)
-            .map(|_| {
-                let start = &start;
-                s.spawn(move || {
-                    start.wait();
-                    let t = Instant::now();
-                    for _ in 0..iters {
-                        task(black_box(NEXT_ID.fetch_add(1, Ordering::Relaxed)));
-                    }
-                    t.elapsed()
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().expect("a task thread panicked"))
-            .max()
-            .unwrap_or_default()
-    })
-}
-
 fn main() {
     let reg = Registry::global();
     reg.root().set_level(LevelFilter::Info);
@@ -156,7 +129,13 @@ fn main() {
     for (name, task) in libs {
         for threads in [1, 2] {
             g.bench_function(format!("{name}/{threads}"), |b| {
-                b.iter_custom(|iters| on_threads(threads, iters, task))
+                b.iter_custom(|iters| {
+                    common::on_threads(threads, &|| {
+                        for _ in 0..iters {
+                            task(black_box(NEXT_ID.fetch_add(1, Ordering::Relaxed)));
+                        }
+                    })
+                })
             });
         }
     }

@@ -9,8 +9,6 @@
 mod common;
 
 use std::hint::black_box;
-use std::sync::Barrier;
-use std::time::{Duration, Instant};
 
 use scoped_logger::{LevelFilter, NullHandler, Registry, info};
 
@@ -18,29 +16,6 @@ fn log_n(iters: u64) {
     for i in 0..iters {
         info!("request {} done in {} ms", black_box(i), 42);
     }
-}
-
-/// Runs `iters` calls on each of `threads` threads at once; the slowest thread's time.
-fn on_threads(threads: usize, iters: u64) -> Duration {
-    let start = Barrier::new(threads);
-    std::thread::scope(|s| {
-        let handles: Vec<_> = (0..threads)
-            .map(|_| {
-                let start = &start;
-                s.spawn(move || {
-                    start.wait();
-                    let t = Instant::now();
-                    log_n(iters);
-                    t.elapsed()
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().expect("a logging thread panicked"))
-            .max()
-            .unwrap_or_default()
-    })
 }
 
 fn main() {
@@ -51,10 +26,10 @@ fn main() {
     let mut c = common::criterion();
     let mut g = c.benchmark_group("log_threads");
     g.bench_function("one_thread", |b| {
-        b.iter_custom(|iters| on_threads(1, iters))
+        b.iter_custom(|iters| common::on_threads(1, &|| log_n(iters)))
     });
     g.bench_function("two_threads", |b| {
-        b.iter_custom(|iters| on_threads(2, iters))
+        b.iter_custom(|iters| common::on_threads(2, &|| log_n(iters)))
     });
     g.finish();
     c.final_summary();

@@ -5,8 +5,8 @@
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
-use std::time::Duration;
+use std::sync::{Barrier, OnceLock};
+use std::time::{Duration, Instant};
 
 use criterion::Criterion;
 
@@ -101,4 +101,28 @@ pub fn human(ns: f64) -> String {
 /// (`cargo test --benches`), so the ratio table is printed only when it means something.
 pub fn measuring() -> bool {
     std::env::args().any(|a| a == "--bench")
+}
+
+/// Runs `work` on `threads` threads at once (started together) and returns the slowest
+/// thread's time: what two threads cost each other shows as the slower one's wall time.
+pub fn on_threads(threads: usize, work: &(dyn Fn() + Sync)) -> Duration {
+    let start = Barrier::new(threads);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                let start = &start;
+                s.spawn(move || {
+                    start.wait();
+                    let t = Instant::now();
+                    work();
+                    t.elapsed()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("a bench thread panicked"))
+            .max()
+            .unwrap_or_default()
+    })
 }
