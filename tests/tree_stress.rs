@@ -130,3 +130,46 @@ fn threads_creating_logging_and_removing_leave_nothing_behind() {
     // Every record reached the root handler (persistent, scoped and detached ones).
     assert_eq!(root_handled.load(Ordering::SeqCst), THREADS * ROUNDS * 3);
 }
+
+/// The macros' first check is the process-wide gate. Scopes that set a level of their own enter
+/// and leave on several threads at once, so the count of that level keeps reaching zero and
+/// leaving it again; a scope that is live must never find the gate shut on its level. (It did:
+/// a scope that counted its level while another thread was publishing a lower maximum logged
+/// through a shut gate, and lost every record until a later scope published again.) At `Trace`,
+/// which nothing else in this binary sets, so the gate is not held open by another test.
+#[test]
+fn a_live_scope_always_gets_its_records_past_the_gate() {
+    const THREADS: usize = 3;
+    const SCOPES: usize = 20_000;
+    let reg = Registry::new();
+    let jobs = reg.logger("jobs");
+    jobs.set_propagate(false);
+    let handled = Arc::new(AtomicUsize::new(0));
+    jobs.add_handler(Closes {
+        handled: handled.clone(),
+        closed: Arc::new(vec![AtomicUsize::new(0)]),
+        idx: 0,
+    });
+    let barrier = Arc::new(Barrier::new(THREADS));
+    let workers: Vec<_> = (0..THREADS)
+        .map(|t| {
+            let reg = reg.clone();
+            let barrier = barrier.clone();
+            thread::spawn(move || {
+                barrier.wait();
+                for i in 0..SCOPES {
+                    let _scope = reg
+                        .scope(&format!("jobs.t{t}.{i}"))
+                        .level(LevelFilter::Trace)
+                        .enter()
+                        .unwrap();
+                    scoped_logger::trace!("started");
+                }
+            })
+        })
+        .collect();
+    for w in workers {
+        w.join().unwrap();
+    }
+    assert_eq!(handled.load(Ordering::SeqCst), THREADS * SCOPES);
+}

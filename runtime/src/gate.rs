@@ -5,10 +5,11 @@
 //! A logger's effective level is always one of the levels set on it or on an ancestor, so the
 //! gate is the most verbose level *set* anywhere: each registry counts its loggers' own levels
 //! per level ([`Levels`]) and publishes its maximum here when a count moves between zero and
-//! non-zero. Nothing here runs per record or per scope without a level of its own.
+//! non-zero, or when a level is counted that the published maximum does not cover yet. Nothing
+//! here runs per record or per scope without a level of its own.
 
 use std::sync::OnceLock;
-use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
 
 use parking_lot::Mutex;
 
@@ -63,11 +64,25 @@ fn registry_moved(old: Option<u8>, new: Option<u8>) {
 
 /// One registry's own levels, counted per level (the root's included), and the maximum it
 /// published to the gate.
+///
+/// The gate may never be below a level in force, and a logger whose level was just counted logs
+/// as soon as [`changed`](Self::changed) returns, so every change that can *raise* this
+/// registry's maximum checks, after counting, that the maximum it published covers it: a count
+/// that moves from zero republishes; any other takes the lock only if the published maximum is
+/// below it or a lowering is under way. A lowering (when a count reaches zero) says so in
+/// `lowering` before it reads the counts: a change counted before that flag was up is in what
+/// the lowering reads, and one counted after sees the flag and waits for the lock (Dekker's
+/// pattern, all sequentially consistent). Without this, a scope that counted its level while
+/// another thread was between reading the counts and publishing a lower maximum logged through
+/// a gate that was already shut on it, for as long as that other thread was descheduled.
 pub(crate) struct Levels {
     counts: [AtomicUsize; 6],
-    /// The maximum this registry contributes, changed only under this lock, so that two
-    /// changes publish in the order they were decided.
-    published: Mutex<u8>,
+    /// The maximum this registry contributes to the gate; written only under `lock`.
+    published: AtomicU8,
+    /// Up while a republish reads the counts and may lower `published`.
+    lowering: AtomicBool,
+    /// Serializes republishing, so that changes publish in the order they were decided.
+    lock: Mutex<()>,
 }
 
 impl Levels {
@@ -80,39 +95,52 @@ impl Levels {
         registry_moved(before, Some(root as u8));
         Levels {
             counts,
-            published: Mutex::new(root as u8),
+            published: AtomicU8::new(root as u8),
+            lowering: AtomicBool::new(false),
+            lock: Mutex::new(()),
         }
     }
 
-    /// A logger's own level changed from `old` to `new`. The new level is counted before the
-    /// old one is let go, so the maximum never dips below a level that is in force.
+    /// A logger's own level changed from `old` to `new`. The new level is counted (and covered
+    /// by the gate) before the old one is let go, so the maximum never dips below a level that
+    /// is in force.
     pub(crate) fn changed(&self, old: Option<LevelFilter>, new: Option<LevelFilter>) {
-        let mut moved = false;
         if let Some(n) = new {
-            moved |= self.counts[n as usize].fetch_add(1, Ordering::SeqCst) == 0;
+            let first = self.counts[n as usize].fetch_add(1, Ordering::SeqCst) == 0;
+            if first
+                || self.lowering.load(Ordering::SeqCst)
+                || self.published.load(Ordering::SeqCst) < n as u8
+            {
+                self.republish();
+            }
         }
-        if let Some(o) = old {
-            moved |= self.counts[o as usize].fetch_sub(1, Ordering::SeqCst) == 1;
-        }
-        if moved {
+        if let Some(o) = old
+            && self.counts[o as usize].fetch_sub(1, Ordering::SeqCst) == 1
+        {
             self.republish();
         }
     }
 
-    /// Reads the counts under the lock: whoever publishes last read every change that moved a
-    /// count between zero and non-zero before it took the lock, and later ones publish again.
+    /// Reads the counts under the lock and publishes their maximum: whoever publishes last read
+    /// every change that moved a count between zero and non-zero before it took the lock, and
+    /// later ones publish again.
     #[cold]
     fn republish(&self) {
-        let mut published = self.published.lock();
+        let _lock = self.lock.lock();
+        self.lowering.store(true, Ordering::SeqCst);
         let top = self
             .counts
             .iter()
             .rposition(|c| c.load(Ordering::SeqCst) > 0)
             .unwrap_or(0) as u8;
-        if top != *published {
-            registry_moved(Some(*published), Some(top));
-            *published = top;
+        let published = self.published.load(Ordering::SeqCst);
+        if top != published {
+            // The gate moves before `published` does: a raise is in the gate before anyone
+            // reads it here, and a lowering is covered by `lowering` until both are written.
+            registry_moved(Some(published), Some(top));
+            self.published.store(top, Ordering::SeqCst);
         }
+        self.lowering.store(false, Ordering::SeqCst);
     }
 }
 
