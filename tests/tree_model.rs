@@ -69,7 +69,14 @@ struct Probe {
 
 impl Handler for Probe {
     fn handle(&self, record: &Record<'_>) {
-        let seq = record.key_values()[0].1.to_string().parse().unwrap();
+        let seq = record
+            .key_values()
+            .next()
+            .unwrap()
+            .1
+            .to_string()
+            .parse()
+            .unwrap();
         self.seen.lock().push((self.idx, seq));
     }
     fn close(&self) {

@@ -147,7 +147,6 @@ impl Handler for TallyHandler {
             self.0.summaries.fetch_add(1, Ordering::SeqCst);
             let warn = r
                 .key_values()
-                .iter()
                 .find(|(k, _)| *k == "warn")
                 .map(|(_, v)| v.to_string().parse::<u64>().unwrap())
                 .unwrap();

@@ -16,8 +16,11 @@ pub use crate::scope::{Begin, Creator, ScopeOptions, ScopedLogger};
 pub use crate::tree::{Logger, Registry};
 pub use core;
 
+pub use crate::fields::Fields;
+
+use crate::fields::FieldSet;
 use crate::name;
-use crate::tree::Current;
+use crate::tree::{Current, FrameContext};
 
 /// The first check of every logging macro: is `level` enabled anywhere in the process?
 /// One relaxed atomic load and a compare.
@@ -56,7 +59,7 @@ impl Callsite {
     #[inline]
     pub fn logger_if_enabled(&self, level: Level) -> Option<SiteLogger<'_>> {
         match crate::tree::current_if_enabled(level) {
-            Current::Enabled(logger) => Some(SiteLogger::Owned(logger)),
+            Current::Enabled(logger, fields) => Some(SiteLogger::Scope(logger, fields)),
             Current::Disabled => None,
             Current::None => self.module_logger_if_enabled(level),
         }
@@ -106,8 +109,8 @@ impl Callsite {
 pub enum SiteLogger<'a> {
     /// The call site's module logger.
     Borrowed(&'a Logger),
-    /// The current scope's logger.
-    Owned(Logger),
+    /// The current scope's logger, with the frame's fields.
+    Scope(Logger, Option<Arc<FieldSet>>),
     /// The module's logger made again after a removal.
     Again(arc_swap::Guard<Option<Arc<Logger>>>),
 }
@@ -118,9 +121,28 @@ impl std::ops::Deref for SiteLogger<'_> {
     fn deref(&self) -> &Logger {
         match self {
             SiteLogger::Borrowed(l) => l,
-            SiteLogger::Owned(l) => l,
+            SiteLogger::Scope(l, _) => l,
             SiteLogger::Again(g) => g.as_ref().expect("only a stored logger is held"),
         }
+    }
+}
+
+impl SiteLogger<'_> {
+    /// Makes and dispatches a record; see [`Logger::emit`]. A record logged in the current scope
+    /// carries the fields of the frame it was found in; one logged outside any scope has none.
+    #[inline]
+    pub fn emit(
+        &self,
+        level: Level,
+        args: fmt::Arguments<'_>,
+        kvs: &[(&str, Value<'_>)],
+        location: Option<&Location>,
+    ) {
+        let fields = match self {
+            SiteLogger::Scope(_, fields) => fields.as_deref(),
+            _ => None,
+        };
+        self.emit_with(level, args, kvs, location, fields);
     }
 }
 
@@ -174,32 +196,59 @@ pub fn push_arg<T: fmt::Display + ?Sized>(out: &mut String, value: &T) {
     }
 }
 
-/// The scope that is current now (captured when an `async fn` is called, to resolve its
-/// relative name against).
-pub fn capture_base() -> Option<Logger> {
-    crate::tree::current_scope()
+/// The scope current when a scoped fn was called, with its fields: relative names resolve
+/// against it and the new scope's records carry its fields (for an `async fn`, captured at the
+/// call, used at the first poll).
+pub struct Base(FrameContext);
+
+/// The scope that is current now (captured when a scoped fn is called).
+pub fn capture_base() -> Option<Base> {
+    crate::tree::current_context().map(Base)
+}
+
+fn base_logger(base: Option<&Base>) -> Option<&Logger> {
+    base.map(|b| &b.0.logger)
+}
+
+fn base_fields(base: Option<&Base>) -> Option<Arc<FieldSet>> {
+    base.and_then(|b| b.0.fields.clone())
 }
 
 /// Reserves the scope `name` for a scope with handler factories (relative names resolve against
 /// `base`, else the root): joins a live one, or hands back the [`Creator`] that makes them.
 pub fn begin_with(
     registry: &Registry,
-    base: Option<&Logger>,
+    base: Option<&Base>,
     name: &str,
     opts: ScopeOptions,
 ) -> Begin {
-    crate::scope::begin(&registry.inner, &full_name(base, name), opts, true)
+    let full = full_name(base_logger(base), name);
+    let mut begin = crate::scope::begin(&registry.inner, &full, opts, true);
+    match &mut begin {
+        Begin::Joined(scope) => scope.inherit(base_fields(base)),
+        Begin::Create(creator) => creator.outer = base_fields(base),
+    }
+    begin
 }
 
 /// Enters the scope `name` when the attribute has no `handler`: nothing to make, so a fresh scope
 /// starts in one trip through the registry's lock.
 pub fn enter(
     registry: &Registry,
-    base: Option<&Logger>,
+    base: Option<&Base>,
     name: &str,
     opts: ScopeOptions,
 ) -> ScopedLogger {
-    crate::scope::enter_plain(&registry.inner, &full_name(base, name), opts)
+    let full = full_name(base_logger(base), name);
+    let mut scope = crate::scope::enter_plain(&registry.inner, &full, opts);
+    scope.inherit(base_fields(base));
+    scope
+}
+
+/// Gives a scope the attribute's `fields(...)`, on top of the fields it inherited from its base.
+pub fn with_fields(mut scope: ScopedLogger, own: &Fields) -> ScopedLogger {
+    scope.add_fields(own);
+    scope
 }
 
 /// The absolute, normalized name of a scope (relative names resolve against `base`, else the

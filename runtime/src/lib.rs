@@ -10,6 +10,7 @@
 
 pub mod bridge;
 pub mod config;
+mod fields;
 pub mod format;
 mod gate;
 pub mod handler;
@@ -29,6 +30,7 @@ pub mod __private;
 pub use bridge::log as log_bridge;
 #[cfg(feature = "tracing")]
 pub use bridge::tracing::TracingLayer;
+pub use fields::Fields;
 pub use handler::file::FileHandler;
 pub use handler::memory::MemoryHandler;
 pub use handler::nonblocking::{NonBlocking, Policy};
@@ -45,10 +47,12 @@ pub use handler::{Handler, HandlerExt, HandlerId, NullHandler, WithLevel};
 pub use init::{InitBuilder, InitError, InitGuard, init};
 pub use level::{Level, LevelFilter, ParseLevelError};
 pub use name::{NameError, NameErrorKind};
-pub use record::{Location, OwnedRecord, OwnedValue, Record, RecordBuilder, ToValue, Value};
+pub use record::{
+    KeyValues, Location, OwnedRecord, OwnedValue, Record, RecordBuilder, ToValue, Value,
+};
 pub use scope::{
-    BoxError, CloseError, FlightRecorder, FutureExt, ScopeBuilder, ScopeError, ScopedLogger,
-    in_scope,
+    BoxError, CloseError, Context, FlightRecorder, FutureExt, ScopeBuilder, ScopeError,
+    ScopedLogger, in_scope,
 };
 #[allow(deprecated)]
 pub use tree::ConfigError;

@@ -6,6 +6,7 @@
 use std::fmt;
 use std::time::SystemTime;
 
+use crate::fields::FieldSet;
 use crate::level::Level;
 
 /// Where a record was logged: fixed per call site, so the macros put it in a `static`.
@@ -219,6 +220,8 @@ pub struct Record<'a> {
     pub(crate) logger: &'a str,
     pub(crate) args: fmt::Arguments<'a>,
     pub(crate) kvs: &'a [(&'a str, Value<'a>)],
+    /// The fields of the scope the record was logged in (and of the scopes around it).
+    pub(crate) fields: Option<&'a FieldSet>,
     pub(crate) time: SystemTime,
     pub(crate) thread_name: Option<&'a str>,
     pub(crate) module_path: Option<&'a str>,
@@ -237,6 +240,7 @@ impl<'a> Record<'a> {
                 logger,
                 args,
                 kvs: &[],
+                fields: None,
                 time: SystemTime::now(),
                 thread_name: None,
                 module_path: None,
@@ -259,9 +263,16 @@ impl<'a> Record<'a> {
     pub fn args(&self) -> &fmt::Arguments<'a> {
         &self.args
     }
-    /// The key-value pairs, in the order they were written.
-    pub fn key_values(&self) -> &'a [(&'a str, Value<'a>)] {
-        self.kvs
+    /// The key-values: the call's own, in the order they were written, then the fields of the
+    /// scope it was logged in (the innermost scope's first). Each key appears once: a call's own
+    /// key shadows a field of the same name, an inner scope's field an outer one's.
+    #[inline]
+    pub fn key_values(&self) -> KeyValues<'a> {
+        KeyValues {
+            own: self.kvs,
+            fields: self.fields,
+            pos: 0,
+        }
     }
     /// When the record was made.
     pub fn time(&self) -> SystemTime {
@@ -295,9 +306,8 @@ impl<'a> Record<'a> {
             logger: self.logger.to_owned(),
             message: render(self.args),
             key_values: self
-                .kvs
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), v.to_owned_value()))
+                .key_values()
+                .map(|(k, v)| (k.to_owned(), v.to_owned_value()))
                 .collect(),
             time: self.time,
             thread_name: self.thread_name.map(str::to_owned),
@@ -315,13 +325,68 @@ impl fmt::Debug for Record<'_> {
             .field("level", &self.level)
             .field("logger", &self.logger)
             .field("args", &self.args)
-            .field("key_values", &self.kvs)
+            .field("key_values", &self.key_values())
             .field("time", &self.time)
             .field("thread_name", &self.thread_name)
             .field("module_path", &self.module_path)
             .field("file", &self.file)
             .field("line", &self.line)
             .finish()
+    }
+}
+
+/// A record's key-values: see [`Record::key_values`]. Iterates `(key, value)` pairs.
+#[derive(Clone)]
+pub struct KeyValues<'a> {
+    own: &'a [(&'a str, Value<'a>)],
+    fields: Option<&'a FieldSet>,
+    /// The next pair: an index into `own`, then past it into `fields`.
+    pos: usize,
+}
+
+impl KeyValues<'_> {
+    /// Whether there are none.
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.own.is_empty() && self.fields.is_none_or(FieldSet::is_empty)
+    }
+}
+
+impl<'a> Iterator for KeyValues<'a> {
+    type Item = (&'a str, Value<'a>);
+
+    #[inline]
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            let i = self.pos;
+            self.pos += 1;
+            if let Some(&(k, v)) = self.own.get(i) {
+                // A key the call wrote twice: the first one counts.
+                if self.own[..i].iter().any(|(p, _)| *p == k) {
+                    continue;
+                }
+                return Some((k, v));
+            }
+            let Some((k, v)) = self.fields?.get(i - self.own.len()) else {
+                self.pos -= 1;
+                return None;
+            };
+            if self.own.iter().any(|(p, _)| *p == k) {
+                continue;
+            }
+            return Some((k, v));
+        }
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let total = self.own.len() + self.fields.map_or(0, FieldSet::len);
+        (0, Some(total.saturating_sub(self.pos)))
+    }
+}
+
+impl fmt::Debug for KeyValues<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map().entries(self.clone()).finish()
     }
 }
 
@@ -332,9 +397,14 @@ pub struct RecordBuilder<'a> {
 }
 
 impl<'a> RecordBuilder<'a> {
-    /// Sets the key-values.
+    /// Sets the call's own key-values.
     pub fn key_values(mut self, kvs: &'a [(&'a str, Value<'a>)]) -> Self {
         self.record.kvs = kvs;
+        self
+    }
+    /// Sets the scope fields the record carries after its own key-values.
+    pub(crate) fn fields(mut self, fields: Option<&'a FieldSet>) -> Self {
+        self.record.fields = fields;
         self
     }
     /// Sets the time.
@@ -422,6 +492,7 @@ impl OwnedRecord {
             logger: &self.logger,
             args: format_args!("{}", self.message),
             kvs: &kvs,
+            fields: None,
             time: self.time,
             thread_name: self.thread_name.as_deref(),
             module_path: self.module_path.as_deref(),

@@ -86,13 +86,14 @@ impl<'kvs> log::kv::VisitSource<'kvs> for Collect {
 impl log::Log for LogBridge {
     fn enabled(&self, metadata: &log::Metadata<'_>) -> bool {
         super::route(metadata.target())
-            .0
+            .logger
             .enabled(to_level(metadata.level()))
     }
 
     fn log(&self, record: &log::Record<'_>) {
         let level = to_level(record.level());
-        let (logger, scoped) = super::route(record.target());
+        let route = super::route(record.target());
+        let logger = &route.logger;
         if !logger.enabled(level) {
             return;
         }
@@ -100,13 +101,14 @@ impl log::Log for LogBridge {
         let mut kvs = Collect(Vec::with_capacity(source.count() + 1));
         let _ = source.visit(&mut kvs);
         let mut borrowed: Vec<(&str, Value<'_>)> = Vec::with_capacity(kvs.0.len() + 1);
-        if scoped {
+        if route.scoped {
             borrowed.push(("target", Value::Str(record.target())));
         }
         borrowed.extend(kvs.0.iter().map(|(k, v)| (k.as_str(), v.as_value())));
         crate::internal::with_thread_name(|thread| {
             let rec = Record::builder(level, logger.name(), *record.args())
                 .key_values(&borrowed)
+                .fields(route.fields.as_deref())
                 .thread_name(thread)
                 .source(record.module_path(), record.file(), record.line())
                 .build();

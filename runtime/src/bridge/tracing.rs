@@ -89,7 +89,8 @@ where
     fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
         let meta = event.metadata();
         let level = to_level(meta.level());
-        let (logger, scoped) = super::route(meta.target());
+        let route = super::route(meta.target());
+        let logger = &route.logger;
         if !logger.enabled(level) {
             return;
         }
@@ -106,7 +107,7 @@ where
             names
         });
         let mut kvs: Vec<(&str, Value<'_>)> = Vec::with_capacity(fields.kvs.len() + 2);
-        if scoped {
+        if route.scoped {
             kvs.push(("target", Value::Str(meta.target())));
         }
         if let Some(s) = spans.as_deref().filter(|s| !s.is_empty()) {
@@ -117,6 +118,7 @@ where
             logger.dispatch(
                 &Record::builder(level, logger.name(), format_args!("{}", fields.message))
                     .key_values(&kvs)
+                    .fields(route.fields.as_deref())
                     .thread_name(thread)
                     .source(meta.module_path(), meta.file(), meta.line())
                     .build(),

@@ -8,7 +8,7 @@ use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
 
 use super::{Format, display_name};
-use crate::record::{Record, Value, render};
+use crate::record::{KeyValues, Record, Value, render};
 
 /// One JSON object per line.
 ///
@@ -30,7 +30,7 @@ use crate::record::{Record, Value, render};
 pub struct JsonFormat;
 
 struct Line<'r, 'a>(&'r Record<'a>);
-struct Kvs<'r, 'a>(&'r [(&'a str, Value<'a>)]);
+struct Kvs<'a>(KeyValues<'a>);
 struct Val<'r, 'a>(&'r Value<'a>);
 
 impl Serialize for Val<'_, '_> {
@@ -48,11 +48,11 @@ impl Serialize for Val<'_, '_> {
     }
 }
 
-impl Serialize for Kvs<'_, '_> {
+impl Serialize for Kvs<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut map = s.serialize_map(Some(self.0.len()))?;
-        for (k, v) in self.0 {
-            map.serialize_entry(k, &Val(v))?;
+        let mut map = s.serialize_map(None)?;
+        for (k, v) in self.0.clone() {
+            map.serialize_entry(k, &Val(&v))?;
         }
         map.end()
     }

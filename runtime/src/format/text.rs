@@ -58,7 +58,7 @@ pub(crate) fn write_key_values(record: &Record<'_>, out: &mut Vec<u8>) {
         escape::push_escaped_with(out, key, Extra::KEY);
         out.push(b'=');
         let text = match value {
-            Value::Str(s) => *s,
+            Value::Str(s) => s,
             other => {
                 scratch.clear();
                 let _ = write!(scratch, "{other}");

@@ -343,7 +343,6 @@ fn to_row(record: &Record<'_>) -> OwnedRecord {
         message: lossy_string(*record.args()),
         key_values: record
             .key_values()
-            .iter()
             .map(|(k, v)| {
                 let v = match v {
                     Value::Display(_) | Value::Debug(_) => {

@@ -8,9 +8,11 @@ use std::sync::Arc;
 
 use super::ScopedLogger;
 use super::recorder::{Extras, FlightRecorder};
+use crate::fields::{FieldSet, Fields};
 use crate::handler::Handler;
 use crate::level::LevelFilter;
 use crate::name::NameError;
+use crate::record::ToValue;
 use crate::tree::period::{self, Reserved, Setup};
 use crate::tree::{Node, Registry, RegistryInner};
 
@@ -52,6 +54,7 @@ pub struct ScopeBuilder<'a> {
     registry: Registry,
     name: Result<String, NameError>,
     opts: ScopeOptions,
+    fields: Fields,
     factories: Vec<Factory<'a>>,
 }
 
@@ -60,6 +63,7 @@ impl fmt::Debug for ScopeBuilder<'_> {
         f.debug_struct("ScopeBuilder")
             .field("name", &self.name)
             .field("options", &self.opts)
+            .field("fields", &self.fields)
             .field("handlers", &self.factories.len())
             .finish()
     }
@@ -171,6 +175,7 @@ impl Registry {
             registry: self.clone(),
             name: self.absolute(name),
             opts: ScopeOptions::default(),
+            fields: Fields::new(),
             factories: Vec::new(),
         }
     }
@@ -198,6 +203,41 @@ impl<'a> ScopeBuilder<'a> {
     /// level, and what the flight recorder replayed or discarded.
     pub fn summary(mut self, summary: bool) -> Self {
         self.opts.summary = summary;
+        self
+    }
+
+    /// Adds a field: every record logged while the scope is current (on this thread, on
+    /// whichever thread polls its future, and in work handed off with
+    /// [`Context`](crate::Context)) carries `key = value` after the call's own key-values, and
+    /// so do its flight recorder's replay and its summary. Fields of the scopes it is entered in
+    /// follow it (an inner key shadows an outer one). The value is copied now (`Display` and
+    /// `Debug` values are rendered), so it may borrow from the caller.
+    ///
+    /// ```
+    /// use scoped_logger::{LevelFilter, MemoryHandler, Registry, info};
+    /// let reg = Registry::new();
+    /// let mem = MemoryHandler::new();
+    /// reg.root().add_handler(mem.clone());
+    /// let user = String::from("ann");
+    /// {
+    ///     let _req = reg.scope("req.7").level(LevelFilter::Info)
+    ///         .field("user", &user).field("attempt", 2).enter().unwrap();
+    ///     info!(step = 1; "started");
+    /// }
+    /// let r = &mem.records()[0];
+    /// let kv: Vec<String> = r.key_values.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    /// assert_eq!(kv, ["step=1", "user=ann", "attempt=2"]);
+    /// ```
+    pub fn field(mut self, key: &str, value: impl ToValue) -> Self {
+        self.fields.push(key, value.to_value());
+        self
+    }
+
+    /// Adds every field of `fields` (see [`field`](Self::field)).
+    pub fn fields(mut self, fields: &Fields) -> Self {
+        for (k, v) in fields.iter() {
+            self.fields.push(k, v);
+        }
         self
     }
 
@@ -231,7 +271,16 @@ impl<'a> ScopeBuilder<'a> {
 
     /// Enters the scope without making it current anywhere: for futures, see
     /// [`in_scope`](crate::in_scope).
-    pub fn open(self) -> Result<ScopedLogger, ScopeError> {
+    pub fn open(mut self) -> Result<ScopedLogger, ScopeError> {
+        let own = std::mem::take(&mut self.fields);
+        let outer = crate::tree::current_fields();
+        let mut scope = self.open_unset()?;
+        scope.set_fields(&own, outer.as_ref());
+        Ok(scope)
+    }
+
+    /// Enters the scope; its fields are set by the caller.
+    fn open_unset(self) -> Result<ScopedLogger, ScopeError> {
         let name = self.name?;
         match begin(
             &self.registry.inner,
@@ -277,6 +326,8 @@ pub struct Creator {
     init: Option<period::InitGuard>,
     setup: Setup,
     made: Vec<Arc<dyn Handler>>,
+    /// The fields of the scope it is entered in, for the scope made.
+    pub(crate) outer: Option<Arc<FieldSet>>,
 }
 
 impl Creator {
@@ -290,7 +341,9 @@ impl Creator {
         let node = self.node.take().expect("finished once");
         let init = self.init.take().expect("finished once");
         let made = std::mem::take(&mut self.made);
-        ScopedLogger::new(period::start(&node, init, &self.setup, made))
+        let mut scope = ScopedLogger::new(period::start(&node, init, &self.setup, made));
+        scope.inherit(self.outer.take());
+        scope
     }
 }
 
@@ -329,6 +382,7 @@ pub(crate) fn begin(
             init: Some(init),
             setup,
             made: Vec::new(),
+            outer: None,
         }),
     }
 }

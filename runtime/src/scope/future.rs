@@ -48,6 +48,32 @@ pub trait FutureExt: Future + Sized {
     fn in_scope(self, scope: ScopedLogger) -> impl Future<Output = Self::Output> {
         in_scope(self, scope)
     }
+
+    /// Runs this future in the scope current now, with its fields (for `tokio::spawn`): it
+    /// joins the scope, so the task's handlers stay open until this future completes or is
+    /// dropped; see [`Context`](crate::Context).
+    ///
+    /// ```
+    /// use scoped_logger::{FutureExt as _, LevelFilter, MemoryHandler, Registry, info};
+    /// let reg = Registry::new();
+    /// let mem = MemoryHandler::new();
+    /// let job = reg.scope("jobs.3").level(LevelFilter::Info).field("job", 3).enter().unwrap();
+    /// job.add_handler(mem.clone());
+    /// let child = async { info!("in the child") }.in_current_scope();
+    /// drop(job);
+    /// assert_eq!(reg.node_count(), 2, "the child holds `jobs.3` (and so `jobs`)");
+    /// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    /// #     let mut f = std::pin::pin!(f);
+    /// #     let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    /// #     loop { if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) { return v; } }
+    /// # }
+    /// block_on(child);
+    /// assert_eq!(mem.records()[0].value("job").unwrap().to_string(), "3");
+    /// assert_eq!(reg.node_count(), 0);
+    /// ```
+    fn in_current_scope(self) -> impl Future<Output = Self::Output> {
+        crate::Context::current().in_context(self)
+    }
 }
 
 impl<F: Future> FutureExt for F {}

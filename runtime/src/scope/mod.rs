@@ -15,15 +15,18 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 mod builder;
+mod context;
 mod future;
 mod recorder;
 
 pub use builder::{Begin, BoxError, CloseError, Creator, ScopeBuilder, ScopeError, ScopeOptions};
 pub(crate) use builder::{begin, enter_plain};
+pub use context::Context;
 pub(crate) use future::poll_with;
 pub use future::{FutureExt, in_scope};
 pub use recorder::FlightRecorder;
 
+use crate::fields::{FieldSet, Fields};
 use crate::handler::{Attached, Handler};
 use crate::tree::period;
 use crate::tree::{FrameContext, Logger, Outcome, RegistryInner};
@@ -40,6 +43,9 @@ use crate::tree::{FrameContext, Logger, Outcome, RegistryInner};
 #[must_use = "dropping a ScopedLogger ends its scope at once"]
 pub struct ScopedLogger {
     logger: Logger,
+    /// This guard's fields with those of the scopes around it when it was entered: they belong
+    /// to the guard, so same-name scopes sharing one entry each keep their own.
+    fields: Option<Arc<FieldSet>>,
     frame: Option<u64>,
     ended: bool,
     failed: AtomicBool,
@@ -74,12 +80,24 @@ impl ScopedLogger {
     fn new(logger: Logger) -> ScopedLogger {
         ScopedLogger {
             logger,
+            fields: None,
             frame: None,
             ended: false,
             failed: AtomicBool::new(false),
             expect_completion: AtomicBool::new(false),
             completed: AtomicBool::new(false),
         }
+    }
+
+    /// One more scope of the live period `ctx` belongs to, not current anywhere, with `ctx`'s
+    /// fields: what a [`Context`] holds. `None` when that period is over.
+    pub(crate) fn join(ctx: &FrameContext) -> Option<ScopedLogger> {
+        if !period::join_live(&ctx.logger) {
+            return None;
+        }
+        let mut scope = ScopedLogger::new(ctx.logger.clone());
+        scope.fields = ctx.fields.clone();
+        Some(scope)
     }
 
     /// A scope on the root: it owns nothing and deletes nothing.
@@ -93,7 +111,40 @@ impl ScopedLogger {
     pub(crate) fn context(&self) -> FrameContext {
         FrameContext {
             logger: self.logger.clone(),
+            fields: self.fields.clone(),
         }
+    }
+
+    /// Gives the scope the fields of the scope it is entered in (and none of its own yet).
+    pub(crate) fn inherit(&mut self, outer: Option<Arc<FieldSet>>) {
+        self.fields = outer;
+    }
+
+    /// Adds `own` on top of the fields the scope has.
+    pub(crate) fn add_fields(&mut self, own: &Fields) {
+        if !own.is_empty() {
+            let outer = self.fields.take();
+            self.set_fields(own, outer.as_ref());
+        }
+    }
+
+    /// Gives the scope its fields: `own` on top of `outer` (the fields of the scope it was
+    /// entered in). Called before the scope is first made current.
+    pub(crate) fn set_fields(&mut self, own: &Fields, outer: Option<&Arc<FieldSet>>) {
+        self.fields = own.resolve(outer);
+    }
+
+    /// The scope's fields (its own, then those of the scopes it was entered in), in the order
+    /// records carry them.
+    ///
+    /// ```
+    /// # let reg = scoped_logger::Registry::new();
+    /// let scope = reg.scope("req.7").field("user", "ann").field("attempt", 2).enter().unwrap();
+    /// let fields: Vec<String> = scope.fields().map(|(k, v)| format!("{k}={v}")).collect();
+    /// assert_eq!(fields, ["user=ann", "attempt=2"]);
+    /// ```
+    pub fn fields(&self) -> impl Iterator<Item = (&str, crate::Value<'_>)> {
+        self.fields.iter().flat_map(|f| f.iter())
     }
 
     /// Marks the task as failed: its flight recorder is replayed when the scope ends, and its
@@ -155,10 +206,11 @@ impl ScopedLogger {
         let node = &self.logger.node;
         // A failing scope replays the shared recorder while it still holds the period: once it
         // has left, the last scope may already have closed the handlers.
+        let ctx = self.context();
         if outcome.is_failure()
             && let Some(observer) = node.observer()
         {
-            observer.failed(&self.logger, outcome);
+            observer.failed(&ctx, outcome);
         }
         match period::leave(node) {
             None => Vec::new(),
@@ -166,7 +218,7 @@ impl ScopedLogger {
                 // Replay and summary go through the handlers while they are still attached,
                 // with no lock held; a same-name scope from another thread waits meanwhile.
                 if let Some(observer) = closing.observer() {
-                    observer.end(&self.logger, outcome, true);
+                    observer.end(&ctx, outcome, true);
                 }
                 closing.finish()
             }

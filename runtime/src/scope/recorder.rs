@@ -18,9 +18,8 @@ use parking_lot::Mutex;
 
 use crate::level::{Level, LevelFilter};
 use crate::record::{OwnedRecord, Record};
-use crate::tree::Logger;
-use crate::tree::Outcome;
 use crate::tree::period::Observer;
+use crate::tree::{FrameContext, Outcome};
 
 /// A scope's flight recorder: keep records down to `level` that the scope's normal level would
 /// drop, and emit them only if the task fails.
@@ -89,9 +88,16 @@ pub(crate) struct Extras {
     /// Records replayed and discarded so far in the period (every failing scope replays).
     replayed: AtomicU64,
     discarded: AtomicU64,
+    /// The failure a scope of the period reported (an `Outcome` as its index in
+    /// [`OUTCOMES`], 0 for none): the summary tells it even when the last one out is a
+    /// scope that did not fail (a same-name scope, or a `Context` carried into a child task).
+    failure: AtomicU8,
     /// The records more verbose than this go to the ring (a `LevelFilter` number).
     pub(crate) normal: AtomicU8,
 }
+
+/// The failures a period remembers, least severe first (index 0: none).
+const OUTCOMES: [Outcome; 3] = [Outcome::Ok, Outcome::Err, Outcome::Panic];
 
 pub(crate) struct Ring {
     limits: FlightRecorder,
@@ -161,14 +167,21 @@ impl Extras {
             counts: Default::default(),
             replayed: AtomicU64::new(0),
             discarded: AtomicU64::new(0),
+            failure: AtomicU8::new(0),
             normal: AtomicU8::new(LevelFilter::Off as u8),
         }
     }
 
     /// The end of the task: replays the ring on failure, discards it otherwise; then, when
-    /// `summarize` (the last scope of the period, with a summary), emits one line. `logger` is the
-    /// scope's (still live) logger; the caller has stopped the node's observation when summarizing.
-    fn finish(&self, summarize: bool, logger: &Logger, outcome: Outcome) {
+    /// `summarize` (the last scope of the period, with a summary), emits one line. `scope` is the
+    /// ending scope's context (its still live logger, its fields); the caller has stopped the
+    /// node's observation when summarizing.
+    fn finish(&self, summarize: bool, scope: &FrameContext, outcome: Outcome) {
+        let logger = &scope.logger;
+        if outcome.is_failure() {
+            let code = OUTCOMES.iter().position(|o| *o == outcome).unwrap_or(0) as u8;
+            self.failure.fetch_max(code, Ordering::Relaxed);
+        }
         let (kept, mut discarded) = match &self.ring {
             Some(ring) => ring.take(),
             None => (Vec::new(), 0),
@@ -186,6 +199,10 @@ impl Extras {
         }
         self.discarded.fetch_add(discarded, Ordering::Relaxed);
         if summarize {
+            let outcome = match self.failure.load(Ordering::Relaxed) {
+                0 => outcome,
+                code => OUTCOMES[code as usize],
+            };
             let replayed = self.replayed.load(Ordering::Relaxed);
             let discarded = self.discarded.load(Ordering::Relaxed);
             let c: Vec<u64> = self
@@ -211,11 +228,12 @@ impl Extras {
                 ("discarded", crate::Value::U64(discarded)),
             ];
             // Made whatever the scope's level: it is what the option asks for.
-            logger.emit(
+            logger.emit_with(
                 level,
                 format_args!("task {} after {elapsed:.1?}", outcome.as_str()),
                 &kvs,
                 None,
+                scope.fields.as_deref(),
             );
         }
     }
@@ -248,13 +266,13 @@ impl Observer for Extras {
 
     /// A failing scope replays the ring (same-name scopes share it); the last one out discards
     /// what is left and, with a summary, says how the task went.
-    fn end(&self, logger: &Logger, outcome: Outcome, last: bool) {
+    fn end(&self, scope: &FrameContext, outcome: Outcome, last: bool) {
         if outcome.is_failure() || last {
-            self.finish(last && self.summary, logger, outcome);
+            self.finish(last && self.summary, scope, outcome);
         }
     }
 
-    fn failed(&self, logger: &Logger, outcome: Outcome) {
-        self.finish(false, logger, outcome);
+    fn failed(&self, scope: &FrameContext, outcome: Outcome) {
+        self.finish(false, scope, outcome);
     }
 }

@@ -1,6 +1,6 @@
 //! The current scope: a per-thread stack of frames, each holding the context of one entered
-//! guard (its logger now; the scope's fields next), pushed by `ScopedLogger::enter` and by every
-//! poll of a scoped future.
+//! guard (its logger and its fields), pushed by `ScopedLogger::enter`, by every poll of a scoped
+//! future and by [`Context::run`](crate::Context::run).
 //!
 //! Frames are removed by id, so guards dropped out of order leave the stack consistent: the
 //! current scope is always the most recently entered one still open on this thread. Ids are
@@ -9,10 +9,12 @@
 //! dispatched.
 
 use std::cell::{Cell, RefCell};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::Registry;
 use super::logger::Logger;
+use crate::fields::FieldSet;
 use crate::level::Level;
 
 /// What a frame carries for the records logged while it is current: captured when the guard
@@ -20,6 +22,8 @@ use crate::level::Level;
 #[derive(Clone, Debug)]
 pub(crate) struct FrameContext {
     pub(crate) logger: Logger,
+    /// The scope's fields with those of the scopes around it; `None` when there are none.
+    pub(crate) fields: Option<Arc<FieldSet>>,
 }
 
 struct Frame {
@@ -84,6 +88,11 @@ impl Drop for FrameGuard {
 
 /// The current scope's logger on this thread, if any scope is current.
 pub fn current_scope() -> Option<Logger> {
+    current_context().map(|c| c.logger)
+}
+
+/// The current frame's context on this thread, if any scope is current.
+pub(crate) fn current_context() -> Option<FrameContext> {
     STACK
         .try_with(|s| {
             let mut s = s.borrow_mut();
@@ -91,8 +100,17 @@ pub fn current_scope() -> Option<Logger> {
             while s.last().is_some_and(|f| !f.ctx.logger.is_live()) {
                 s.pop();
             }
-            s.last().map(|f| f.ctx.logger.clone())
+            s.last().map(|f| f.ctx.clone())
         })
+        .ok()
+        .flatten()
+}
+
+/// The fields of the current frame on this thread (what a record logged here carries), if any.
+#[inline]
+pub(crate) fn current_fields() -> Option<Arc<FieldSet>> {
+    STACK
+        .try_with(|s| s.borrow().last().and_then(|f| f.ctx.fields.clone()))
         .ok()
         .flatten()
 }
@@ -117,8 +135,8 @@ pub(crate) enum Current {
     None,
     /// The current scope does not let the level through.
     Disabled,
-    /// The current scope's logger, which lets it through.
-    Enabled(Logger),
+    /// The current scope's logger, which lets it through, with the frame's fields.
+    Enabled(Logger, Option<Arc<FieldSet>>),
 }
 
 /// The current scope's logger if it lets `level` through. The macros' path: one thread-local
@@ -130,7 +148,9 @@ pub(crate) fn current_if_enabled(level: Level) -> Current {
             let s = s.borrow();
             match s.last() {
                 None => Current::None,
-                Some(f) if f.ctx.logger.enabled(level) => Current::Enabled(f.ctx.logger.clone()),
+                Some(f) if f.ctx.logger.enabled(level) => {
+                    Current::Enabled(f.ctx.logger.clone(), f.ctx.fields.clone())
+                }
                 Some(_) => Current::Disabled,
             }
         })

@@ -8,6 +8,7 @@ use std::sync::atomic::Ordering;
 
 use super::node::Node;
 use super::{Registry, RegistryInner};
+use crate::fields::FieldSet;
 use crate::handler::{Attached, Closer, Handler, HandlerId};
 use crate::level::{Level, LevelFilter};
 use crate::record::{Location, Record, Value};
@@ -273,7 +274,9 @@ impl Logger {
         }
     }
 
-    /// Makes and dispatches a record (the level was already checked by the caller).
+    /// Makes and dispatches a record (the level was already checked by the caller). The record
+    /// carries the fields of the scope current on this thread, if any (as an MDC would, also
+    /// when this logger is not that scope's).
     #[doc(hidden)]
     pub fn emit(
         &self,
@@ -282,9 +285,23 @@ impl Logger {
         kvs: &[(&str, Value<'_>)],
         location: Option<&Location>,
     ) {
+        let fields = super::current::current_fields();
+        self.emit_with(level, args, kvs, location, fields.as_deref());
+    }
+
+    /// [`emit`](Self::emit) with the fields given instead of the current scope's.
+    pub(crate) fn emit_with(
+        &self,
+        level: Level,
+        args: fmt::Arguments<'_>,
+        kvs: &[(&str, Value<'_>)],
+        location: Option<&Location>,
+        fields: Option<&FieldSet>,
+    ) {
         crate::internal::with_thread_name(|thread_name| {
             let mut b = Record::builder(level, self.name(), args)
                 .key_values(kvs)
+                .fields(fields)
                 .thread_name(thread_name);
             if let Some(loc) = location {
                 b = b.location(loc);

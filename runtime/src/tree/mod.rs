@@ -23,7 +23,10 @@ mod node;
 pub(crate) mod period;
 mod stats;
 
-pub(crate) use current::{Current, FrameContext, FrameGuard, current_if_enabled, pop, push};
+pub(crate) use current::{
+    Current, FrameContext, FrameGuard, current_context, current_fields, current_if_enabled, pop,
+    push,
+};
 pub use current::{current, current_scope};
 #[allow(deprecated)]
 pub use directives::{ConfigError, DirectiveError};

@@ -15,6 +15,7 @@ use std::sync::atomic::Ordering;
 use parking_lot::{ArcMutexGuard, RawMutex};
 
 use super::RegistryInner;
+use super::current::FrameContext;
 use super::logger::Logger;
 use super::node::{LOGGER, Node, PLACEHOLDER, State};
 use crate::handler::{Attached, Closer, Handler, HandlerId};
@@ -62,11 +63,12 @@ pub(crate) trait Observer: Send + Sync {
     /// not on a descendant). Returns `true` when it kept the record, which then goes no further.
     fn observe(&self, record: &Record<'_>, origin: bool) -> bool;
     /// A scope of the period ended with `outcome` (`last`: the period ends with it). Runs with
-    /// no lock held, the period's handlers still attached.
-    fn end(&self, logger: &Logger, outcome: Outcome, last: bool);
+    /// no lock held, the period's handlers still attached. `scope` is the ending guard's own
+    /// context (its logger and fields), whichever thread it ends on.
+    fn end(&self, scope: &FrameContext, outcome: Outcome, last: bool);
     /// A scope of the period failed and is about to leave: it still holds the period, so what
     /// it replays reaches the period's handlers whichever scope ends last.
-    fn failed(&self, logger: &Logger, outcome: Outcome);
+    fn failed(&self, scope: &FrameContext, outcome: Outcome);
 }
 
 /// What a scope asks its period for.
@@ -159,6 +161,24 @@ pub(crate) fn reserve(
         let init = parking_lot::Mutex::lock_arc(node.init());
         return Reserved::Create(node.clone(), init);
     }
+}
+
+/// Joins the live period `logger` belongs to, as one more scope of it (a [`Context`] carried
+/// into a child task keeps the task's handlers open until it ends). `false` when that period
+/// is over (the handle is detached), or is being made or closed: nothing was joined then.
+///
+/// [`Context`]: crate::Context
+pub(crate) fn join_live(logger: &Logger) -> bool {
+    let node = &logger.node;
+    if node.is_root() {
+        return false;
+    }
+    let mut st = node.state.lock();
+    if !logger.is_live() || !st.live || st.busy.is_some() {
+        return false;
+    }
+    st.scopes += 1;
+    true
 }
 
 /// The creator's factories succeeded: attaches the handlers and starts the period.
