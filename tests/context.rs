@@ -235,7 +235,7 @@ fn a_context_taken_outside_any_scope_carries_nothing() {
     let ctx = Context::current();
     assert!(ctx.logger().is_none());
     assert_eq!(ctx.fields().count(), 0);
-    assert_eq!(ctx.run(|| scoped_logger::current_scope()), None);
+    assert_eq!(ctx.run(scoped_logger::current_scope), None);
     let f = ctx.wrap(|| 5);
     assert_eq!(f(), 5);
 }
@@ -260,9 +260,12 @@ fn block_on<F: std::future::Future>(fut: F) -> F::Output {
     }
 }
 
+/// One record as [`Seen`] keeps it: its thread, its message, its `k=v` pairs.
+type SeenRecord = (std::thread::ThreadId, String, Vec<String>);
+
 /// Remembers each record's thread and fields.
 #[derive(Clone, Default)]
-struct Seen(Arc<Mutex<Vec<(std::thread::ThreadId, String, Vec<String>)>>>);
+struct Seen(Arc<Mutex<Vec<SeenRecord>>>);
 
 impl Handler for Seen {
     fn handle(&self, r: &Record<'_>) {

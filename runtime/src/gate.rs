@@ -8,7 +8,6 @@
 //! non-zero, or when a level is counted that the published maximum does not cover yet. Nothing
 //! here runs per record or per scope without a level of its own.
 
-use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
 
 use parking_lot::Mutex;
@@ -26,7 +25,9 @@ static REGISTRIES: Mutex<[usize; 6]> = parking_lot::const_mutex({
     r[DEFAULT_ROOT_LEVEL as usize] = 1;
     r
 });
-static HOOK: OnceLock<fn(LevelFilter)> = OnceLock::new();
+/// Told of every new maximum: the `log` bridge keeps `log::max_level` in step, the `tracing`
+/// bridge tracing's interest cache. Called under `REGISTRIES`' lock, so in the order decided.
+static HOOKS: Mutex<Vec<fn(LevelFilter)>> = parking_lot::const_mutex(Vec::new());
 
 /// The process-wide maximum as a `LevelFilter` number.
 #[inline]
@@ -34,20 +35,20 @@ pub(crate) fn get() -> u8 {
     MAX.load(Ordering::Relaxed)
 }
 
-/// Called (with the new maximum) whenever it changes; the `log` bridge keeps `log::max_level`
-/// in step with it.
-#[cfg(feature = "log")]
-pub(crate) fn set_hook(hook: fn(LevelFilter)) {
-    let _ = HOOK.set(hook);
+/// Calls `hook` with the maximum now, and again whenever it changes.
+#[cfg(any(feature = "log", feature = "tracing"))]
+pub(crate) fn add_hook(hook: fn(LevelFilter)) {
+    let _registries = REGISTRIES.lock();
+    HOOKS.lock().push(hook);
     hook(LevelFilter::from_u8(get()));
 }
 
 fn publish(registries: &[usize; 6]) {
     let top = registries.iter().rposition(|&n| n > 0).unwrap_or(0) as u8;
-    if MAX.swap(top, Ordering::SeqCst) != top
-        && let Some(h) = HOOK.get()
-    {
-        h(LevelFilter::from_u8(top));
+    if MAX.swap(top, Ordering::SeqCst) != top {
+        for h in HOOKS.lock().iter() {
+            h(LevelFilter::from_u8(top));
+        }
     }
 }
 

@@ -34,7 +34,7 @@ impl std::error::Error for InstallError {}
 pub fn install() -> Result<(), InstallError> {
     static BRIDGE: LogBridge = LogBridge;
     log::set_logger(&BRIDGE).map_err(|_| InstallError(()))?;
-    crate::gate::set_hook(|max| log::set_max_level(to_log_filter(max)));
+    crate::gate::add_hook(|max| log::set_max_level(to_log_filter(max)));
     Ok(())
 }
 
@@ -85,34 +85,29 @@ impl<'kvs> log::kv::VisitSource<'kvs> for Collect {
 
 impl log::Log for LogBridge {
     fn enabled(&self, metadata: &log::Metadata<'_>) -> bool {
-        super::route(metadata.target())
-            .logger
-            .enabled(to_level(metadata.level()))
+        super::enabled(metadata.target(), to_level(metadata.level()))
     }
 
     fn log(&self, record: &log::Record<'_>) {
         let level = to_level(record.level());
-        let route = super::route(record.target());
-        let logger = &route.logger;
-        if !logger.enabled(level) {
-            return;
-        }
-        let source = record.key_values();
-        let mut kvs = Collect(Vec::with_capacity(source.count() + 1));
-        let _ = source.visit(&mut kvs);
-        let mut borrowed: Vec<(&str, Value<'_>)> = Vec::with_capacity(kvs.0.len() + 1);
-        if route.scoped {
-            borrowed.push(("target", Value::Str(record.target())));
-        }
-        borrowed.extend(kvs.0.iter().map(|(k, v)| (k.as_str(), v.as_value())));
-        crate::internal::with_thread_name(|thread| {
-            let rec = Record::builder(level, logger.name(), *record.args())
-                .key_values(&borrowed)
-                .fields(route.fields.as_deref())
-                .thread_name(thread)
-                .source(record.module_path(), record.file(), record.line())
-                .build();
-            logger.dispatch(&rec);
+        super::route(record.target(), level, |route| {
+            let source = record.key_values();
+            let mut kvs = Collect(Vec::with_capacity(source.count() + 1));
+            let _ = source.visit(&mut kvs);
+            let mut borrowed: Vec<(&str, Value<'_>)> = Vec::with_capacity(kvs.0.len() + 1);
+            if route.scoped {
+                borrowed.push(("target", Value::Str(record.target())));
+            }
+            borrowed.extend(kvs.0.iter().map(|(k, v)| (k.as_str(), v.as_value())));
+            crate::internal::with_thread_name(|thread| {
+                let rec = Record::builder(level, route.logger.name(), *record.args())
+                    .key_values(&borrowed)
+                    .fields(route.fields)
+                    .thread_name(thread)
+                    .source(record.module_path(), record.file(), record.line())
+                    .build();
+                route.logger.dispatch(&rec);
+            });
         });
     }
 

@@ -10,36 +10,118 @@ pub mod log;
 #[cfg(feature = "tracing")]
 pub mod tracing;
 
-/// Where a record from another facade goes, and what it carries.
 #[cfg(any(feature = "log", feature = "tracing"))]
-pub(crate) struct Route {
-    /// The current scope's logger, else the logger named by the target.
-    pub(crate) logger: crate::Logger,
-    /// The current frame's fields.
-    pub(crate) fields: Option<std::sync::Arc<crate::fields::FieldSet>>,
-    /// Whether `logger` is the current scope.
-    pub(crate) scoped: bool,
+mod route {
+    use std::cell::RefCell;
+
+    use crate::fields::FieldSet;
+    use crate::level::Level;
+    use crate::tree::{Current, Logger, Registry, current_if_enabled};
+
+    /// Where a record goes, for [`route`]'s callback.
+    pub(crate) struct Route<'a> {
+        /// The current scope's logger, else the logger named by the target.
+        pub(crate) logger: &'a Logger,
+        /// The current frame's fields.
+        pub(crate) fields: Option<&'a FieldSet>,
+        /// Whether `logger` is the current scope's.
+        pub(crate) scoped: bool,
+    }
+
+    /// Calls `f` with where a record of `target` at `level` goes, if it is to be made: the
+    /// current scope when the thread has one (and a directive configured for the target, such
+    /// as `hyper=warn`, lets it through too), else the logger named by the target in the
+    /// global registry, if it lets the level through.
+    ///
+    /// Outside any scope this is a thread-local look-up and a level check: a `log::debug!`
+    /// raised past `log::max_level` by a verbose scope on another thread is rejected without
+    /// touching the registry.
+    #[inline]
+    pub(crate) fn route<R>(
+        target: &str,
+        level: Level,
+        f: impl FnOnce(Route<'_>) -> R,
+    ) -> Option<R> {
+        match current_if_enabled(level) {
+            Current::Disabled => None,
+            Current::Enabled(logger, fields) => {
+                let directive = Registry::global().inner.directive_for(target);
+                if directive.is_some_and(|d| !d.allows(level)) {
+                    return None;
+                }
+                Some(f(Route {
+                    logger: &logger,
+                    fields: fields.as_deref(),
+                    scoped: true,
+                }))
+            }
+            Current::None => with_target(target, |logger| {
+                logger.enabled(level).then(|| {
+                    f(Route {
+                        logger,
+                        fields: None,
+                        scoped: false,
+                    })
+                })
+            }),
+        }
+    }
+
+    /// Whether a record of `target` at `level` would be made; see [`route`].
+    #[inline]
+    pub(crate) fn enabled(target: &str, level: Level) -> bool {
+        route(target, level, |_| ()).is_some()
+    }
+
+    struct Cached {
+        target: Box<str>,
+        logger: Logger,
+    }
+
+    const SLOTS: usize = 16;
+
+    thread_local! {
+        /// The loggers of the targets this thread logged to lately, by the target's address.
+        static TARGETS: RefCell<[Option<Cached>; SLOTS]> = const { RefCell::new([const { None }; SLOTS]) };
+    }
+
+    /// Calls `f` with the global registry's logger for `target` (made if missing, as Python's
+    /// `getLogger` would), from this thread's cache when it is there and still live. `f` runs
+    /// with the cache borrowed for reading: a handler that logs through a bridge meanwhile
+    /// finds it, and only misses are not remembered.
+    fn with_target<R>(target: &str, f: impl FnOnce(&Logger) -> R) -> R {
+        // Targets are mostly `&'static str`s (module paths): the address picks the slot, the
+        // text decides.
+        let slot = ((target.as_ptr() as usize >> 3) ^ target.len()) % SLOTS;
+        let mut f = Some(f);
+        let hit = TARGETS.try_with(|cache| {
+            let cache = cache.try_borrow().ok()?;
+            match &cache[slot] {
+                Some(c) if &*c.target == target && c.logger.is_live() => {
+                    Some((f.take().expect("called once"))(&c.logger))
+                }
+                _ => None,
+            }
+        });
+        if let Ok(Some(out)) = hit {
+            return out;
+        }
+        let reg = Registry::global();
+        let logger = reg
+            .get(target)
+            .or_else(|| reg.try_logger(target).ok())
+            .unwrap_or_else(|| reg.root());
+        let _ = TARGETS.try_with(|cache| {
+            if let Ok(mut cache) = cache.try_borrow_mut() {
+                cache[slot] = Some(Cached {
+                    target: target.into(),
+                    logger: logger.clone(),
+                });
+            }
+        });
+        (f.take().expect("not called yet"))(&logger)
+    }
 }
 
-/// Where a record from another facade goes: the current scope, else the logger named by its
-/// target in the global registry.
 #[cfg(any(feature = "log", feature = "tracing"))]
-pub(crate) fn route(target: &str) -> Route {
-    if let Some(frame) = crate::tree::current_context() {
-        return Route {
-            logger: frame.logger,
-            fields: frame.fields,
-            scoped: true,
-        };
-    }
-    let reg = crate::Registry::global();
-    let logger = reg
-        .get(target)
-        .or_else(|| reg.try_logger(target).ok())
-        .unwrap_or_else(|| reg.root());
-    Route {
-        logger,
-        fields: None,
-        scoped: false,
-    }
-}
+pub(crate) use route::{enabled, route};

@@ -1,20 +1,39 @@
 //! The `tracing` bridge: a [`tracing_subscriber::Layer`] that turns events into records.
 //!
 //! Routing is the same as the `log` bridge (current scope, else the event's target). The event's
-//! fields become key-values (its `message` field is the message), and the names of the spans the
-//! event is in, outermost first, are the `spans` key-value (`"request:db"`), so formats show them.
+//! fields become key-values (its `message` field is the message), then the fields of the spans
+//! it is in (the innermost span's first; an inner field shadows an outer one), then the scope's
+//! fields; the names of the spans, outermost first, are the `spans` key-value
+//! (`"request:db"`), so formats show them.
+//!
+//! The layer filters with the tree's levels: `max_level_hint` is the tree's most verbose level,
+//! so a `tracing::debug!` that no logger would accept is rejected by tracing's own first check,
+//! as cheaply as under tracing's own subscriber. When the tree's maximum rises, tracing's
+//! interest cache is rebuilt at once; when it falls, at most once a second, so that tasks
+//! entering and leaving verbose scopes do not rebuild it at every task boundary (meanwhile an
+//! event the tree does not want is rejected in [`enabled`](tracing_subscriber::Layer::enabled)).
 
 use std::fmt::{self, Write as _};
+use std::sync::Once;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
 
 use tracing_core::field::{Field, Visit};
-use tracing_core::{Event, Subscriber};
+use tracing_core::span::{Attributes, Id, Record as SpanRecord};
+use tracing_core::subscriber::Interest;
+use tracing_core::{Event, Metadata, Subscriber};
 use tracing_subscriber::layer::Context;
 use tracing_subscriber::registry::LookupSpan;
 
-use crate::level::Level;
+use crate::level::{Level, LevelFilter};
 use crate::record::{OwnedValue, Record, Value};
 
 /// A layer that sends `tracing` events into the scoped-logger tree.
+///
+/// It filters with the tree's levels (`enabled`, `max_level_hint`). In tracing-subscriber a
+/// layer's filter is global: used next to other layers (a `fmt` layer, say), it would filter
+/// their events too; give such a stack a per-layer filter
+/// (`TracingLayer::new().with_filter(...)`) or keep this layer on a registry of its own.
 ///
 /// ```
 /// use tracing_subscriber::layer::SubscriberExt as _;
@@ -29,11 +48,59 @@ pub struct TracingLayer {
 }
 
 impl TracingLayer {
-    /// The layer.
+    /// The layer. The first one made keeps tracing's interest cache in step with the tree's
+    /// levels from then on.
     pub fn new() -> Self {
+        static HOOK: Once = Once::new();
+        HOOK.call_once(|| crate::gate::add_hook(interest_follows_gate));
         Self::default()
     }
 }
+
+/// When tracing's interest cache was last rebuilt for a lower maximum (ms since first use).
+static LOWERED_AT_MS: AtomicU64 = AtomicU64::new(0);
+
+fn since_start_ms() -> u64 {
+    static START: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+    START.get_or_init(Instant::now).elapsed().as_millis() as u64
+}
+
+/// The gate moved to `max`: rebuild tracing's interest cache (which asks [`max_level_hint`]
+/// again) when tracing's own maximum is below it, or above it and no lowering was done in the
+/// last second.
+///
+/// [`max_level_hint`]: tracing_subscriber::Layer::max_level_hint
+fn interest_follows_gate(max: LevelFilter) {
+    let wanted = to_tracing_filter(max);
+    let current = tracing_core::LevelFilter::current();
+    if wanted > current {
+        tracing_core::callsite::rebuild_interest_cache();
+    } else if wanted < current {
+        let now = since_start_ms();
+        let last = LOWERED_AT_MS.load(Ordering::Relaxed);
+        if (now.saturating_sub(last) >= 1000 || last == 0)
+            && LOWERED_AT_MS
+                .compare_exchange(last, now.max(1), Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
+        {
+            tracing_core::callsite::rebuild_interest_cache();
+        }
+    }
+}
+
+fn to_tracing_filter(l: LevelFilter) -> tracing_core::LevelFilter {
+    match l {
+        LevelFilter::Off => tracing_core::LevelFilter::OFF,
+        LevelFilter::Error => tracing_core::LevelFilter::ERROR,
+        LevelFilter::Warn => tracing_core::LevelFilter::WARN,
+        LevelFilter::Info => tracing_core::LevelFilter::INFO,
+        LevelFilter::Debug => tracing_core::LevelFilter::DEBUG,
+        LevelFilter::Trace => tracing_core::LevelFilter::TRACE,
+    }
+}
+
+/// A span's fields, kept in its extensions for the events inside it.
+struct SpanFields(Vec<(&'static str, OwnedValue)>);
 
 fn to_level(l: &tracing_core::Level) -> Level {
     match *l {
@@ -82,47 +149,107 @@ impl Visit for Fields {
     }
 }
 
+/// Keeps a span's values as they are recorded (its `message`, if any, as a plain field).
+fn keep(fields: &mut Vec<(&'static str, OwnedValue)>, values: Fields) {
+    if !values.message.is_empty() {
+        fields.push(("message", OwnedValue::Str(values.message)));
+    }
+    for (k, v) in values.kvs {
+        match fields.iter_mut().find(|(key, _)| *key == k) {
+            Some(slot) => slot.1 = v,
+            None => fields.push((k, v)),
+        }
+    }
+}
+
 impl<S> tracing_subscriber::Layer<S> for TracingLayer
 where
     S: Subscriber + for<'a> LookupSpan<'a>,
 {
+    fn register_callsite(&self, _: &'static Metadata<'static>) -> Interest {
+        // The tree's levels change with every verbose scope: ask each time (`enabled`), after
+        // tracing's own level check, which `max_level_hint` keeps in step.
+        Interest::sometimes()
+    }
+
+    fn enabled(&self, metadata: &Metadata<'_>, _: Context<'_, S>) -> bool {
+        // Spans by the same rule as events, as tracing's own filters do: the events inside a
+        // span the tree does not want still come, without its fields.
+        super::enabled(metadata.target(), to_level(metadata.level()))
+    }
+
+    fn max_level_hint(&self) -> Option<tracing_core::LevelFilter> {
+        Some(to_tracing_filter(LevelFilter::from_u8(crate::gate::get())))
+    }
+
+    fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
+        let Some(span) = ctx.span(id) else { return };
+        let mut values = Fields::default();
+        attrs.record(&mut values);
+        let mut fields = Vec::new();
+        keep(&mut fields, values);
+        span.extensions_mut().insert(SpanFields(fields));
+    }
+
+    fn on_record(&self, id: &Id, record: &SpanRecord<'_>, ctx: Context<'_, S>) {
+        let Some(span) = ctx.span(id) else { return };
+        let mut values = Fields::default();
+        record.record(&mut values);
+        let mut ext = span.extensions_mut();
+        match ext.get_mut::<SpanFields>() {
+            Some(SpanFields(fields)) => keep(fields, values),
+            None => {
+                let mut fields = Vec::new();
+                keep(&mut fields, values);
+                ext.insert(SpanFields(fields));
+            }
+        }
+    }
+
     fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
         let meta = event.metadata();
         let level = to_level(meta.level());
-        let route = super::route(meta.target());
-        let logger = &route.logger;
-        if !logger.enabled(level) {
-            return;
-        }
-        let mut fields = Fields::default();
-        event.record(&mut fields);
-        let spans = ctx.event_scope(event).map(|scope| {
+        super::route(meta.target(), level, |route| {
+            let mut fields = Fields::default();
+            event.record(&mut fields);
+            // The spans' names (outermost first) and their fields (innermost first).
             let mut names = String::new();
-            for span in scope.from_root() {
-                if !names.is_empty() {
-                    names.push(':');
+            let mut span_fields: Vec<(&'static str, OwnedValue)> = Vec::new();
+            if let Some(scope) = ctx.event_scope(event) {
+                for span in scope {
+                    if !names.is_empty() {
+                        names.insert(0, ':');
+                    }
+                    names.insert_str(0, span.name());
+                    if let Some(SpanFields(f)) = span.extensions().get::<SpanFields>() {
+                        span_fields.extend(f.iter().cloned());
+                    }
                 }
-                names.push_str(span.name());
             }
-            names
-        });
-        let mut kvs: Vec<(&str, Value<'_>)> = Vec::with_capacity(fields.kvs.len() + 2);
-        if route.scoped {
-            kvs.push(("target", Value::Str(meta.target())));
-        }
-        if let Some(s) = spans.as_deref().filter(|s| !s.is_empty()) {
-            kvs.push(("spans", Value::Str(s)));
-        }
-        kvs.extend(fields.kvs.iter().map(|(k, v)| (*k, v.as_value())));
-        crate::internal::with_thread_name(|thread| {
-            logger.dispatch(
-                &Record::builder(level, logger.name(), format_args!("{}", fields.message))
+            let mut kvs: Vec<(&str, Value<'_>)> =
+                Vec::with_capacity(fields.kvs.len() + span_fields.len() + 2);
+            if route.scoped {
+                kvs.push(("target", Value::Str(meta.target())));
+            }
+            if !names.is_empty() {
+                kvs.push(("spans", Value::Str(&names)));
+            }
+            kvs.extend(fields.kvs.iter().map(|(k, v)| (*k, v.as_value())));
+            kvs.extend(span_fields.iter().map(|(k, v)| (*k, v.as_value())));
+            crate::internal::with_thread_name(|thread| {
+                route.logger.dispatch(
+                    &Record::builder(
+                        level,
+                        route.logger.name(),
+                        format_args!("{}", fields.message),
+                    )
                     .key_values(&kvs)
-                    .fields(route.fields.as_deref())
+                    .fields(route.fields)
                     .thread_name(thread)
                     .source(meta.module_path(), meta.file(), meta.line())
                     .build(),
-            );
+                );
+            });
         });
     }
 }

@@ -104,12 +104,10 @@ impl Context {
     /// A future that polls `fut` with this context's scope current, and lets the scope go
     /// when it completes or is dropped; see also
     /// [`FutureExt::in_current_scope`](crate::FutureExt::in_current_scope).
-    pub fn in_context<F: Future>(self, fut: F) -> impl Future<Output = F::Output> {
-        async move {
-            match self.inner.as_ref() {
-                Some(c) => poll_with(c.frame.clone(), fut).await,
-                None => fut.await,
-            }
+    pub async fn in_context<F: Future>(self, fut: F) -> F::Output {
+        match self.inner.as_ref() {
+            Some(c) => poll_with(c.frame.clone(), fut).await,
+            None => fut.await,
         }
     }
 }

@@ -136,6 +136,18 @@ impl Logger {
         if !self.is_live() {
             return;
         }
+        if !self.node.is_root() {
+            let d = &self.node.shared().directives;
+            match (st.configured.is_some(), level.is_some()) {
+                (false, true) => {
+                    d.fetch_add(1, Ordering::Relaxed);
+                }
+                (true, false) => {
+                    d.fetch_sub(1, Ordering::Relaxed);
+                }
+                _ => {}
+            }
+        }
         st.configured = level;
         let scope_level = st.period.as_ref().and_then(|p| p.level());
         if scope_level.is_none() {

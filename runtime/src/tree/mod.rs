@@ -68,6 +68,9 @@ pub(crate) struct Epochs {
 /// registry, through one shared `Arc` for a local one.
 pub(crate) struct Shared {
     pub(crate) epochs: Epochs,
+    /// How many loggers below the root have a configured level (a directive such as
+    /// `hyper=warn`): while there are none, a library's record inside a scope is not looked up.
+    pub(crate) directives: std::sync::atomic::AtomicUsize,
     levels: Levels,
     pub(crate) inner: Weak<RegistryInner>,
 }
@@ -85,6 +88,29 @@ pub(crate) struct RegistryInner {
 }
 
 impl RegistryInner {
+    /// The level configured on `name`'s logger or on its nearest ancestor below the root, if
+    /// any: a directive such as `hyper=warn`, which still holds for a library's records inside
+    /// a scope. `name` may use `::`.
+    pub(crate) fn directive_for(&self, name: &str) -> Option<LevelFilter> {
+        if self.shared.directives.load(Ordering::Relaxed) == 0 {
+            return None;
+        }
+        let name = name::normalize(name).ok()?;
+        let guard = self.entries.guard();
+        let mut cur: &str = &name;
+        while !cur.is_empty() {
+            // Lock-free: a library's logger has no scope, so its own level is the configured one.
+            if let Some(node) = self.entries.get(cur, &guard)
+                && node.is_logger()
+                && let Some(level) = node.own_level()
+            {
+                return Some(level);
+            }
+            cur = name::parent_of(cur).unwrap_or("");
+        }
+        None
+    }
+
     pub(crate) fn shared_epochs(&self) -> &Epochs {
         &self.shared.epochs
     }
@@ -198,6 +224,7 @@ impl Registry {
                     structure: Padded(AtomicU64::new(0)),
                 },
                 levels: Levels::new(DEFAULT_ROOT_LEVEL, global),
+                directives: std::sync::atomic::AtomicUsize::new(0),
                 inner: weak.clone(),
             });
             let home = (!global).then(|| shared.clone());
