@@ -409,3 +409,62 @@ fn syslog_structured_data_holds_the_fields() {
     let msg = String::from_utf8_lossy(&buf[..n]);
     assert!(msg.contains(r#" step="1" job="4" user="ann"]"#), "{msg}");
 }
+
+#[test]
+fn fields_are_escaped_like_any_key_value_in_the_text_line() {
+    let (reg, mem) = setup();
+    {
+        let _s = reg
+            .scope("req.9")
+            .field("us\ner", "a\rb")
+            .field("n", 1)
+            .enter()
+            .unwrap();
+        info!("one");
+        info!(n = 2; "two");
+    }
+    let lines: Vec<String> = mem
+        .records()
+        .iter()
+        .map(|r| {
+            let mut out = Vec::new();
+            r.with_record(|rec| TextFormat.format(rec, &mut out));
+            String::from_utf8(out).unwrap()
+        })
+        .collect();
+    assert!(
+        lines[0].ends_with(": one us\\ner=\"a\\rb\" n=1\n"),
+        "{}",
+        lines[0]
+    );
+    assert!(
+        lines[1].ends_with(": two n=2 us\\ner=\"a\\rb\"\n"),
+        "{}",
+        lines[1]
+    );
+    // And through a live record (the fields' bytes are kept with the scope).
+    let out = Arc::new(Mutex::new(Vec::<u8>::new()));
+    struct W(Arc<Mutex<Vec<u8>>>);
+    impl Write for W {
+        fn write(&mut self, b: &[u8]) -> io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+    let reg = Registry::new();
+    reg.root().add_handler(StreamHandler::new(W(out.clone())));
+    reg.root().set_level(LevelFilter::Info);
+    {
+        let _s = reg.scope("req.9").field("us\ner", "a\rb").enter().unwrap();
+        info!("live");
+        info!("again");
+    }
+    let text = String::from_utf8(out.lock().unwrap().clone()).unwrap();
+    assert_eq!(text.lines().count(), 2, "{text}");
+    for line in text.lines() {
+        assert!(line.ends_with(" us\\ner=\"a\\rb\""), "{line}");
+    }
+}

@@ -246,7 +246,7 @@ pub fn enter(
 }
 
 /// Gives a scope the attribute's `fields(...)`, on top of the fields it inherited from its base.
-pub fn with_fields(mut scope: ScopedLogger, own: &Fields) -> ScopedLogger {
+pub fn with_fields(mut scope: ScopedLogger, own: Fields) -> ScopedLogger {
     scope.add_fields(own);
     scope
 }

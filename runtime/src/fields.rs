@@ -8,7 +8,7 @@
 //! for the common case of a few short fields; nothing here is touched per record but a read.
 
 use std::fmt::{self, Write as _};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use smallvec::SmallVec;
 
@@ -44,6 +44,8 @@ struct Entry {
 pub struct FieldSet {
     entries: SmallVec<[Entry; 4]>,
     text: SmallVec<[u8; 64]>,
+    /// See [`rendered`](Self::rendered).
+    rendered: OnceLock<Vec<u8>>,
 }
 
 impl fmt::Debug for FieldSet {
@@ -62,6 +64,11 @@ impl FieldSet {
         }
     }
 
+    fn bytes(&self, span: Span) -> &[u8] {
+        let (start, len) = (span.start as usize, span.len as usize);
+        self.text.get(start..start + len).unwrap_or_default()
+    }
+
     fn text(&self, span: Span) -> &str {
         let (start, len) = (span.start as usize, span.len as usize);
         // Only whole `str`s are ever pushed, and spans cover exactly one of them.
@@ -72,7 +79,23 @@ impl FieldSet {
     }
 
     fn index_of(&self, key: &str) -> Option<usize> {
-        self.entries.iter().position(|e| self.text(e.key) == key)
+        self.entries
+            .iter()
+            .position(|e| self.bytes(e.key) == key.as_bytes())
+    }
+
+    /// Whether a field is named `key`.
+    #[inline]
+    pub(crate) fn contains_key(&self, key: &str) -> bool {
+        self.index_of(key).is_some()
+    }
+
+    /// The fields as a format writes them, made by `render` on first use and kept: a record
+    /// whose own keys shadow none of them appends these bytes instead of writing each field.
+    /// One format per set uses this (the text line); others write the fields one by one.
+    #[inline]
+    pub(crate) fn rendered(&self, render: impl FnOnce(&FieldSet) -> Vec<u8>) -> &[u8] {
+        self.rendered.get_or_init(|| render(self))
     }
 
     /// Sets `key` to `value`: a key already there is replaced in place (it keeps its position).
@@ -113,16 +136,15 @@ impl FieldSet {
 
     /// The fields of a scope entered inside `outer`: `own` first, then the outer fields whose
     /// keys `own` does not have.
-    pub(crate) fn nested(own: &FieldSet, outer: Option<&FieldSet>) -> FieldSet {
-        let mut set = own.clone();
+    pub(crate) fn nested(mut own: FieldSet, outer: Option<&FieldSet>) -> FieldSet {
         if let Some(outer) = outer {
             for (k, v) in outer.iter() {
-                if set.index_of(k).is_none() {
-                    set.set(k, v);
+                if own.index_of(k).is_none() {
+                    own.set(k, v);
                 }
             }
         }
-        set
+        own
     }
 
     /// Whether there are no fields.
@@ -211,11 +233,11 @@ impl Fields {
 
     /// The set a scope entered with these fields carries, given the fields of the scope around
     /// it; `None` when there are none at all (no allocation).
-    pub(crate) fn resolve(&self, outer: Option<&Arc<FieldSet>>) -> Option<Arc<FieldSet>> {
-        match (self.set.is_empty(), outer) {
-            (true, outer) => outer.cloned(),
-            (false, outer) => Some(Arc::new(FieldSet::nested(&self.set, outer.map(|o| &**o)))),
+    pub(crate) fn resolve(self, outer: Option<&Arc<FieldSet>>) -> Option<Arc<FieldSet>> {
+        if self.set.is_empty() {
+            return outer.cloned();
         }
+        Some(Arc::new(FieldSet::nested(self.set, outer.map(|o| &**o))))
     }
 }
 

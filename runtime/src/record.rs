@@ -274,6 +274,15 @@ impl<'a> Record<'a> {
             pos: 0,
         }
     }
+    /// The call's own key-values only (each key once), without the scope's fields.
+    #[inline]
+    pub(crate) fn own_key_values(&self) -> KeyValues<'a> {
+        KeyValues {
+            own: self.kvs,
+            fields: None,
+            pos: 0,
+        }
+    }
     /// When the record was made.
     pub fn time(&self) -> SystemTime {
         self.time

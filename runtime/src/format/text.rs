@@ -48,25 +48,49 @@ impl Format for TextFormat {
 /// [`Extra::KEY`] (a space or `=` in one cannot shift the pairs); a value is written as it is
 /// when [`escape`] would leave it alone and it holds no whitespace, `"` or `=`, and otherwise
 /// (the empty string too) between quotes, escaped, with `"` written `\"`.
+///
+/// A scope's fields are written once per scope, not once per record: their bytes are kept with
+/// the scope (`FieldSet::rendered`) and appended when the call's own keys shadow none of them.
 pub(crate) fn write_key_values(record: &Record<'_>, out: &mut Vec<u8>) {
     if record.is_replayed() {
         out.extend_from_slice(b" replayed=true");
     }
     let mut scratch = String::new();
-    for (key, value) in record.key_values() {
-        out.push(b' ');
-        escape::push_escaped_with(out, key, Extra::KEY);
-        out.push(b'=');
-        let text = match value {
-            Value::Str(s) => s,
-            other => {
-                scratch.clear();
-                let _ = write!(scratch, "{other}");
-                &scratch
+    match record.fields.filter(|f| !f.is_empty()) {
+        Some(fields) if !record.kvs.iter().any(|(k, _)| fields.contains_key(k)) => {
+            for (key, value) in record.own_key_values() {
+                write_pair(out, &mut scratch, key, value);
             }
-        };
-        write_value(out, text);
+            out.extend_from_slice(fields.rendered(|f| {
+                let mut bytes = Vec::new();
+                for (key, value) in f.iter() {
+                    write_pair(&mut bytes, &mut scratch, key, value);
+                }
+                bytes
+            }));
+        }
+        _ => {
+            for (key, value) in record.key_values() {
+                write_pair(out, &mut scratch, key, value);
+            }
+        }
     }
+}
+
+/// ` key=value`, escaped and quoted as [`write_key_values`] says.
+fn write_pair(out: &mut Vec<u8>, scratch: &mut String, key: &str, value: Value<'_>) {
+    out.push(b' ');
+    escape::push_escaped_with(out, key, Extra::KEY);
+    out.push(b'=');
+    let text = match value {
+        Value::Str(s) => s,
+        other => {
+            scratch.clear();
+            let _ = write!(scratch, "{other}");
+            scratch.as_str()
+        }
+    };
+    write_value(out, text);
 }
 
 /// One value, quoted when it would not stand alone (see [`write_key_values`]).

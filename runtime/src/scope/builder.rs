@@ -275,7 +275,8 @@ impl<'a> ScopeBuilder<'a> {
         let own = std::mem::take(&mut self.fields);
         let outer = crate::tree::current_fields();
         let mut scope = self.open_unset()?;
-        scope.set_fields(&own, outer.as_ref());
+        scope.inherit(outer);
+        scope.add_fields(own);
         Ok(scope)
     }
 

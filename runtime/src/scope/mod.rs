@@ -120,18 +120,12 @@ impl ScopedLogger {
         self.fields = outer;
     }
 
-    /// Adds `own` on top of the fields the scope has.
-    pub(crate) fn add_fields(&mut self, own: &Fields) {
+    /// Adds `own` on top of the fields the scope has (before it is first made current).
+    pub(crate) fn add_fields(&mut self, own: Fields) {
         if !own.is_empty() {
             let outer = self.fields.take();
-            self.set_fields(own, outer.as_ref());
+            self.fields = own.resolve(outer.as_ref());
         }
-    }
-
-    /// Gives the scope its fields: `own` on top of `outer` (the fields of the scope it was
-    /// entered in). Called before the scope is first made current.
-    pub(crate) fn set_fields(&mut self, own: &Fields, outer: Option<&Arc<FieldSet>>) {
-        self.fields = own.resolve(outer);
     }
 
     /// The scope's fields (its own, then those of the scopes it was entered in), in the order
