@@ -190,6 +190,7 @@ fn begin_expr(plan: &Plan, locals: &Locals, base: TokenStream, name: TokenStream
             propagate: #propagate,
             recorder: #recorder,
             summary: #summary,
+            ..::core::default::Default::default()
         }
     };
     if plan.handlers.is_empty() {

@@ -9,6 +9,8 @@
 #![warn(missing_docs)]
 
 pub mod bridge;
+mod budget;
+mod clock;
 pub mod config;
 mod fields;
 pub mod format;
@@ -21,6 +23,7 @@ pub mod name;
 mod record;
 mod scope;
 mod striped;
+pub mod timing;
 mod tree;
 
 #[doc(hidden)]
@@ -51,7 +54,7 @@ pub use record::{
     KeyValues, Location, OwnedRecord, OwnedValue, Record, RecordBuilder, ToValue, Value,
 };
 pub use scope::{
-    BoxError, CloseError, Context, FlightRecorder, FutureExt, ScopeBuilder, ScopeError,
+    BoxError, CloseError, Context, FlightRecorder, FutureExt, LiveScope, ScopeBuilder, ScopeError,
     ScopedLogger, in_scope,
 };
 #[allow(deprecated)]

@@ -33,6 +33,10 @@ pub struct ScopeOptions {
     pub recorder: Option<FlightRecorder>,
     /// Whether it ends with a summary line.
     pub summary: bool,
+    /// A task that ends after longer than this replays its trail and is summarized `slow`.
+    pub slow: Option<std::time::Duration>,
+    /// A task still live after this long is reported once, with its trail so far.
+    pub stuck: Option<std::time::Duration>,
 }
 
 impl ScopeOptions {
@@ -241,6 +245,25 @@ impl<'a> ScopeBuilder<'a> {
         self
     }
 
+    /// A task that ends after longer than `threshold` (by the registry's
+    /// [task clock](Registry::set_task_clock)) replays its flight recorder's trail as a failing
+    /// one does, and its summary says `outcome=slow`. The scope appears in
+    /// [`Registry::live_scopes`] while it lives.
+    pub fn slow(mut self, threshold: std::time::Duration) -> Self {
+        self.opts.slow = Some(threshold);
+        self
+    }
+
+    /// While the scope is still live `threshold` after it was entered, one WARN record on its
+    /// logger says so (how long, which thread last ran it), with its fields, followed by its
+    /// flight recorder's trail so far (which the ring keeps); when the task finally ends, one
+    /// more record says how long it took. A process-wide watchdog thread (started on first use)
+    /// looks at timed scopes periodically; entering and leaving never wait on it.
+    pub fn stuck(mut self, threshold: std::time::Duration) -> Self {
+        self.opts.stuck = Some(threshold);
+        self
+    }
+
     /// Whether the scope's records go on to its ancestors' handlers (default: as the logger was,
     /// `true` for a new one).
     pub fn propagate(mut self, propagate: bool) -> Self {
@@ -329,6 +352,8 @@ pub struct Creator {
     made: Vec<Arc<dyn Handler>>,
     /// The fields of the scope it is entered in, for the scope made.
     pub(crate) outer: Option<Arc<FieldSet>>,
+    /// The scope's `slow` and `stuck` thresholds.
+    timing: (Option<std::time::Duration>, Option<std::time::Duration>),
 }
 
 impl Creator {
@@ -344,6 +369,7 @@ impl Creator {
         let made = std::mem::take(&mut self.made);
         let mut scope = ScopedLogger::new(period::start(&node, init, &self.setup, made));
         scope.inherit(self.outer.take());
+        scope.time(self.timing.0, self.timing.1);
         scope
     }
 }
@@ -377,13 +403,18 @@ pub(crate) fn begin(
     }
     let setup = opts.setup();
     match period::reserve(inner, name, &setup, factories) {
-        Reserved::Live(logger) => Begin::Joined(ScopedLogger::new(logger)),
+        Reserved::Live(logger) => {
+            let mut scope = ScopedLogger::new(logger);
+            scope.time(opts.slow, opts.stuck);
+            Begin::Joined(scope)
+        }
         Reserved::Create(node, init) => Begin::Create(Creator {
             node: Some(node),
             init: Some(init),
             setup,
             made: Vec::new(),
             outer: None,
+            timing: (opts.slow, opts.stuck),
         }),
     }
 }

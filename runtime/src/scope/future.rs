@@ -35,8 +35,12 @@ pub(crate) async fn poll_with<F: Future>(ctx: FrameContext, fut: F) -> F::Output
 /// #     loop { if let Poll::Ready(v) = f.as_mut().poll(&mut cx) { return v; } }
 /// # }
 /// ```
+/// A future dropped before it completes ends its scope as `cancelled` (in the summary, and for
+/// a stuck task's last report).
 pub async fn in_scope<F: Future>(fut: F, scope: ScopedLogger) -> F::Output {
+    scope.expect_completion();
     let out = poll_with(scope.context(), fut).await;
+    scope.completed();
     drop(scope);
     out
 }

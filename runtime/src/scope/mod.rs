@@ -13,11 +13,13 @@ use std::fmt;
 use std::ops::Deref;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 mod builder;
 mod context;
 mod future;
 mod recorder;
+mod watchdog;
 
 pub use builder::{Begin, BoxError, CloseError, Creator, ScopeBuilder, ScopeError, ScopeOptions};
 pub(crate) use builder::{begin, enter_plain};
@@ -25,11 +27,13 @@ pub use context::Context;
 pub(crate) use future::poll_with;
 pub use future::{FutureExt, in_scope};
 pub use recorder::FlightRecorder;
+pub use watchdog::LiveScope;
 
 use crate::fields::{FieldSet, Fields};
 use crate::handler::{Attached, Handler};
 use crate::tree::period;
 use crate::tree::{FrameContext, Logger, Outcome, RegistryInner};
+use watchdog::Watch;
 
 /// A logger bound to a scope: `Deref<Target = Logger>`; dropping it ends the scope.
 ///
@@ -46,6 +50,8 @@ pub struct ScopedLogger {
     /// This guard's fields with those of the scopes around it when it was entered: they belong
     /// to the guard, so same-name scopes sharing one entry each keep their own.
     fields: Option<Arc<FieldSet>>,
+    /// Set for a scope with `slow` or `stuck`.
+    watch: Option<Arc<Watch>>,
     frame: Option<u64>,
     ended: bool,
     failed: AtomicBool,
@@ -81,6 +87,7 @@ impl ScopedLogger {
         ScopedLogger {
             logger,
             fields: None,
+            watch: None,
             frame: None,
             ended: false,
             failed: AtomicBool::new(false),
@@ -107,11 +114,30 @@ impl ScopedLogger {
         scope
     }
 
-    /// The context a frame of this scope carries.
+    /// The context a frame of this scope carries. The first one made starts the scope's watch,
+    /// if it is timed.
     pub(crate) fn context(&self) -> FrameContext {
+        let ctx = self.frame_context();
+        if let Some(w) = &self.watch {
+            w.start(&ctx);
+        }
+        ctx
+    }
+
+    fn frame_context(&self) -> FrameContext {
         FrameContext {
             logger: self.logger.clone(),
             fields: self.fields.clone(),
+            mark: self.watch.as_ref().map(|w| w.mark.clone()),
+        }
+    }
+
+    /// Times the scope: `slow` and `stuck` thresholds, by its registry's task clock.
+    pub(crate) fn time(&mut self, slow: Option<Duration>, stuck: Option<Duration>) {
+        if (slow.is_some() || stuck.is_some())
+            && let Some(inner) = self.logger.inner()
+        {
+            self.watch = Some(Arc::new(Watch::new(inner.clock(), slow, stuck)));
         }
     }
 
@@ -196,15 +222,39 @@ impl ScopedLogger {
         if std::mem::replace(&mut self.ended, true) {
             return Vec::new();
         }
-        let outcome = self.outcome();
+        let mut outcome = self.outcome();
+        let ctx = self.frame_context();
+        let watch = self.watch.take();
+        if let Some(w) = &watch {
+            w.finish();
+            if outcome == Outcome::Ok && w.slow.is_some_and(|slow| w.elapsed() > slow) {
+                outcome = Outcome::Slow;
+            }
+        }
         let node = &self.logger.node;
         // A failing scope replays the shared recorder while it still holds the period: once it
         // has left, the last scope may already have closed the handlers.
-        let ctx = self.context();
-        if outcome.is_failure()
+        if outcome.replays()
             && let Some(observer) = node.observer()
         {
             observer.failed(&ctx, outcome);
+        }
+        if let Some(w) = watch
+            && w.warned.load(Ordering::Relaxed)
+        {
+            // A task reported stuck says when it ended (after its replay, before its summary).
+            let took = w.elapsed();
+            let kvs = [
+                ("duration_ms", crate::Value::U64(took.as_millis() as u64)),
+                ("outcome", crate::Value::Str(outcome.as_str())),
+            ];
+            self.logger.emit_with(
+                crate::Level::Warn,
+                format_args!("stuck task ended after {took:.1?}"),
+                &kvs,
+                None,
+                ctx.fields.as_deref(),
+            );
         }
         match period::leave(node) {
             None => Vec::new(),

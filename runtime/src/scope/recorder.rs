@@ -97,7 +97,7 @@ pub(crate) struct Extras {
 }
 
 /// The failures a period remembers, least severe first (index 0: none).
-const OUTCOMES: [Outcome; 3] = [Outcome::Ok, Outcome::Err, Outcome::Panic];
+const OUTCOMES: [Outcome; 4] = [Outcome::Ok, Outcome::Slow, Outcome::Err, Outcome::Panic];
 
 pub(crate) struct Ring {
     limits: FlightRecorder,
@@ -146,6 +146,16 @@ impl Ring {
         st.records.push_back((owned, size));
     }
 
+    /// A copy of what the ring holds, oldest first; the ring keeps it.
+    fn snapshot(&self) -> Vec<OwnedRecord> {
+        self.state
+            .lock()
+            .records
+            .iter()
+            .map(|(r, _)| r.clone())
+            .collect()
+    }
+
     /// Takes what the ring holds and how many records it could not keep.
     fn take(&self) -> (Vec<OwnedRecord>, u64) {
         let mut st = self.state.lock();
@@ -178,7 +188,7 @@ impl Extras {
     /// node's observation when summarizing.
     fn finish(&self, summarize: bool, scope: &FrameContext, outcome: Outcome) {
         let logger = &scope.logger;
-        if outcome.is_failure() {
+        if outcome.replays() {
             let code = OUTCOMES.iter().position(|o| *o == outcome).unwrap_or(0) as u8;
             self.failure.fetch_max(code, Ordering::Relaxed);
         }
@@ -186,14 +196,23 @@ impl Extras {
             Some(ring) => ring.take(),
             None => (Vec::new(), 0),
         };
-        if outcome.is_failure() {
-            for r in &kept {
+        if outcome.replays() && !kept.is_empty() {
+            // Within the registry's replay budget: the newest records (nearest the end) first.
+            let granted = match logger.inner() {
+                Some(inner) => {
+                    let grant = inner.budget.take(kept.len(), inner.clock().now());
+                    super::watchdog::tell_suppressed(logger, grant.untold, scope.fields.as_deref());
+                    grant.granted
+                }
+                None => kept.len(),
+            };
+            for r in &kept[kept.len() - granted..] {
                 let mut r = r.clone();
                 r.replayed = true;
                 r.with_record(|rec| logger.dispatch(rec));
             }
-            self.replayed
-                .fetch_add(kept.len() as u64, Ordering::Relaxed);
+            self.replayed.fetch_add(granted as u64, Ordering::Relaxed);
+            discarded += (kept.len() - granted) as u64;
         } else {
             discarded += kept.len() as u64;
         }
@@ -213,6 +232,8 @@ impl Extras {
             let elapsed: Duration = self.started.elapsed();
             let level = if outcome.is_failure() {
                 Level::Error
+            } else if outcome == Outcome::Slow {
+                Level::Warn
             } else {
                 Level::Info
             };
@@ -267,12 +288,16 @@ impl Observer for Extras {
     /// A failing scope replays the ring (same-name scopes share it); the last one out discards
     /// what is left and, with a summary, says how the task went.
     fn end(&self, scope: &FrameContext, outcome: Outcome, last: bool) {
-        if outcome.is_failure() || last {
+        if outcome.replays() || last {
             self.finish(last && self.summary, scope, outcome);
         }
     }
 
     fn failed(&self, scope: &FrameContext, outcome: Outcome) {
         self.finish(false, scope, outcome);
+    }
+
+    fn trail(&self) -> Vec<OwnedRecord> {
+        self.ring.as_ref().map_or_else(Vec::new, Ring::snapshot)
     }
 }

@@ -24,6 +24,9 @@ pub(crate) struct FrameContext {
     pub(crate) logger: Logger,
     /// The scope's fields with those of the scopes around it; `None` when there are none.
     pub(crate) fields: Option<Arc<FieldSet>>,
+    /// For a timed scope: set to the number of the thread that last made it current (entered
+    /// it, or polled its future), for a stuck task's report.
+    pub(crate) mark: Option<Arc<AtomicU64>>,
 }
 
 struct Frame {
@@ -54,8 +57,51 @@ fn next_id() -> u64 {
         .unwrap_or(0)
 }
 
+/// This thread's number (1, 2, ... in the order threads first pushed a frame or asked).
+pub(crate) fn thread_number() -> u64 {
+    let id = NEXT_ID.try_with(Cell::get).unwrap_or(0);
+    if id != 0 {
+        return id >> 32;
+    }
+    next_id() >> 32
+}
+
+/// Names of the threads that made a timed scope current, by number (bounded: a program that
+/// makes threads without end keeps the first ones' names only).
+static THREAD_NAMES: parking_lot::Mutex<Vec<(u64, Box<str>)>> =
+    parking_lot::const_mutex(Vec::new());
+
+thread_local! {
+    static NAMED: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Marks `cell` with this thread's number (remembering the thread's name once).
+fn mark(cell: &AtomicU64) {
+    let n = thread_number();
+    cell.store(n, Ordering::Relaxed);
+    if !NAMED.try_with(|c| c.replace(true)).unwrap_or(true) {
+        let name = std::thread::current().name().unwrap_or("unnamed").into();
+        let mut names = THREAD_NAMES.lock();
+        if names.len() < 4096 {
+            names.push((n, name));
+        }
+    }
+}
+
+/// `name (#n)` for a thread number from [`mark`], or `#n`.
+pub(crate) fn thread_label(n: u64) -> String {
+    let names = THREAD_NAMES.lock();
+    match names.iter().find(|(k, _)| *k == n) {
+        Some((_, name)) => format!("{name} (#{n})"),
+        None => format!("#{n}"),
+    }
+}
+
 /// Pushes `ctx` as the current scope of this thread; returns the frame id for [`pop`].
 pub(crate) fn push(ctx: FrameContext) -> u64 {
+    if let Some(cell) = &ctx.mark {
+        mark(cell);
+    }
     let id = next_id();
     let _ = STACK.try_with(|s| s.borrow_mut().push(Frame { id, ctx }));
     id

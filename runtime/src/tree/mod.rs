@@ -25,7 +25,7 @@ mod stats;
 
 pub(crate) use current::{
     Current, FrameContext, FrameGuard, current_context, current_fields, current_if_enabled, pop,
-    push,
+    push, thread_label, thread_number,
 };
 pub use current::{current, current_scope};
 #[allow(deprecated)]
@@ -85,9 +85,21 @@ pub(crate) struct RegistryInner {
     pub(crate) entries: Entries,
     shared: Arc<Shared>,
     global: bool,
+    /// The clock of slow and stuck tasks and of the replay budget (`None`: the system's).
+    pub(crate) clock: arc_swap::ArcSwapOption<Box<dyn crate::clock::TaskClock>>,
+    /// How many records this registry's scopes may replay per second.
+    pub(crate) budget: crate::budget::ReplayBudget,
 }
 
 impl RegistryInner {
+    /// The registry's task clock, to keep with a timed scope.
+    pub(crate) fn clock(&self) -> crate::clock::Clock {
+        match &*self.clock.load() {
+            None => crate::clock::Clock::default(),
+            Some(c) => crate::clock::Clock::new(c.clone()),
+        }
+    }
+
     /// The level configured on `name`'s logger or on its nearest ancestor below the root, if
     /// any: a directive such as `hyper=warn`, which still holds for a library's records inside
     /// a scope. `name` may use `::`.
@@ -235,6 +247,8 @@ impl Registry {
             root.state.lock().configured = Some(DEFAULT_ROOT_LEVEL);
             root.state.lock().live = true;
             RegistryInner {
+                clock: arc_swap::ArcSwapOption::const_empty(),
+                budget: crate::budget::ReplayBudget::default(),
                 entries: Entries::new(root),
                 shared,
                 global,

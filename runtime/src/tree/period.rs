@@ -34,6 +34,9 @@ pub enum Outcome {
     Panic,
     /// Its future was dropped before completing.
     Cancelled,
+    /// It ended normally but took longer than its `slow` threshold: its flight recorder is
+    /// replayed as for a failure.
+    Slow,
 }
 
 impl Outcome {
@@ -44,7 +47,13 @@ impl Outcome {
             Outcome::Err => "err",
             Outcome::Panic => "panic",
             Outcome::Cancelled => "cancelled",
+            Outcome::Slow => "slow",
         }
+    }
+
+    /// Whether the flight recorder replays its trail: a failure, or a slow task.
+    pub fn replays(self) -> bool {
+        matches!(self, Outcome::Err | Outcome::Panic | Outcome::Slow)
     }
 
     /// Whether the task failed (an error or a panic).
@@ -69,6 +78,11 @@ pub(crate) trait Observer: Send + Sync {
     /// A scope of the period failed and is about to leave: it still holds the period, so what
     /// it replays reaches the period's handlers whichever scope ends last.
     fn failed(&self, scope: &FrameContext, outcome: Outcome);
+    /// A copy of what the observer keeps of the period now (the flight recorder's ring), for a
+    /// stuck task's report; the ring keeps it.
+    fn trail(&self) -> Vec<crate::record::OwnedRecord> {
+        Vec::new()
+    }
 }
 
 /// What a scope asks its period for.

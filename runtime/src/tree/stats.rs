@@ -27,6 +27,9 @@ pub struct Stats {
     /// one empty placeholder per thread waiting to be pruned (kept so that tasks under the same
     /// parent do not make and prune it every time).
     pub entries: usize,
+    /// Replayed records (flight-recorder replays, stuck-task trails) that this registry's
+    /// replay budget held back; see [`Registry::set_replay_budget`].
+    pub replays_suppressed: u64,
 }
 
 /// One kind of handler in [`Stats`].
@@ -95,6 +98,7 @@ impl Registry {
         st.handlers = seen.len();
         st.kinds = kinds.into_values().collect();
         st.handler_errors = crate::handler::handler_error_count();
+        st.replays_suppressed = self.inner.budget.suppressed();
         st
     }
 }
