@@ -18,7 +18,7 @@ fn job(reg: &Registry, id: u64, work: Duration) {
         .level(LevelFilter::Info)
         .field("job", id)
         .flight_recorder(FlightRecorder::new(LevelFilter::Debug))
-        .summary(id % 4 == 0 || work > Duration::from_millis(50))
+        .summary(id.is_multiple_of(4) || work > Duration::from_millis(50))
         .slow(Duration::from_millis(100))
         .stuck(Duration::from_millis(400))
         .enter()
