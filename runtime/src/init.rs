@@ -39,9 +39,11 @@ static INITIALIZED: AtomicBool = AtomicBool::new(false);
 /// std::process::exit(1);
 /// ```
 ///
-/// A `RUST_LOG` that does not parse does not stop the program: it is reported once on stderr
-/// (as a `WARN scoped_logger` record naming the bad directive) and the default (`warn`) is used,
-/// as env_logger does. Use [`InitBuilder`] for other defaults.
+/// A bad directive in `RUST_LOG` does not stop the program, nor throw the good ones away: as
+/// env_logger does, the good directives apply and each bad one is reported once on stderr (a
+/// `WARN scoped_logger` record naming it); when none is valid the default (`warn`) is used.
+/// `name=` with no level means `trace`, as a bare `name` does. (`Registry::configure` stays
+/// all-or-nothing.) Use [`InitBuilder`] for other defaults.
 ///
 /// ```no_run
 /// fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -215,24 +217,7 @@ impl InitBuilder {
             .as_deref()
             .and_then(|var| Some((var, env::var(var).ok()?)))
             .filter(|(_, v)| !v.trim().is_empty());
-        let mut bad_env = None;
-        let applied_env = match &from_env {
-            Some((var, text)) => match registry.configure(text) {
-                Ok(()) => true,
-                Err(e) => {
-                    bad_env = Some(format!(
-                        "{var} ignored: {e}; using the default filters `{}` instead",
-                        self.default_filters
-                    ));
-                    false
-                }
-            },
-            None => false,
-        };
-        if !applied_env {
-            // Cannot fail: the same text parsed on the scratch tree above.
-            let _ = registry.configure(&self.default_filters);
-        }
+        let bad_env = apply_env_filters(registry, from_env, &self.default_filters);
 
         let handler = Arc::new(self.handler);
         registry.root().add_shared_handler(handler.clone());
@@ -261,6 +246,36 @@ impl InitBuilder {
             done: false,
         })
     }
+}
+
+/// Applies the environment's directives to `registry` as env_logger does: the good ones are kept
+/// and each bad one is named in a message for the caller to report; when none is left (or the
+/// variable is unset), `defaults` (already checked) apply instead.
+fn apply_env_filters(
+    registry: &Registry,
+    from_env: Option<(&str, String)>,
+    defaults: &str,
+) -> Vec<String> {
+    let mut messages = Vec::new();
+    let mut applied = false;
+    if let Some((var, text)) = from_env {
+        let (good, bad) = crate::tree::parse_directives_lenient(&text);
+        for e in &bad {
+            messages.push(format!("{var}: ignored {e}"));
+        }
+        if !good.is_empty() {
+            // Cannot fail: `parse_lenient` kept only what parses.
+            applied = registry.configure(&good).is_ok();
+        } else if !bad.is_empty() {
+            messages.push(format!(
+                "{var} has no valid directive left; using the default filters `{defaults}`"
+            ));
+        }
+    }
+    if !applied {
+        let _ = registry.configure(defaults);
+    }
+    messages
 }
 
 /// Returned by [`init`]: keep it alive for the whole program. Dropping it flushes and closes

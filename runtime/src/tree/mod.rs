@@ -25,6 +25,7 @@ mod stats;
 
 pub(crate) use current::{Current, FrameContext, FrameGuard, current_if_enabled, pop, push};
 pub use current::{current, current_scope};
+pub(crate) use directives::parse_lenient as parse_directives_lenient;
 #[allow(deprecated)]
 pub use directives::{ConfigError, DirectiveError};
 pub use logger::Logger;
