@@ -22,6 +22,7 @@
 //! [handlers.console]
 //! kind = "stderr"
 //! level = "info"
+//! style = "auto"       # or "always", "never": colours on a terminal
 //!
 //! [handlers.app]
 //! kind = "file"
@@ -60,7 +61,7 @@ use parking_lot::Mutex;
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::format::{Format, JsonFormat, TextFormat};
+use crate::format::{Format, JsonFormat, TextFormat, WriteStyle};
 use crate::handler::{Handler, HandlerExt, HandlerId};
 use crate::level::LevelFilter;
 use crate::tree::Registry;
@@ -152,6 +153,9 @@ pub enum HandlerConfig {
         /// Text or JSON.
         #[serde(default)]
         format: FormatKind,
+        /// `auto` (the default: styled on a terminal), `always` or `never`; see [`WriteStyle`].
+        #[serde(default)]
+        style: WriteStyle,
     },
     /// A file, appended to.
     File {
@@ -224,6 +228,7 @@ impl HandlerConfig {
         HandlerConfig::Stderr {
             level: None,
             format: FormatKind::Text,
+            style: WriteStyle::Auto,
         }
     }
 
@@ -256,9 +261,16 @@ impl HandlerConfig {
             }
         }
         Ok(match self {
-            HandlerConfig::Stderr { level, format } => {
-                leveled(crate::StderrHandler::new().format(format.make()), level)
-            }
+            HandlerConfig::Stderr {
+                level,
+                format,
+                style,
+            } => leveled(
+                crate::StderrHandler::new()
+                    .format(format.make())
+                    .style(*style),
+                level,
+            ),
             HandlerConfig::File {
                 path,
                 level,

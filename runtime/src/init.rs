@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use crate::format::Format;
+use crate::format::{Format, WriteStyle};
 use crate::handler::Handler;
 use crate::handler::nonblocking::{Policy, install_abort_flush, set_exit_deadline};
 use crate::handler::stderr::StderrHandler;
@@ -172,6 +172,14 @@ impl InitBuilder {
     /// The line format (default text).
     pub fn format(mut self, format: impl Format + 'static) -> Self {
         self.handler = self.handler.format(format);
+        self
+    }
+
+    /// Whether stderr lines are styled (default [`WriteStyle::Auto`]: on a terminal, unless
+    /// `RUST_LOG_STYLE`, `NO_COLOR` or `CLICOLOR_FORCE` say otherwise); see
+    /// [`StderrHandler::style`].
+    pub fn style(mut self, style: WriteStyle) -> Self {
+        self.handler = self.handler.style(style);
         self
     }
 
