@@ -2,18 +2,20 @@
 //! root, levels from `RUST_LOG`, and a guard that flushes with a deadline when the program ends.
 //!
 //! It runs once per process: a second call returns [`InitError::AlreadyInitialized`], never
-//! panics, and never replaces what the first call installed.
+//! panics, and never replaces what the first call installed. [`init_for_tests`] is its
+//! counterpart for tests: records through the harness's capture, callable from every test.
 
 use std::env;
 use std::fmt;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Once};
 use std::time::{Duration, Instant};
 
 use crate::format::{Format, WriteStyle};
 use crate::handler::Handler;
 use crate::handler::nonblocking::{Policy, install_abort_flush, set_exit_deadline};
 use crate::handler::stderr::StderrHandler;
+use crate::handler::test_writer::TestHandler;
 use crate::level::Level;
 use crate::record::Record;
 use crate::tree::{DirectiveError as ConfigError, Registry};
@@ -54,6 +56,81 @@ static INITIALIZED: AtomicBool = AtomicBool::new(false);
 /// ```
 pub fn init() -> Result<InitGuard, InitError> {
     InitBuilder::new().init()
+}
+
+/// Sets up logging for tests: call it at the start of every test that should show its records
+/// when it fails. The first call puts a [`TestHandler`] on the global root, sets levels from
+/// `RUST_LOG` (`info` when unset; good directives kept, each bad one reported once on stderr,
+/// outside any test's capture, as [`init`] does)
+/// and installs the `log` crate bridge (feature `log`); every later call does nothing, from any
+/// thread (one that comes while the first is running waits for it).
+///
+/// Records are written on the logging thread through the test harness's output capture: `cargo
+/// test` hides a passing test's records and shows a failing test's, `--nocapture` shows them
+/// live. Records from threads the test spawned are in its capture too (they inherit it); a
+/// thread the test did not spawn (a shared pool, a runtime in a `static`) writes to the process's
+/// stderr, in no test's section. There is no guard: no test's end closes anything another test
+/// uses.
+///
+/// ```
+/// #[test]
+/// fn parses_the_config() {
+///     scoped_logger::init_for_tests();
+///     scoped_logger::info!("shown only if this test fails");
+/// }
+/// ```
+///
+/// In a binary that also calls [`init`], whichever comes first wins, once for the process:
+/// after `init_for_tests`, `init` returns [`InitError::AlreadyInitialized`] and changes nothing
+/// (records stay in the capture); after `init`, `init_for_tests` does nothing (records go to
+/// `init`'s stderr handler, outside the capture).
+///
+/// ```
+/// scoped_logger::init_for_tests();
+/// scoped_logger::init_for_tests(); // a no-op
+/// assert!(matches!(
+///     scoped_logger::init(),
+///     Err(scoped_logger::InitError::AlreadyInitialized)
+/// ));
+/// assert_eq!(scoped_logger::root().handler_count(), 1); // the TestHandler only
+/// ```
+pub fn init_for_tests() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        if INITIALIZED.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let registry = Registry::global();
+        let from_env = env::var("RUST_LOG")
+            .ok()
+            .filter(|v| !v.trim().is_empty())
+            .map(|v| ("RUST_LOG", v));
+        let notes = apply_env_filters(registry, from_env, "info");
+        registry.root().add_handler(TestHandler::new());
+        #[cfg(feature = "log")]
+        let bridge_note = crate::log_bridge::install()
+            .err()
+            .map(|e| format!("records of the `log` crate will not reach scoped-logger: {e}"));
+        #[cfg(not(feature = "log"))]
+        let bridge_note: Option<String> = None;
+        // Past the capture, straight to stderr: in the first test's capture, a bad `RUST_LOG`
+        // would be reported only if that test failed.
+        let direct = crate::StreamHandler::new(std::io::stderr());
+        report(&direct, notes.into_iter().chain(bridge_note));
+    });
+}
+
+/// Hands the library's own warnings about the set-up to `handler`.
+fn report(handler: &dyn Handler, messages: impl Iterator<Item = String>) {
+    for message in messages {
+        crate::internal::with_thread_name(|thread| {
+            handler.handle(
+                &Record::builder(Level::Warn, "scoped_logger", format_args!("{message}"))
+                    .thread_name(thread)
+                    .build(),
+            );
+        });
+    }
 }
 
 /// Why [`init`] did nothing.
@@ -239,15 +316,7 @@ impl InitBuilder {
         #[cfg(not(feature = "log"))]
         let bridge_note: Option<String> = None;
 
-        for message in bad_env.into_iter().chain(bridge_note) {
-            crate::internal::with_thread_name(|thread| {
-                handler.handle(
-                    &Record::builder(Level::Warn, "scoped_logger", format_args!("{message}"))
-                        .thread_name(thread)
-                        .build(),
-                );
-            });
-        }
+        report(&*handler, bad_env.into_iter().chain(bridge_note));
         Ok(InitGuard {
             handler,
             flush_deadline: self.flush_deadline,
