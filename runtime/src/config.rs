@@ -27,7 +27,12 @@
 //! [handlers.app]
 //! kind = "file"
 //! path = "logs/app.log"
-//! format = "json"
+//! format = "json"      # or "text" (the default), or a pattern:
+//!
+//! [handlers.shaped]
+//! kind = "file"
+//! path = "logs/shaped.log"
+//! format = { pattern = "{local_time} {level} [{thread}] {logger} {file}:{line}: {message}{kv}" }
 //!
 //! [handlers.rolling]
 //! kind = "rotating_file"
@@ -61,7 +66,7 @@ use parking_lot::Mutex;
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::format::{Format, JsonFormat, TextFormat, WriteStyle};
+use crate::format::{Format, JsonFormat, PatternError, PatternFormat, TextFormat, WriteStyle};
 use crate::handler::{Handler, HandlerExt, HandlerId};
 use crate::level::LevelFilter;
 use crate::tree::Registry;
@@ -108,23 +113,74 @@ pub struct LoggerConfig {
     handlers: Vec<Spanned<String>>,
 }
 
-/// The text formats a handler can use.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
+/// The formats a handler can use: `format = "text"` (the default), `format = "json"`, or
+/// `format = { pattern = "{time} {level} [{thread}] {logger}: {message}{kv}" }` (the
+/// placeholders are listed in [`format::pattern`](crate::format::pattern); a bad one is an
+/// error naming it and its line in the file).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum FormatKind {
     /// The default text line.
     #[default]
     Text,
     /// JSON lines.
     Json,
+    /// A text line shaped by a pattern.
+    Pattern(PatternFormat),
 }
 
 impl FormatKind {
-    fn make(self) -> Box<dyn Format> {
+    /// A pattern format, checked now.
+    pub fn pattern(pattern: &str) -> Result<FormatKind, PatternError> {
+        PatternFormat::new(pattern).map(FormatKind::Pattern)
+    }
+
+    fn make(&self) -> Box<dyn Format> {
         match self {
             FormatKind::Text => Box::new(TextFormat),
             FormatKind::Json => Box::new(JsonFormat),
+            FormatKind::Pattern(p) => Box::new(p.clone()),
         }
+    }
+}
+
+impl<'de> Deserialize<'de> for FormatKind {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = FormatKind;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(r#""text", "json" or { pattern = "..." }"#)
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<FormatKind, E> {
+                match v {
+                    "text" => Ok(FormatKind::Text),
+                    "json" => Ok(FormatKind::Json),
+                    _ => Err(E::custom(format!(
+                        r#"unknown format `{v}`: expected "text", "json" or {{ pattern = "..." }}"#
+                    ))),
+                }
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<FormatKind, A::Error> {
+                use serde::de::Error as _;
+                let mut pattern: Option<String> = None;
+                while let Some(key) = map.next_key::<String>()? {
+                    if key != "pattern" {
+                        return Err(A::Error::custom(format!(
+                            "unknown key `{key}` in a format table: the one key is `pattern`"
+                        )));
+                    }
+                    pattern = Some(map.next_value()?);
+                }
+                let pattern =
+                    pattern.ok_or_else(|| A::Error::custom("a format table needs `pattern`"))?;
+                FormatKind::pattern(&pattern).map_err(A::Error::custom)
+            }
+        }
+        d.deserialize_any(Visitor)
     }
 }
 

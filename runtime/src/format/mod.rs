@@ -7,12 +7,16 @@ use crate::record::Record;
 
 pub mod escape;
 pub mod json;
+pub mod pattern;
 pub mod style;
 pub mod text;
+mod time;
 
 pub use json::JsonFormat;
+pub use pattern::{PatternError, PatternFormat, TextFormatBuilder};
 pub use style::WriteStyle;
 pub use text::TextFormat;
+pub use time::write_local_time;
 
 /// Turns a record into one line of output (including the trailing newline).
 pub trait Format: Send + Sync {

@@ -8,7 +8,7 @@
 use std::fmt::Write as _;
 
 use super::escape::{self, Extra};
-use super::{Format, display_name, style};
+use super::{Format, TextFormatBuilder, display_name, style};
 use crate::record::{Record, Value};
 
 /// The default format: RFC 3339 UTC time with milliseconds, level, logger, message, `k=v` pairs.
@@ -25,8 +25,19 @@ use crate::record::{Record, Value};
 /// TextFormat.format(&rec, &mut out);
 /// assert_eq!(String::from_utf8(out).unwrap(), "2026-11-28T19:03:58.123Z WARN jobs.42: disk at 91% job=42\n");
 /// ```
+///
+/// For more fields (thread, module, `file:line`, pid) or local time, use
+/// [`TextFormat::builder`]; for a line of your own shape, a
+/// [`PatternFormat`](super::PatternFormat).
 #[derive(Debug, Default, Clone, Copy)]
 pub struct TextFormat;
+
+impl TextFormat {
+    /// A format with this line's fields and more switched on: see [`TextFormatBuilder`].
+    pub fn builder() -> TextFormatBuilder {
+        TextFormatBuilder::new()
+    }
+}
 
 impl Format for TextFormat {
     fn format(&self, record: &Record<'_>, out: &mut Vec<u8>) {
