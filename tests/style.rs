@@ -67,7 +67,8 @@ fn is_styled(line: &str) -> bool {
 
 #[test]
 fn a_pipe_gets_plain_lines_unless_styles_are_asked_for() {
-    let cases: [(&str, &[(&str, &str)], bool); 7] = [
+    type Env<'a> = &'a [(&'a str, &'a str)];
+    let cases: [(&str, Env<'_>, bool); 7] = [
         ("auto", &[], false),
         ("auto", &[("RUST_LOG_STYLE", "always")], true),
         ("auto", &[("CLICOLOR_FORCE", "1")], true),

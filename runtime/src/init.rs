@@ -73,11 +73,12 @@ pub fn init() -> Result<InitGuard, InitError> {
 /// uses.
 ///
 /// ```
-/// #[test]
+/// // #[test]
 /// fn parses_the_config() {
 ///     scoped_logger::init_for_tests();
 ///     scoped_logger::info!("shown only if this test fails");
 /// }
+/// # parses_the_config();
 /// ```
 ///
 /// In a binary that also calls [`init`], whichever comes first wins, once for the process:

@@ -2,7 +2,7 @@
 //! placeholders checked when it is built, or from [`TextFormatBuilder`]'s switches.
 //!
 //! Everything a record brings (logger, message, keys, values, thread name, module, file) goes
-//! through the [`escape`](super::escape) writer, as in the default line, and the pattern's own
+//! through the [`escape`] writer, as in the default line, and the pattern's own
 //! text may hold no control character: one record is one line whatever the pattern and the
 //! record hold.
 //!
@@ -224,7 +224,7 @@ impl std::str::FromStr for PatternFormat {
 }
 
 /// Whether `c` in a pattern's own text could end a line or drive a terminal: what the
-/// [`escape`](super::escape) writer would escape, the backslash aside.
+/// [`escape`] writer would escape, the backslash aside.
 fn breaks_line(c: char) -> bool {
     c.is_control()
         || matches!(c, '\u{2028}' | '\u{2029}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
