@@ -138,10 +138,11 @@ fn report(handler: &dyn Handler, messages: impl Iterator<Item = String>) {
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum InitError {
-    /// `init` already ran in this process (whether or not its guard is still alive).
+    /// `init` (or [`init_for_tests`]) already ran in this process (whether or not its guard is
+    /// still alive).
     AlreadyInitialized,
     /// The default directives given to [`InitBuilder::default_filters`] do not parse (a bad
-    /// `RUST_LOG` is not an error: it is reported and the defaults are used).
+    /// `RUST_LOG` directive is not an error: it is reported and the good ones are kept).
     Filters(ConfigError),
 }
 
@@ -209,7 +210,7 @@ impl InitBuilder {
         }
     }
 
-    /// Directives used when the environment variable is unset, empty or invalid (default
+    /// Directives used when the environment variable is unset, empty or has no valid directive (default
     /// `warn`), in [`Registry::configure`] syntax.
     pub fn default_filters(mut self, directives: impl Into<String>) -> Self {
         self.default_filters = directives.into();
