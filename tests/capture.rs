@@ -31,9 +31,8 @@ fn fixture() -> PathBuf {
         dir.join("src/lib.rs"),
     )
     .unwrap();
-    if let Ok(lock) = std::fs::read(root.join("Cargo.lock"))
-        && !dir.join("Cargo.lock").exists()
-    {
+    // Copied every time: the workspace's lock may have moved since the last run.
+    if let Ok(lock) = std::fs::read(root.join("Cargo.lock")) {
         std::fs::write(dir.join("Cargo.lock"), lock).unwrap();
     }
     dir
