@@ -4,7 +4,8 @@
 //! Errors name the file, the line and the key. Applying is all-or-nothing: every handler is
 //! opened before anything in the tree changes. On reload a handler whose settings did not change is
 //! kept as it is; the others are attached before the old ones are detached (then flushed and
-//! closed), so no record falls between the two.
+//! closed), so no record falls between the two; a level or propagate flag the new file no longer
+//! sets goes back to its default (inherit, propagate).
 //!
 //! ```toml
 //! [loggers.root]
@@ -21,11 +22,17 @@
 //! [handlers.console]
 //! kind = "stderr"
 //! level = "info"
+//! style = "auto"       # or "always", "never": colours on a terminal
 //!
 //! [handlers.app]
 //! kind = "file"
 //! path = "logs/app.log"
-//! format = "json"
+//! format = "json"      # or "text" (the default), or a pattern:
+//!
+//! [handlers.shaped]
+//! kind = "file"
+//! path = "logs/shaped.log"
+//! format = { pattern = "{local_time} {level} [{thread}] {logger} {file}:{line}: {message}{kv}" }
 //!
 //! [handlers.rolling]
 //! kind = "rotating_file"
@@ -37,6 +44,17 @@
 //! [handlers.jobs_db]
 //! kind = "sqlite"
 //! path = "logs/jobs.db"
+//!
+//! [handlers.out]
+//! kind = "stream"      # stdout, written on the logging thread
+//!
+//! [handlers.quiet]
+//! kind = "null"        # discards everything
+//!
+//! [handlers.system]
+//! kind = "syslog"      # feature `syslog`
+//! address = "udp://127.0.0.1:514"   # or "tcp://host:port", or a socket path (default /dev/log)
+//! facility = "local0"
 //! ```
 
 use std::collections::BTreeMap;
@@ -48,7 +66,7 @@ use parking_lot::Mutex;
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::format::{Format, JsonFormat, TextFormat};
+use crate::format::{Format, JsonFormat, PatternError, PatternFormat, TextFormat, WriteStyle};
 use crate::handler::{Handler, HandlerExt, HandlerId};
 use crate::level::LevelFilter;
 use crate::tree::Registry;
@@ -95,23 +113,74 @@ pub struct LoggerConfig {
     handlers: Vec<Spanned<String>>,
 }
 
-/// The text formats a handler can use.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
+/// The formats a handler can use: `format = "text"` (the default), `format = "json"`, or
+/// `format = { pattern = "{time} {level} [{thread}] {logger}: {message}{kv}" }` (the
+/// placeholders are listed in [`format::pattern`](crate::format::pattern); a bad one is an
+/// error naming it and its line in the file).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum FormatKind {
     /// The default text line.
     #[default]
     Text,
     /// JSON lines.
     Json,
+    /// A text line shaped by a pattern.
+    Pattern(PatternFormat),
 }
 
 impl FormatKind {
-    fn make(self) -> Box<dyn Format> {
+    /// A pattern format, checked now.
+    pub fn pattern(pattern: &str) -> Result<FormatKind, PatternError> {
+        PatternFormat::new(pattern).map(FormatKind::Pattern)
+    }
+
+    fn make(&self) -> Box<dyn Format> {
         match self {
             FormatKind::Text => Box::new(TextFormat),
             FormatKind::Json => Box::new(JsonFormat),
+            FormatKind::Pattern(p) => Box::new(p.clone()),
         }
+    }
+}
+
+impl<'de> Deserialize<'de> for FormatKind {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = FormatKind;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(r#""text", "json" or { pattern = "..." }"#)
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<FormatKind, E> {
+                match v {
+                    "text" => Ok(FormatKind::Text),
+                    "json" => Ok(FormatKind::Json),
+                    _ => Err(E::custom(format!(
+                        r#"unknown format `{v}`: expected "text", "json" or {{ pattern = "..." }}"#
+                    ))),
+                }
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<FormatKind, A::Error> {
+                use serde::de::Error as _;
+                let mut pattern: Option<String> = None;
+                while let Some(key) = map.next_key::<String>()? {
+                    if key != "pattern" {
+                        return Err(A::Error::custom(format!(
+                            "unknown key `{key}` in a format table: the one key is `pattern`"
+                        )));
+                    }
+                    pattern = Some(map.next_value()?);
+                }
+                let pattern =
+                    pattern.ok_or_else(|| A::Error::custom("a format table needs `pattern`"))?;
+                FormatKind::pattern(&pattern).map_err(A::Error::custom)
+            }
+        }
+        d.deserialize_any(Visitor)
     }
 }
 
@@ -140,6 +209,9 @@ pub enum HandlerConfig {
         /// Text or JSON.
         #[serde(default)]
         format: FormatKind,
+        /// `auto` (the default: styled on a terminal), `always` or `never`; see [`WriteStyle`].
+        #[serde(default)]
+        style: WriteStyle,
     },
     /// A file, appended to.
     File {
@@ -176,6 +248,30 @@ pub enum HandlerConfig {
         /// The handler's own level.
         level: Option<LevelFilter>,
     },
+    /// Standard output (`kind = "stream"`), written on the logging thread: a program whose
+    /// stdout is not read waits for it, unlike `stderr`.
+    Stream {
+        /// The handler's own level.
+        level: Option<LevelFilter>,
+        /// Text or JSON.
+        #[serde(default)]
+        format: FormatKind,
+    },
+    /// Discards every record (`kind = "null"`, Python's `NullHandler`): attached to a logger
+    /// with `propagate = false`, it silences that branch, the last-resort handler included.
+    Null,
+    /// A syslog server (feature `syslog`).
+    Syslog {
+        /// Where to send: `udp://host:port`, `tcp://host:port`, or the path of a Unix datagram
+        /// socket (default `/dev/log`, the system's logger).
+        address: Option<String>,
+        /// The facility's name (`user`, the default, `daemon`, `local0` to `local7`, ...).
+        facility: Option<String>,
+        /// APP-NAME (default: the program's file name).
+        app_name: Option<String>,
+        /// The handler's own level.
+        level: Option<LevelFilter>,
+    },
 }
 
 fn default_backups() -> usize {
@@ -188,6 +284,7 @@ impl HandlerConfig {
         HandlerConfig::Stderr {
             level: None,
             format: FormatKind::Text,
+            style: WriteStyle::Auto,
         }
     }
 
@@ -206,6 +303,9 @@ impl HandlerConfig {
             HandlerConfig::File { .. } => "file",
             HandlerConfig::RotatingFile { .. } => "rotating_file",
             HandlerConfig::Sqlite { .. } => "sqlite",
+            HandlerConfig::Stream { .. } => "stream",
+            HandlerConfig::Null => "null",
+            HandlerConfig::Syslog { .. } => "syslog",
         }
     }
 
@@ -217,9 +317,16 @@ impl HandlerConfig {
             }
         }
         Ok(match self {
-            HandlerConfig::Stderr { level, format } => {
-                leveled(crate::StderrHandler::new().format(format.make()), level)
-            }
+            HandlerConfig::Stderr {
+                level,
+                format,
+                style,
+            } => leveled(
+                crate::StderrHandler::new()
+                    .format(format.make())
+                    .style(*style),
+                level,
+            ),
             HandlerConfig::File {
                 path,
                 level,
@@ -260,8 +367,55 @@ impl HandlerConfig {
             HandlerConfig::Sqlite { .. } => {
                 return Err("the `sqlite` handler needs the crate feature `sqlite`".into());
             }
+            HandlerConfig::Stream { level, format } => leveled(
+                crate::StreamHandler::new(std::io::stdout()).format(format.make()),
+                level,
+            ),
+            HandlerConfig::Null => Arc::new(crate::NullHandler),
+            #[cfg(feature = "syslog")]
+            HandlerConfig::Syslog {
+                address,
+                facility,
+                app_name,
+                level,
+            } => leveled(syslog(address, facility, app_name)?, level),
+            #[cfg(not(feature = "syslog"))]
+            HandlerConfig::Syslog { .. } => {
+                return Err("the `syslog` handler needs the crate feature `syslog`".into());
+            }
         })
     }
+}
+
+/// Opens the `syslog` handler a configuration describes.
+#[cfg(feature = "syslog")]
+fn syslog(
+    address: &Option<String>,
+    facility: &Option<String>,
+    app_name: &Option<String>,
+) -> Result<crate::SyslogHandler, String> {
+    use crate::SyslogHandler;
+    let address = address.as_deref().unwrap_or("/dev/log");
+    let mut builder = if let Some(addr) = address.strip_prefix("udp://") {
+        SyslogHandler::udp(addr)
+    } else if let Some(addr) = address.strip_prefix("tcp://") {
+        SyslogHandler::tcp(addr)
+    } else if let Some(path) = address.strip_prefix("unix://") {
+        SyslogHandler::unix(path)
+    } else if address.starts_with('/') {
+        SyslogHandler::unix(address)
+    } else {
+        return Err(format!(
+            "address `{address}` is none of `udp://host:port`, `tcp://host:port` or a socket path"
+        ));
+    };
+    if let Some(f) = facility {
+        builder = builder.facility(f.parse().map_err(|e| format!("{e}"))?);
+    }
+    if let Some(name) = app_name {
+        builder = builder.app_name(name.as_str());
+    }
+    builder.open().map_err(|e| format!("{address}: {e}"))
 }
 
 /// A configuration error: where (file, line, column, key) and what.
@@ -462,7 +616,8 @@ impl Config {
 
     /// `apply`, keeping from `previous` every handler whose name and settings did not change,
     /// and its attachments to the same loggers: those are neither opened again nor attached
-    /// twice.
+    /// twice. What `previous` set and this configuration no longer says is reset (see
+    /// [`Applied::reset_unsaid`]).
     fn apply_reusing(
         &self,
         registry: &Registry,
@@ -494,6 +649,8 @@ impl Config {
             built.insert(id.clone(), (h.get_ref().clone(), handler));
         }
         let mut attached = Vec::new();
+        let mut set_levels = Vec::new();
+        let mut set_propagates = Vec::new();
         for (name, l) in &self.loggers {
             let logger = if name == "root" {
                 registry.root()
@@ -504,9 +661,11 @@ impl Config {
             };
             if let Some(level) = &l.level {
                 logger.set_level(*level.get_ref());
+                set_levels.push(canonical(name));
             }
             if let Some(p) = l.propagate {
                 logger.set_propagate(p);
+                set_propagates.push(canonical(name));
             }
             for h in &l.handlers {
                 let handler = h.get_ref().as_str();
@@ -532,12 +691,26 @@ impl Config {
                 });
             }
         }
+        if let Some(previous) = previous {
+            previous.reset_unsaid(&set_levels, &set_propagates);
+        }
         Ok(Applied {
             registry: registry.clone(),
             handlers: built,
             attached,
+            set_levels,
+            set_propagates,
         })
     }
+}
+
+/// The name a `[loggers.NAME]` table means, as the tree writes it (`""` for the root), so that
+/// `"jobs::db"` in one file and `"jobs.db"` in the next are the same logger.
+fn canonical(name: &str) -> String {
+    if name == "root" {
+        return String::new();
+    }
+    crate::name::normalize(name).map_or_else(|_| name.to_owned(), |n| n.into_owned())
 }
 
 /// The handlers a configuration attached. Dropping it leaves them attached; [`Applied::replace`]
@@ -548,6 +721,10 @@ pub struct Applied {
     /// Each handler by name, with the settings it was built from.
     handlers: BTreeMap<String, (HandlerConfig, Arc<dyn Handler>)>,
     attached: Vec<Attachment>,
+    /// The loggers (canonical names) whose level this configuration set.
+    set_levels: Vec<String>,
+    /// Likewise for propagate.
+    set_propagates: Vec<String>,
 }
 
 impl std::fmt::Debug for Applied {
@@ -576,6 +753,10 @@ impl Applied {
     /// still is: it is not opened again, and its records are neither lost nor written twice.
     /// Changed or new handlers are attached before the old ones are detached, so no record is
     /// lost in the swap; one logged during it may reach both the old and the new handler.
+    ///
+    /// A level or propagate flag that this configuration set and `config` no longer mentions is
+    /// reset: the logger inherits its level again (the root goes back to `warn`) and propagates
+    /// again. A live scope's own level or flag still wins until the scope ends.
     pub fn replace(self, config: &Config) -> Result<Applied, (Applied, ConfigFileError)> {
         match config.apply_reusing(&self.registry, Some(&self)) {
             Ok(new) => {
@@ -588,6 +769,37 @@ impl Applied {
                 Ok(new)
             }
             Err(e) => Err((self, e)),
+        }
+    }
+
+    /// Gives back what this configuration set and the next one (which set `levels` and
+    /// `propagates`) no longer says: such a logger's configured level is cleared (it inherits
+    /// again; the root goes back to [`DEFAULT_ROOT_LEVEL`](crate::DEFAULT_ROOT_LEVEL)) and its
+    /// propagate flag is `true` again. These are configured values, so a live scope with a level
+    /// or a propagate flag of its own keeps it until it ends, as it does for any other change.
+    fn reset_unsaid(&self, levels: &[String], propagates: &[String]) {
+        let logger = |name: &str| {
+            if name.is_empty() {
+                Some(self.registry.root())
+            } else {
+                self.registry.get(name)
+            }
+        };
+        for name in self.set_levels.iter().filter(|n| !levels.contains(n)) {
+            match logger(name) {
+                Some(root) if name.is_empty() => root.set_level(crate::DEFAULT_ROOT_LEVEL),
+                Some(l) => l.clear_level(),
+                None => {}
+            }
+        }
+        for name in self
+            .set_propagates
+            .iter()
+            .filter(|n| !propagates.contains(n))
+        {
+            if let Some(l) = logger(name) {
+                l.set_propagate(true);
+            }
         }
     }
 

@@ -2,18 +2,20 @@
 //! root, levels from `RUST_LOG`, and a guard that flushes with a deadline when the program ends.
 //!
 //! It runs once per process: a second call returns [`InitError::AlreadyInitialized`], never
-//! panics, and never replaces what the first call installed.
+//! panics, and never replaces what the first call installed. [`init_for_tests`] is its
+//! counterpart for tests: records through the harness's capture, callable from every test.
 
 use std::env;
 use std::fmt;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Once};
 use std::time::{Duration, Instant};
 
-use crate::format::Format;
+use crate::format::{Format, WriteStyle};
 use crate::handler::Handler;
 use crate::handler::nonblocking::{Policy, install_abort_flush, set_exit_deadline};
 use crate::handler::stderr::StderrHandler;
+use crate::handler::test_writer::TestHandler;
 use crate::level::Level;
 use crate::record::Record;
 use crate::tree::{DirectiveError as ConfigError, Registry};
@@ -39,9 +41,11 @@ static INITIALIZED: AtomicBool = AtomicBool::new(false);
 /// std::process::exit(1);
 /// ```
 ///
-/// A `RUST_LOG` that does not parse does not stop the program: it is reported once on stderr
-/// (as a `WARN scoped_logger` record naming the bad directive) and the default (`warn`) is used,
-/// as env_logger does. Use [`InitBuilder`] for other defaults.
+/// A bad directive in `RUST_LOG` does not stop the program, nor throw the good ones away: as
+/// env_logger does, the good directives apply and each bad one is reported once on stderr (a
+/// `WARN scoped_logger` record naming it); when none is valid the default (`warn`) is used.
+/// `name=` with no level means `trace`, as a bare `name` does. (`Registry::configure` stays
+/// all-or-nothing.) Use [`InitBuilder`] for other defaults.
 ///
 /// ```no_run
 /// fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -54,14 +58,91 @@ pub fn init() -> Result<InitGuard, InitError> {
     InitBuilder::new().init()
 }
 
+/// Sets up logging for tests: call it at the start of every test that should show its records
+/// when it fails. The first call puts a [`TestHandler`] on the global root, sets levels from
+/// `RUST_LOG` (`info` when unset; good directives kept, each bad one reported once on stderr,
+/// outside any test's capture, as [`init`] does)
+/// and installs the `log` crate bridge (feature `log`); every later call does nothing, from any
+/// thread (one that comes while the first is running waits for it).
+///
+/// Records are written on the logging thread through the test harness's output capture: `cargo
+/// test` hides a passing test's records and shows a failing test's, `--nocapture` shows them
+/// live. Records from threads the test spawned are in its capture too (they inherit it); a
+/// thread the test did not spawn (a shared pool, a runtime in a `static`) writes to the process's
+/// stderr, in no test's section. There is no guard: no test's end closes anything another test
+/// uses.
+///
+/// ```
+/// // #[test]
+/// fn parses_the_config() {
+///     scoped_logger::init_for_tests();
+///     scoped_logger::info!("shown only if this test fails");
+/// }
+/// # parses_the_config();
+/// ```
+///
+/// In a binary that also calls [`init`], whichever comes first wins, once for the process:
+/// after `init_for_tests`, `init` returns [`InitError::AlreadyInitialized`] and changes nothing
+/// (records stay in the capture); after `init`, `init_for_tests` does nothing (records go to
+/// `init`'s stderr handler, outside the capture).
+///
+/// ```
+/// scoped_logger::init_for_tests();
+/// scoped_logger::init_for_tests(); // a no-op
+/// assert!(matches!(
+///     scoped_logger::init(),
+///     Err(scoped_logger::InitError::AlreadyInitialized)
+/// ));
+/// assert_eq!(scoped_logger::root().handler_count(), 1); // the TestHandler only
+/// ```
+pub fn init_for_tests() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        if INITIALIZED.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let registry = Registry::global();
+        let from_env = env::var("RUST_LOG")
+            .ok()
+            .filter(|v| !v.trim().is_empty())
+            .map(|v| ("RUST_LOG", v));
+        let notes = apply_env_filters(registry, from_env, "info");
+        registry.root().add_handler(TestHandler::new());
+        #[cfg(feature = "log")]
+        let bridge_note = crate::log_bridge::install()
+            .err()
+            .map(|e| format!("records of the `log` crate will not reach scoped-logger: {e}"));
+        #[cfg(not(feature = "log"))]
+        let bridge_note: Option<String> = None;
+        // Past the capture, straight to stderr: in the first test's capture, a bad `RUST_LOG`
+        // would be reported only if that test failed.
+        let direct = crate::StreamHandler::new(std::io::stderr());
+        report(&direct, notes.into_iter().chain(bridge_note));
+    });
+}
+
+/// Hands the library's own warnings about the set-up to `handler`.
+fn report(handler: &dyn Handler, messages: impl Iterator<Item = String>) {
+    for message in messages {
+        crate::internal::with_thread_name(|thread| {
+            handler.handle(
+                &Record::builder(Level::Warn, "scoped_logger", format_args!("{message}"))
+                    .thread_name(thread)
+                    .build(),
+            );
+        });
+    }
+}
+
 /// Why [`init`] did nothing.
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum InitError {
-    /// `init` already ran in this process (whether or not its guard is still alive).
+    /// `init` (or [`init_for_tests`]) already ran in this process (whether or not its guard is
+    /// still alive).
     AlreadyInitialized,
     /// The default directives given to [`InitBuilder::default_filters`] do not parse (a bad
-    /// `RUST_LOG` is not an error: it is reported and the defaults are used).
+    /// `RUST_LOG` directive is not an error: it is reported and the good ones are kept).
     Filters(ConfigError),
 }
 
@@ -129,7 +210,7 @@ impl InitBuilder {
         }
     }
 
-    /// Directives used when the environment variable is unset, empty or invalid (default
+    /// Directives used when the environment variable is unset, empty or has no valid directive (default
     /// `warn`), in [`Registry::configure`] syntax.
     pub fn default_filters(mut self, directives: impl Into<String>) -> Self {
         self.default_filters = directives.into();
@@ -170,6 +251,14 @@ impl InitBuilder {
     /// The line format (default text).
     pub fn format(mut self, format: impl Format + 'static) -> Self {
         self.handler = self.handler.format(format);
+        self
+    }
+
+    /// Whether stderr lines are styled (default [`WriteStyle::Auto`]: on a terminal, unless
+    /// `RUST_LOG_STYLE`, `NO_COLOR` or `CLICOLOR_FORCE` say otherwise); see
+    /// [`StderrHandler::style`].
+    pub fn style(mut self, style: WriteStyle) -> Self {
+        self.handler = self.handler.style(style);
         self
     }
 
@@ -215,24 +304,7 @@ impl InitBuilder {
             .as_deref()
             .and_then(|var| Some((var, env::var(var).ok()?)))
             .filter(|(_, v)| !v.trim().is_empty());
-        let mut bad_env = None;
-        let applied_env = match &from_env {
-            Some((var, text)) => match registry.configure(text) {
-                Ok(()) => true,
-                Err(e) => {
-                    bad_env = Some(format!(
-                        "{var} ignored: {e}; using the default filters `{}` instead",
-                        self.default_filters
-                    ));
-                    false
-                }
-            },
-            None => false,
-        };
-        if !applied_env {
-            // Cannot fail: the same text parsed on the scratch tree above.
-            let _ = registry.configure(&self.default_filters);
-        }
+        let bad_env = apply_env_filters(registry, from_env, &self.default_filters);
 
         let handler = Arc::new(self.handler);
         registry.root().add_shared_handler(handler.clone());
@@ -246,21 +318,43 @@ impl InitBuilder {
         #[cfg(not(feature = "log"))]
         let bridge_note: Option<String> = None;
 
-        for message in bad_env.into_iter().chain(bridge_note) {
-            crate::internal::with_thread_name(|thread| {
-                handler.handle(
-                    &Record::builder(Level::Warn, "scoped_logger", format_args!("{message}"))
-                        .thread_name(thread)
-                        .build(),
-                );
-            });
-        }
+        report(&*handler, bad_env.into_iter().chain(bridge_note));
         Ok(InitGuard {
             handler,
             flush_deadline: self.flush_deadline,
             done: false,
         })
     }
+}
+
+/// Applies the environment's directives to `registry` as env_logger does: the good ones are kept
+/// and each bad one is named in a message for the caller to report; when none is left (or the
+/// variable is unset), `defaults` (already checked) apply instead.
+fn apply_env_filters(
+    registry: &Registry,
+    from_env: Option<(&str, String)>,
+    defaults: &str,
+) -> Vec<String> {
+    let mut messages = Vec::new();
+    let mut applied = false;
+    if let Some((var, text)) = from_env {
+        let (good, bad) = crate::tree::parse_directives_lenient(&text);
+        for e in &bad {
+            messages.push(format!("{var}: ignored {e}"));
+        }
+        if !good.is_empty() {
+            // Cannot fail: `parse_lenient` kept only what parses.
+            applied = registry.configure(&good).is_ok();
+        } else if !bad.is_empty() {
+            messages.push(format!(
+                "{var} has no valid directive left; using the default filters `{defaults}`"
+            ));
+        }
+    }
+    if !applied {
+        let _ = registry.configure(defaults);
+    }
+    messages
 }
 
 /// Returned by [`init`]: keep it alive for the whole program. Dropping it flushes and closes

@@ -46,8 +46,9 @@ pub use handler::stderr::StderrHandler;
 pub use handler::stream::StreamHandler;
 #[cfg(feature = "syslog")]
 pub use handler::syslog::{Facility, SyslogBuilder, SyslogFormat, SyslogHandler};
+pub use handler::test_writer::TestHandler;
 pub use handler::{Handler, HandlerExt, HandlerId, NullHandler, WithLevel};
-pub use init::{InitBuilder, InitError, InitGuard, init};
+pub use init::{InitBuilder, InitError, InitGuard, init, init_for_tests};
 pub use level::{Level, LevelFilter, ParseLevelError};
 pub use name::{NameError, NameErrorKind};
 pub use record::{

@@ -7,26 +7,61 @@ use crate::record::Record;
 
 pub mod escape;
 pub mod json;
+pub mod pattern;
+pub mod style;
 pub mod text;
+mod time;
 
 pub use json::JsonFormat;
+pub use pattern::{PatternError, PatternFormat, TextFormatBuilder};
+pub use style::WriteStyle;
 pub use text::TextFormat;
+pub use time::write_local_time;
 
 /// Turns a record into one line of output (including the trailing newline).
 pub trait Format: Send + Sync {
     /// Appends the record to `out`.
     fn format(&self, record: &Record<'_>, out: &mut Vec<u8>);
+
+    /// Appends the record with terminal styles (the level in colour, the time dimmed), for a
+    /// handler that decided its output wants them ([`StderrHandler`](crate::StderrHandler) on a
+    /// terminal; see [`WriteStyle`]). The styles wrap only the format's own fields, never a
+    /// record's content, which stays escaped. The default writes the plain line: JSON and other
+    /// machine formats have nothing to style.
+    fn format_styled(&self, record: &Record<'_>, out: &mut Vec<u8>) {
+        self.format(record, out)
+    }
 }
 
 impl<F: Format + ?Sized> Format for Box<F> {
     fn format(&self, record: &Record<'_>, out: &mut Vec<u8>) {
         (**self).format(record, out)
     }
+    fn format_styled(&self, record: &Record<'_>, out: &mut Vec<u8>) {
+        (**self).format_styled(record, out)
+    }
 }
 
 impl<F: Format + ?Sized> Format for std::sync::Arc<F> {
     fn format(&self, record: &Record<'_>, out: &mut Vec<u8>) {
         (**self).format(record, out)
+    }
+    fn format_styled(&self, record: &Record<'_>, out: &mut Vec<u8>) {
+        (**self).format_styled(record, out)
+    }
+}
+
+/// A format whose lines are always styled: `Styled(f).format(..)` is `f.format_styled(..)`.
+/// [`StderrHandler`](crate::StderrHandler) wraps its format in it when it decided to style.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Styled<F>(pub F);
+
+impl<F: Format> Format for Styled<F> {
+    fn format(&self, record: &Record<'_>, out: &mut Vec<u8>) {
+        self.0.format_styled(record, out)
+    }
+    fn format_styled(&self, record: &Record<'_>, out: &mut Vec<u8>) {
+        self.0.format_styled(record, out)
     }
 }
 

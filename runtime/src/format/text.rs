@@ -8,7 +8,7 @@
 use std::fmt::Write as _;
 
 use super::escape::{self, Extra};
-use super::{Format, display_name};
+use super::{Format, TextFormatBuilder, display_name, style};
 use crate::record::{Record, Value};
 
 /// The default format: RFC 3339 UTC time with milliseconds, level, logger, message, `k=v` pairs.
@@ -25,23 +25,43 @@ use crate::record::{Record, Value};
 /// TextFormat.format(&rec, &mut out);
 /// assert_eq!(String::from_utf8(out).unwrap(), "2026-11-28T19:03:58.123Z WARN jobs.42: disk at 91% job=42\n");
 /// ```
+///
+/// For more fields (thread, module, `file:line`, pid) or local time, use
+/// [`TextFormat::builder`]; for a line of your own shape, a
+/// [`PatternFormat`](super::PatternFormat).
 #[derive(Debug, Default, Clone, Copy)]
 pub struct TextFormat;
 
+impl TextFormat {
+    /// A format with this line's fields and more switched on: see [`TextFormatBuilder`].
+    pub fn builder() -> TextFormatBuilder {
+        TextFormatBuilder::new()
+    }
+}
+
 impl Format for TextFormat {
     fn format(&self, record: &Record<'_>, out: &mut Vec<u8>) {
-        // Writing into a Vec cannot fail.
-        super::write_time(record.time(), out);
-        out.push(b' ');
-        out.extend_from_slice(record.level().as_str().as_bytes());
-        out.push(b' ');
-        // A valid name needs no escape, but `Record::builder` takes any string.
-        escape::push_escaped(out, display_name(record.logger()));
-        out.extend_from_slice(b": ");
-        super::write_args(out, *record.args());
-        write_key_values(record, out);
-        out.push(b'\n');
+        write_line(record, out, false);
     }
+
+    /// The same line with the time dimmed and the level in colour.
+    fn format_styled(&self, record: &Record<'_>, out: &mut Vec<u8>) {
+        write_line(record, out, true);
+    }
+}
+
+#[inline]
+fn write_line(record: &Record<'_>, out: &mut Vec<u8>, styled: bool) {
+    style::dimmed(out, styled, |out| super::write_time(record.time(), out));
+    out.push(b' ');
+    style::push_level(out, record.level(), styled);
+    out.push(b' ');
+    // A valid name needs no escape, but `Record::builder` takes any string.
+    escape::push_escaped(out, display_name(record.logger()));
+    out.extend_from_slice(b": ");
+    super::write_args(out, *record.args());
+    write_key_values(record, out);
+    out.push(b'\n');
 }
 
 /// Appends ` replayed=true` for a replay, then ` k=v` for each key-value. Keys are escaped with
@@ -139,6 +159,19 @@ mod tests {
         );
         let want = r#"1970-01-01T00:00:00.000Z INFO a\nb: one\rtwo \\n k\ney="v\x1b" a\x20b\x3d="\u{2028}""#;
         assert_eq!(got, format!("{want}\n"));
+    }
+
+    #[test]
+    fn a_styled_line_dims_the_time_and_colours_the_level_only() {
+        let rec = Record::builder(Level::Warn, "x", format_args!("m \x1b[31m"))
+            .time(std::time::UNIX_EPOCH)
+            .build();
+        let mut out = Vec::new();
+        TextFormat.format_styled(&rec, &mut out);
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "\x1b[2m1970-01-01T00:00:00.000Z\x1b[0m \x1b[33mWARN\x1b[0m x: m \\x1b[31m\n"
+        );
     }
 
     #[test]

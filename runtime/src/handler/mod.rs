@@ -26,6 +26,7 @@ pub mod stderr;
 pub mod stream;
 #[cfg(feature = "syslog")]
 pub mod syslog;
+pub mod test_writer;
 
 /// Where records go. Implementations must be cheap to call from many threads at once.
 ///

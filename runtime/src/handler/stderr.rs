@@ -6,11 +6,11 @@
 //! `N records dropped while stderr was not being read` is written when stderr drains again. See
 //! the [`nonblocking`](crate::handler::nonblocking) module for the details and the policies.
 
-use std::io;
+use std::io::{self, IsTerminal};
 use std::sync::{Arc, LazyLock};
 use std::time::{Duration, Instant};
 
-use crate::format::Format;
+use crate::format::{Format, Styled, TextFormat, WriteStyle};
 use crate::handler::Handler;
 use crate::handler::nonblocking::{NonBlocking, Options, Policy};
 use crate::record::Record;
@@ -30,9 +30,29 @@ use crate::record::Record;
 /// reg.root().log(Level::Error, format_args!("disk full"));
 /// reg.shutdown(std::time::Duration::from_secs(1)); // flushes, at most one second
 /// ```
-#[derive(Debug)]
+///
+/// # Styles
+///
+/// On a terminal, the text line is styled: the level in colour, the time dimmed (see
+/// [`Format::format_styled`]). Whether to style is decided when the handler is built, from its
+/// own output (the process's stderr: [`IsTerminal`]) and the environment (`RUST_LOG_STYLE`,
+/// `NO_COLOR`, `CLICOLOR_FORCE`: the order is in [`WriteStyle`]); [`style`](Self::style) sets it
+/// in code. A redirected stderr (a file, a pipe) gets no escape codes unless asked for.
 pub struct StderrHandler {
     inner: NonBlocking,
+    format: Arc<dyn Format>,
+    style: WriteStyle,
+    styled: bool,
+}
+
+impl std::fmt::Debug for StderrHandler {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StderrHandler")
+            .field("inner", &self.inner)
+            .field("style", &self.style)
+            .field("styled", &self.styled)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Default for StderrHandler {
@@ -49,7 +69,41 @@ impl StderrHandler {
             inner: NonBlocking::new(io::stderr())
                 .target_name("stderr")
                 .thread_name("scoped-logger-stderr"),
+            format: Arc::new(TextFormat),
+            style: WriteStyle::Auto,
+            styled: false,
         }
+        .restyle()
+    }
+
+    /// Whether lines are styled (default [`WriteStyle::Auto`]: on a terminal, unless the
+    /// environment says otherwise; see [`WriteStyle`]).
+    ///
+    /// ```
+    /// use scoped_logger::{StderrHandler, format::WriteStyle};
+    /// assert!(StderrHandler::new().style(WriteStyle::Always).is_styled());
+    /// assert!(!StderrHandler::new().style(WriteStyle::Never).is_styled());
+    /// ```
+    pub fn style(mut self, style: WriteStyle) -> Self {
+        self.style = style;
+        self.restyle()
+    }
+
+    /// Whether this handler writes styled lines (what [`style`](Self::style), the environment
+    /// and stderr decided).
+    pub fn is_styled(&self) -> bool {
+        self.styled
+    }
+
+    /// Decides the style again and gives the writer the format to use.
+    fn restyle(mut self) -> Self {
+        self.styled = self.style.resolve(io::stderr().is_terminal());
+        let format: Arc<dyn Format> = if self.styled {
+            Arc::new(Styled(self.format.clone()))
+        } else {
+            self.format.clone()
+        };
+        self.map(|h| h.shared_format(format))
     }
 
     /// Most records held at once; see [`Options::capacity`].
@@ -74,14 +128,16 @@ impl StderrHandler {
         self.map(|h| h.flush_timeout(timeout))
     }
 
-    /// The line format (default [`TextFormat`](crate::format::TextFormat)).
+    /// The line format (default [`TextFormat`]); styled on a terminal when it has styles (see
+    /// [`Format::format_styled`]).
     pub fn format(self, format: impl Format + 'static) -> Self {
-        self.map(|h| h.format(format))
+        self.shared_format(Arc::new(format))
     }
 
     /// The same, with a format already shared.
-    pub fn shared_format(self, format: Arc<dyn Format>) -> Self {
-        self.map(|h| h.shared_format(format))
+    pub fn shared_format(mut self, format: Arc<dyn Format>) -> Self {
+        self.format = format;
+        self.restyle()
     }
 
     /// What the dropped-records report calls stderr (default `stderr`).
@@ -127,6 +183,7 @@ impl StderrHandler {
     fn map(self, f: impl FnOnce(NonBlocking) -> NonBlocking) -> Self {
         StderrHandler {
             inner: f(self.inner),
+            ..self
         }
     }
 }

@@ -45,19 +45,53 @@ impl fmt::Display for DirectiveError {
 
 impl std::error::Error for DirectiveError {}
 
+/// One parsed directive: the logger (`None` for the root) and its level.
+pub(crate) type Directive = (Option<String>, LevelFilter);
+
 /// Parses the whole list; the first bad directive is the error.
-pub(crate) fn parse(text: &str) -> Result<Vec<(Option<String>, LevelFilter)>, DirectiveError> {
+pub(crate) fn parse(text: &str) -> Result<Vec<Directive>, DirectiveError> {
     let mut out = Vec::new();
     for (index, raw) in text.split(',').enumerate() {
-        let d = raw.trim();
-        if d.is_empty() {
-            continue;
+        if let Some(d) = parse_one(raw, index) {
+            out.push(d?);
         }
-        let err = |reason: String| DirectiveError {
-            directive: d.to_owned(),
-            index,
-            reason,
-        };
+    }
+    Ok(out)
+}
+
+/// Parses what it can, as env_logger does with `RUST_LOG`: the good directives, written back as
+/// a list [`parse`] accepts, and an error for each bad one.
+pub(crate) fn parse_lenient(text: &str) -> (String, Vec<DirectiveError>) {
+    let mut good = String::new();
+    let mut bad = Vec::new();
+    for (index, raw) in text.split(',').enumerate() {
+        match parse_one(raw, index) {
+            Some(Ok(_)) => {
+                if !good.is_empty() {
+                    good.push(',');
+                }
+                good.push_str(raw.trim());
+            }
+            Some(Err(e)) => bad.push(e),
+            None => {}
+        }
+    }
+    (good, bad)
+}
+
+/// One directive of the list (`None` for an empty one). `name=` with no level means `trace`,
+/// as a bare name does (env_logger's reading).
+fn parse_one(raw: &str, index: usize) -> Option<Result<Directive, DirectiveError>> {
+    let d = raw.trim();
+    if d.is_empty() {
+        return None;
+    }
+    let err = |reason: String| DirectiveError {
+        directive: d.to_owned(),
+        index,
+        reason,
+    };
+    Some((|| {
         if d.contains('/') {
             return Err(err(
                 "regex filters (`/...`) are not supported: give logger names and levels only"
@@ -65,6 +99,12 @@ pub(crate) fn parse(text: &str) -> Result<Vec<(Option<String>, LevelFilter)>, Di
             ));
         }
         let (name, level) = match d.split_once('=') {
+            Some((n, l)) if l.trim().is_empty() => {
+                if n.trim().is_empty() {
+                    return Err(err("neither a logger name nor a level".into()));
+                }
+                (Some(n.trim()), LevelFilter::Trace)
+            }
             Some((n, l)) => {
                 let level = l.parse::<LevelFilter>().map_err(|e| err(e.to_string()))?;
                 (Some(n.trim()), level)
@@ -89,9 +129,8 @@ pub(crate) fn parse(text: &str) -> Result<Vec<(Option<String>, LevelFilter)>, Di
             }
             None => None,
         };
-        out.push((name, level));
-    }
-    Ok(out)
+        Ok((name, level))
+    })())
 }
 
 #[cfg(test)]
@@ -115,5 +154,30 @@ mod tests {
         assert!(e.to_string().contains("directive 2"), "{e}");
         assert!(parse("a..b=info").is_err());
         assert!(parse("x/foo").is_err());
+        assert!(parse("=").is_err());
+    }
+
+    #[test]
+    fn an_empty_level_means_trace_as_in_env_logger() {
+        assert_eq!(
+            parse("jobs=, db = ").unwrap(),
+            vec![
+                (Some("jobs".into()), LevelFilter::Trace),
+                (Some("db".into()), LevelFilter::Trace)
+            ]
+        );
+    }
+
+    #[test]
+    fn lenient_parsing_keeps_the_good_directives_and_names_each_bad_one() {
+        let (good, bad) = parse_lenient(" info, jobs=loud ,db=debug,a..b,x=");
+        assert_eq!(good, "info,db=debug,x=");
+        assert_eq!(parse(&good).unwrap().len(), 3);
+        let named: Vec<(&str, usize)> = bad.iter().map(|e| (e.directive(), e.index())).collect();
+        assert_eq!(named, [("jobs=loud", 1), ("a..b", 3)]);
+        assert!(
+            parse("info,jobs=loud,db=debug").is_err(),
+            "parse stays all-or-nothing"
+        );
     }
 }

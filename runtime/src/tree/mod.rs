@@ -28,6 +28,7 @@ pub(crate) use current::{
     push, thread_label, thread_number,
 };
 pub use current::{current, current_scope};
+pub(crate) use directives::parse_lenient as parse_directives_lenient;
 #[allow(deprecated)]
 pub use directives::{ConfigError, DirectiveError};
 pub use logger::Logger;
