@@ -110,6 +110,10 @@ impl Handler for FileHandler {
         self.errors.summarize();
     }
 
+    fn target(&self) -> Option<String> {
+        Some(self.path.display().to_string())
+    }
+
     fn take_error(&self) -> Option<io::Error> {
         self.errors.take()
     }

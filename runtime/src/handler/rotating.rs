@@ -536,6 +536,10 @@ impl Handler for RotatingFileHandler {
         self.errors.summarize();
     }
 
+    fn target(&self) -> Option<String> {
+        Some(self.path().display().to_string())
+    }
+
     fn take_error(&self) -> Option<io::Error> {
         self.errors.take()
     }
