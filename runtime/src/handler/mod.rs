@@ -14,6 +14,7 @@ use parking_lot::Mutex;
 use crate::level::{Level, LevelFilter};
 use crate::record::Record;
 
+mod append;
 mod closer;
 pub mod file;
 pub mod memory;
