@@ -76,12 +76,13 @@ fn enter(key: usize) -> Result<Option<Entered>, &'static str> {
 }
 
 #[cold]
-fn refused(what: &str, handler: &str) {
+fn refused(what: &str, closer: &Closer) {
     RECURSION_DROPS.fetch_add(1, Ordering::Relaxed);
     if !RECURSION_REPORTED.swap(true, Ordering::Relaxed) {
         crate::internal::warn(format_args!(
-            "a record logged from inside {handler} {what}; it was dropped (further ones are \
-             counted, see handler::recursion_dropped_count)"
+            "a record logged from inside {} {what}; it was dropped (further ones are counted, \
+             see handler::recursion_dropped_count)",
+            closer.name()
         ));
     }
 }
@@ -178,7 +179,7 @@ impl Closer {
         }
         let _busy = match enter(self.key()) {
             Ok(b) => b,
-            Err(what) => return refused(what, &self.name()),
+            Err(what) => return refused(what, self),
         };
         self.emitted.add(1);
         if catch_unwind(AssertUnwindSafe(|| self.handler.handle(record))).is_err() {
@@ -192,7 +193,7 @@ impl Closer {
         let _busy = match enter(self.key()) {
             Ok(b) => b,
             Err(what) => {
-                refused(what, &self.name());
+                refused(what, self);
                 return None;
             }
         };

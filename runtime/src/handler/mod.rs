@@ -2,7 +2,31 @@
 //! close-exactly-once cells, and reporting a failing handler's error once instead of swallowing it.
 //!
 //! A handler never takes the caller down: the tree calls it inside `catch_unwind`, and built-in
-//! handlers report I/O errors through [`ErrorReporter`] rather than returning them.
+//! handlers report I/O errors through [`ErrorReporter`] rather than returning them. A record
+//! logged from inside a handler into that same handler on the same thread (a writer that logs),
+//! or deeper than [`MAX_HANDLER_DEPTH`] handlers, is dropped and counted
+//! ([`recursion_dropped_count`]): never a deadlock, never a stack overflow.
+//!
+//! # Fork
+//!
+//! Nothing is re-created in a child after `fork()`: the queued handlers' writer threads
+//! ([`StderrHandler`](crate::StderrHandler), [`NonBlocking`](crate::NonBlocking), syslog,
+//! SQLite, and the last-resort sink behind the library's own warnings) exist only in the parent,
+//! so the child's records to them are queued, then dropped and counted once the queue is full;
+//! under [`Policy::Block`](crate::Policy::Block) the child waits on that full queue for good.
+//! A lock another thread held at the moment of the fork stays held in the child. What a program
+//! that forks must do:
+//!
+//! * fork (daemonize) before [`init`](crate::init) or before attaching any queued handler; or
+//! * `exec` in the child (a child that only execs logs nothing through this library); or
+//! * in the child, first call [`Registry::shutdown`](crate::Registry::shutdown) with
+//!   `Duration::ZERO` on each registry (it lets go of the parent's handlers on helper threads and
+//!   returns at once even where their locks are held, reporting them as left; only a lock of
+//!   the last-resort sink held at the fork, a window of a few instructions, would stop it), then attach new
+//!   handlers (`root().add_handler(StderrHandler::new())`); levels and the `log` bridge stay.
+//!   The last-resort sink is not re-created: in such a child, records that reach no handler and
+//!   the library's own warnings are lost, so give the root a handler. A syslog handler opened
+//!   in the child stamps the child's pid.
 
 use std::io;
 use std::sync::Arc;
