@@ -256,3 +256,54 @@ fn shutdown_is_bounded_in_total_with_many_stalled_writers() {
     assert!(!all_written, "stalled writers: something was left");
     gate.open();
 }
+
+const ROLE: &str = "SCOPED_LOGGER_SHUTDOWN_CHILD";
+
+/// The child's side of `dropping_the_init_guard_is_bounded_too`: does nothing in a normal run.
+#[test]
+fn child_entry() {
+    if std::env::var(ROLE).is_err() {
+        return;
+    }
+    let guard = scoped_logger::InitBuilder::new()
+        .flush_deadline(Duration::from_millis(200))
+        .init()
+        .unwrap();
+    let (tx, _closed) = mpsc::channel();
+    // Never opened: the flush hangs for the failsafe (3 s) on whichever thread runs it.
+    let gate = Gate::default();
+    for _ in 0..3 {
+        scoped_logger::root().add_handler(HangingFlush {
+            gate: gate.clone(),
+            flushes: Arc::default(),
+            closed: tx.clone(),
+        });
+    }
+    let began = Instant::now();
+    drop(guard);
+    println!("\ntook_ms={}", began.elapsed().as_millis());
+}
+
+#[test]
+fn dropping_the_init_guard_is_bounded_too() {
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["child_entry", "--exact", "--nocapture", "--test-threads=1"])
+        .env(ROLE, "1")
+        .env_remove("RUST_LOG")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let took: u64 = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("took_ms="))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no figure in {stdout:?}"));
+    // Three hanging 3 s flushes one after the other would be 9 s (18 s run twice).
+    assert!(took < 1200, "dropping the guard took {took} ms");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("3 handler(s) not flushed and closed by the deadline: HangingFlush@"),
+        "what was left is named: {stderr}"
+    );
+}
