@@ -74,3 +74,26 @@ fn a_handler_failing_in_500_scopes_gives_a_bounded_report() {
         panics[0]
     );
 }
+
+/// A writer that always fails.
+struct BrokenPipe;
+
+impl std::io::Write for BrokenPipe {
+    fn write(&mut self, _buf: &[u8]) -> std::io::Result<usize> {
+        Err(std::io::ErrorKind::BrokenPipe.into())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn a_stream_handler_error_names_its_writer() {
+    let handler = scoped_logger::StreamHandler::new(BrokenPipe);
+    let reg = Registry::new();
+    let shared: std::sync::Arc<dyn Handler> = std::sync::Arc::new(handler);
+    reg.root().add_shared_handler(shared.clone());
+    reg.root().log(Level::Warn, format_args!("lost"));
+    let err = shared.take_error().expect("the write failed");
+    assert!(err.to_string().contains("BrokenPipe"), "{err}");
+}
