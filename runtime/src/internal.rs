@@ -50,3 +50,65 @@ pub(crate) fn warn(args: fmt::Arguments<'_>) {
 pub(crate) fn flush_last_resort(deadline: Instant) -> bool {
     crate::handler::Handler::flush_by(crate::handler::stderr::last_resort(), deadline)
 }
+
+/// At most one report per key (a handler's kind and target, and what went wrong) in this long;
+/// the rest are counted and said with the next one, or at [`report_suppressed`].
+pub(crate) const REPORT_INTERVAL: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Per key: when the last report was written, and how many were held back since.
+static LIMITED: std::sync::LazyLock<
+    parking_lot::Mutex<std::collections::HashMap<String, (Instant, u64)>>,
+> = std::sync::LazyLock::new(Default::default);
+
+/// A warning that may repeat (say, the same failing handler in every one of 500 scopes): written
+/// at most once per `key` per [`REPORT_INTERVAL`], the ones held back counted and said with the
+/// next one written.
+#[cold]
+pub(crate) fn warn_limited(key: &str, args: fmt::Arguments<'_>) {
+    let now = Instant::now();
+    let held_back = {
+        let mut map = LIMITED.lock();
+        if map.len() >= 4096 {
+            map.retain(|_, (at, n)| *n > 0 || now.duration_since(*at) < REPORT_INTERVAL);
+        }
+        match map.get_mut(key) {
+            Some((at, n)) if now.duration_since(*at) < REPORT_INTERVAL => {
+                *n += 1;
+                return;
+            }
+            Some((at, n)) => {
+                *at = now;
+                std::mem::take(n)
+            }
+            None => {
+                map.insert(key.to_owned(), (now, 0));
+                0
+            }
+        }
+    };
+    if held_back == 0 {
+        warn(args);
+    } else {
+        warn(format_args!(
+            "{args} ({held_back} more like it in the last {}s were not repeated)",
+            REPORT_INTERVAL.as_secs()
+        ));
+    }
+}
+
+/// Says how many reports [`warn_limited`] held back and has not said yet (the final count), and
+/// forgets them.
+pub(crate) fn report_suppressed() {
+    let pending: Vec<(String, u64)> = {
+        let mut map = LIMITED.lock();
+        map.iter_mut()
+            .filter(|(_, (_, n))| *n > 0)
+            .map(|(k, (_, n))| (k.clone(), std::mem::take(n)))
+            .collect()
+    };
+    for (key, n) in pending {
+        warn(format_args!(
+            "{key}: {n} more reports like the last one were not repeated"
+        ));
+    }
+}

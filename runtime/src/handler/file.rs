@@ -5,7 +5,7 @@
 //! the same file never interleave within a line. The file is closed by `close` (or drop).
 
 use std::fs::{File, OpenOptions};
-use std::io::{self, Write};
+use std::io::{self, Write as _};
 use std::path::{Path, PathBuf};
 
 use parking_lot::Mutex;
@@ -28,7 +28,8 @@ use crate::record::Record;
 /// # Ok::<(), std::io::Error>(())
 /// ```
 pub struct FileHandler {
-    file: Mutex<Option<File>>,
+    /// The file, and whether a fragment of a record cut short is at its end.
+    file: Mutex<(Option<File>, bool)>,
     path: PathBuf,
     format: Box<dyn Format>,
     errors: ErrorReporter,
@@ -57,7 +58,7 @@ impl FileHandler {
                 )
             })?;
         Ok(FileHandler {
-            file: Mutex::new(Some(file)),
+            file: Mutex::new((Some(file), false)),
             errors: ErrorReporter::new(format!("file handler {}", path.display())),
             path,
             format: Box::new(TextFormat),
@@ -79,10 +80,11 @@ impl FileHandler {
 impl Handler for FileHandler {
     fn handle(&self, record: &Record<'_>) {
         with_formatted(&*self.format, record, |line| {
-            let mut file = self.file.lock();
+            let mut guard = self.file.lock();
+            let (file, torn) = &mut *guard;
             match file.as_mut() {
                 Some(f) => {
-                    if let Err(e) = f.write_all(line) {
+                    if let Err(e) = super::append::append_record(f, line, torn) {
                         self.errors.report("writing a record", e);
                     }
                 }
@@ -95,7 +97,7 @@ impl Handler for FileHandler {
     }
 
     fn flush(&self) {
-        if let Some(f) = self.file.lock().as_mut()
+        if let Some(f) = self.file.lock().0.as_mut()
             && let Err(e) = f.flush()
         {
             self.errors.report("flushing", e);
@@ -106,8 +108,12 @@ impl Handler for FileHandler {
         // Dropping the file closes the descriptor. No fsync: like Python's FileHandler, durability
         // against power loss is the file system's job, and an fsync per short scope would cost
         // milliseconds each.
-        drop(self.file.lock().take());
+        drop(self.file.lock().0.take());
         self.errors.summarize();
+    }
+
+    fn target(&self) -> Option<String> {
+        Some(self.path.display().to_string())
     }
 
     fn take_error(&self) -> Option<io::Error> {

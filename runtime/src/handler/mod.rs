@@ -2,13 +2,35 @@
 //! close-exactly-once cells, and reporting a failing handler's error once instead of swallowing it.
 //!
 //! A handler never takes the caller down: the tree calls it inside `catch_unwind`, and built-in
-//! handlers report I/O errors through [`ErrorReporter`] rather than returning them.
+//! handlers report I/O errors through [`ErrorReporter`] rather than returning them. A record
+//! logged from inside a handler into that same handler on the same thread (a writer that logs),
+//! or deeper than [`MAX_HANDLER_DEPTH`] handlers, is dropped and counted
+//! ([`recursion_dropped_count`]): never a deadlock, never a stack overflow.
+//!
+//! # Fork
+//!
+//! Nothing is re-created in a child after `fork()`: the queued handlers' writer threads
+//! ([`StderrHandler`](crate::StderrHandler), [`NonBlocking`](crate::NonBlocking), syslog,
+//! SQLite, and the last-resort sink behind the library's own warnings) exist only in the parent,
+//! so the child's records to them are queued, then dropped and counted once the queue is full;
+//! under [`Policy::Block`](crate::Policy::Block) the child waits on that full queue for good.
+//! A lock another thread held at the moment of the fork stays held in the child. What a program
+//! that forks must do:
+//!
+//! * fork (daemonize) before [`init`](crate::init) or before attaching any queued handler; or
+//! * `exec` in the child (a child that only execs logs nothing through this library); or
+//! * in the child, first call [`Registry::shutdown`](crate::Registry::shutdown) with
+//!   `Duration::ZERO` on each registry (it lets go of the parent's handlers on helper threads and
+//!   returns at once even where their locks are held, reporting them as left; only a lock of
+//!   the last-resort sink held at the fork, a window of a few instructions, would stop it), then attach new
+//!   handlers (`root().add_handler(StderrHandler::new())`); levels and the `log` bridge stay.
+//!   The last-resort sink is not re-created: in such a child, records that reach no handler and
+//!   the library's own warnings are lost, so give the root a handler. A syslog handler opened
+//!   in the child stamps the child's pid.
 
-use std::collections::HashMap;
 use std::io;
-use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Weak};
 use std::time::Instant;
 
 use parking_lot::Mutex;
@@ -16,6 +38,8 @@ use parking_lot::Mutex;
 use crate::level::{Level, LevelFilter};
 use crate::record::Record;
 
+mod append;
+mod closer;
 pub mod file;
 pub mod memory;
 pub mod nonblocking;
@@ -27,6 +51,9 @@ pub mod stream;
 #[cfg(feature = "syslog")]
 pub mod syslog;
 pub mod test_writer;
+
+pub(crate) use closer::{Attached, Closer, release_all};
+pub use closer::{MAX_HANDLER_DEPTH, recursion_dropped_count};
 
 /// Where records go. Implementations must be cheap to call from many threads at once.
 ///
@@ -71,6 +98,21 @@ pub trait Handler: Send + Sync {
         true
     }
 
+    /// Closes, giving up waiting at `deadline` (a handler with a background writer leaves it to
+    /// finish on its own). Returns `false` when something was left unwritten. Called instead of
+    /// [`close`](Self::close) by a shutdown with a deadline; the default calls `close`.
+    fn close_by(&self, deadline: Instant) -> bool {
+        let _ = deadline;
+        self.close();
+        true
+    }
+
+    /// What the handler writes to (a path, an address), for reports that name it next to its
+    /// [`kind`](Self::kind); `None` (the default) names it by its address in memory.
+    fn target(&self) -> Option<String> {
+        None
+    }
+
     /// The first error this handler met since the last call, if any (used by
     /// [`ScopedLogger::close`](crate::ScopedLogger::close) to report close errors to the caller).
     fn take_error(&self) -> Option<io::Error> {
@@ -90,64 +132,67 @@ pub trait Handler: Send + Sync {
     }
 }
 
+/// A handler's name in reports: `Kind(target)`, or `Kind@0x…` when it names no target.
+pub(crate) fn describe(h: &dyn Handler) -> String {
+    match h.target() {
+        Some(t) => format!("{}({t})", h.kind()),
+        None => format!("{}@{:p}", h.kind(), h as *const dyn Handler as *const ()),
+    }
+}
+
 /// `a::b::Name<c::D>` gives `Name`.
 fn short_type_name(full: &'static str) -> &'static str {
     let base = full.split('<').next().unwrap_or(full);
     base.rsplit("::").next().unwrap_or(base)
 }
 
+/// The body of a `Handler` impl that forwards every method to `$inner` (an expression of
+/// `self`), except the ones listed before it.
+macro_rules! forward_handler {
+    ($self:ident => $inner:expr; $($own:item)*) => {
+        $($own)*
+        fn handle(&$self, record: &Record<'_>) {
+            $inner.handle(record)
+        }
+        fn flush(&$self) {
+            $inner.flush()
+        }
+        fn close(&$self) {
+            $inner.close()
+        }
+        fn close_by(&$self, deadline: Instant) -> bool {
+            $inner.close_by(deadline)
+        }
+        fn flush_by(&$self, deadline: Instant) -> bool {
+            $inner.flush_by(deadline)
+        }
+        fn take_error(&$self) -> Option<io::Error> {
+            $inner.take_error()
+        }
+        fn kind(&$self) -> &'static str {
+            $inner.kind()
+        }
+        fn target(&$self) -> Option<String> {
+            $inner.target()
+        }
+        fn dropped(&$self) -> u64 {
+            $inner.dropped()
+        }
+    };
+    ($self:ident => $inner:expr) => {
+        forward_handler!($self => $inner;);
+        fn enabled(&$self, level: Level) -> bool {
+            $inner.enabled(level)
+        }
+    };
+}
+
 impl<H: Handler + ?Sized> Handler for Arc<H> {
-    fn handle(&self, record: &Record<'_>) {
-        (**self).handle(record)
-    }
-    fn flush(&self) {
-        (**self).flush()
-    }
-    fn close(&self) {
-        (**self).close()
-    }
-    fn enabled(&self, level: Level) -> bool {
-        (**self).enabled(level)
-    }
-    fn flush_by(&self, deadline: Instant) -> bool {
-        (**self).flush_by(deadline)
-    }
-    fn take_error(&self) -> Option<io::Error> {
-        (**self).take_error()
-    }
-    fn kind(&self) -> &'static str {
-        (**self).kind()
-    }
-    fn dropped(&self) -> u64 {
-        (**self).dropped()
-    }
+    forward_handler!(self => (**self));
 }
 
 impl<H: Handler + ?Sized> Handler for Box<H> {
-    fn handle(&self, record: &Record<'_>) {
-        (**self).handle(record)
-    }
-    fn flush(&self) {
-        (**self).flush()
-    }
-    fn close(&self) {
-        (**self).close()
-    }
-    fn enabled(&self, level: Level) -> bool {
-        (**self).enabled(level)
-    }
-    fn flush_by(&self, deadline: Instant) -> bool {
-        (**self).flush_by(deadline)
-    }
-    fn take_error(&self) -> Option<io::Error> {
-        (**self).take_error()
-    }
-    fn kind(&self) -> &'static str {
-        (**self).kind()
-    }
-    fn dropped(&self) -> u64 {
-        (**self).dropped()
-    }
+    forward_handler!(self => (**self));
 }
 
 /// `None` handles nothing: for a handler that is only sometimes wanted (say, a detail file for
@@ -173,6 +218,12 @@ impl<H: Handler> Handler for Option<H> {
     }
     fn flush_by(&self, deadline: Instant) -> bool {
         self.as_ref().is_none_or(|h| h.flush_by(deadline))
+    }
+    fn close_by(&self, deadline: Instant) -> bool {
+        self.as_ref().is_none_or(|h| h.close_by(deadline))
+    }
+    fn target(&self) -> Option<String> {
+        self.as_ref().and_then(Handler::target)
     }
     fn take_error(&self) -> Option<io::Error> {
         self.as_ref().and_then(Handler::take_error)
@@ -216,30 +267,11 @@ impl<H> WithLevel<H> {
 }
 
 impl<H: Handler> Handler for WithLevel<H> {
-    fn handle(&self, record: &Record<'_>) {
-        self.inner.handle(record)
-    }
-    fn flush(&self) {
-        self.inner.flush()
-    }
-    fn close(&self) {
-        self.inner.close()
-    }
-    fn enabled(&self, level: Level) -> bool {
-        self.level.allows(level) && self.inner.enabled(level)
-    }
-    fn flush_by(&self, deadline: Instant) -> bool {
-        self.inner.flush_by(deadline)
-    }
-    fn take_error(&self) -> Option<io::Error> {
-        self.inner.take_error()
-    }
-    fn kind(&self) -> &'static str {
-        self.inner.kind()
-    }
-    fn dropped(&self) -> u64 {
-        self.inner.dropped()
-    }
+    forward_handler!(self => self.inner;
+        fn enabled(&self, level: Level) -> bool {
+            self.level.allows(level) && self.inner.enabled(level)
+        }
+    );
 }
 
 /// A handler that discards everything (Python's `NullHandler`): attach it to stop records from
@@ -265,7 +297,7 @@ impl HandlerId {
 
 /// Process-wide count of handler failures (I/O errors reported through [`ErrorReporter`] and
 /// panics caught by the tree).
-static HANDLER_ERRORS: AtomicU64 = AtomicU64::new(0);
+pub(crate) static HANDLER_ERRORS: AtomicU64 = AtomicU64::new(0);
 
 /// How many handler failures (errors and panics) this process has seen.
 pub fn handler_error_count() -> u64 {
@@ -310,10 +342,16 @@ impl ErrorReporter {
         self.count.fetch_add(1, Ordering::Relaxed);
         HANDLER_ERRORS.fetch_add(1, Ordering::Relaxed);
         if !self.reported.swap(true, Ordering::Relaxed) {
-            crate::internal::warn(format_args!(
-                "{} failed while {doing}: {err} (further errors from it are counted, not repeated)",
-                self.what
-            ));
+            // Many handlers of one kind and target (one per scope) fail alike: one line per
+            // interval for all of them.
+            crate::internal::warn_limited(
+                &format!("{} failed while {doing}", self.what),
+                format_args!(
+                    "{} failed while {doing}: {err} (further errors from it are counted, not \
+                     repeated)",
+                    self.what
+                ),
+            );
         }
         let mut pending = self.pending.lock();
         if pending.is_none() {
@@ -341,128 +379,4 @@ impl ErrorReporter {
             crate::internal::warn(format_args!("{} failed {n} times in all", self.what));
         }
     }
-}
-
-/// A handler together with the bookkeeping that closes it exactly once.
-///
-/// Every logger attachment holds an `Arc<Closer>`; so does every dispatch in progress. When the
-/// last one goes, `Drop` flushes and closes: after the last `handle`, exactly once.
-pub(crate) struct Closer {
-    pub(crate) handler: Arc<dyn Handler>,
-    /// Records passed to `handle` (for `Registry::stats`), counted per thread: every thread
-    /// logging through a shared handler bumps it.
-    emitted: crate::striped::StripedCounter,
-    shared_key: Option<usize>,
-    panicked: AtomicBool,
-    /// Set by an explicit close (shutdown), so that `Drop` does not close again.
-    closed: AtomicBool,
-}
-
-impl Closer {
-    pub(crate) fn owned(handler: Arc<dyn Handler>) -> Arc<Closer> {
-        Arc::new(Closer {
-            handler,
-            emitted: Default::default(),
-            shared_key: None,
-            panicked: AtomicBool::new(false),
-            closed: AtomicBool::new(false),
-        })
-    }
-
-    /// One closer per shared handler, process-wide, so that a handler attached to several
-    /// loggers closes once, when the last of them lets go.
-    pub(crate) fn shared(handler: Arc<dyn Handler>) -> Arc<Closer> {
-        let key = Arc::as_ptr(&handler) as *const () as usize;
-        let mut map = SHARED.lock();
-        if let Some(existing) = map.get(&key).and_then(Weak::upgrade) {
-            return existing;
-        }
-        let closer = Arc::new(Closer {
-            handler,
-            emitted: Default::default(),
-            shared_key: Some(key),
-            panicked: AtomicBool::new(false),
-            closed: AtomicBool::new(false),
-        });
-        map.insert(key, Arc::downgrade(&closer));
-        closer
-    }
-
-    /// Records given to the handler through this closer.
-    pub(crate) fn emitted(&self) -> u64 {
-        self.emitted.sum()
-    }
-
-    /// Calls the handler, containing a panic.
-    #[inline]
-    pub(crate) fn handle(&self, record: &Record<'_>) {
-        if !self.handler.enabled(record.level()) {
-            return;
-        }
-        self.emitted.add(1);
-        if catch_unwind(AssertUnwindSafe(|| self.handler.handle(record))).is_err() {
-            self.note_panic("handling a record");
-        }
-    }
-
-    #[cold]
-    fn note_panic(&self, doing: &str) {
-        HANDLER_ERRORS.fetch_add(1, Ordering::Relaxed);
-        if !self.panicked.swap(true, Ordering::Relaxed) {
-            crate::internal::warn(format_args!(
-                "a handler panicked while {doing}; the record was lost, the program goes on \
-                 (further panics from this handler are counted, not repeated)"
-            ));
-        }
-    }
-
-    pub(crate) fn flush(&self) {
-        if catch_unwind(AssertUnwindSafe(|| self.handler.flush())).is_err() {
-            self.note_panic("flushing");
-        }
-    }
-
-    pub(crate) fn flush_by(&self, deadline: Instant) -> bool {
-        match catch_unwind(AssertUnwindSafe(|| self.handler.flush_by(deadline))) {
-            Ok(done) => done,
-            Err(_) => {
-                self.note_panic("flushing");
-                false
-            }
-        }
-    }
-
-    /// Flushes and closes now, unless already closed. Returns whether this call closed it.
-    pub(crate) fn close_now(&self) -> bool {
-        if self.closed.swap(true, Ordering::AcqRel) {
-            return false;
-        }
-        self.flush();
-        if catch_unwind(AssertUnwindSafe(|| self.handler.close())).is_err() {
-            self.note_panic("closing");
-        }
-        true
-    }
-}
-
-impl Drop for Closer {
-    fn drop(&mut self) {
-        self.close_now();
-        if let Some(key) = self.shared_key {
-            let mut map = SHARED.lock();
-            if map.get(&key).is_some_and(|w| w.strong_count() == 0) {
-                map.remove(&key);
-            }
-        }
-    }
-}
-
-static SHARED: std::sync::LazyLock<Mutex<HashMap<usize, Weak<Closer>>>> =
-    std::sync::LazyLock::new(Default::default);
-
-/// One attachment of a handler to a logger.
-#[derive(Clone)]
-pub(crate) struct Attached {
-    pub(crate) id: HandlerId,
-    pub(crate) closer: Arc<Closer>,
 }

@@ -1086,10 +1086,19 @@ impl Handler for NonBlocking {
             Some(w) => w.default_deadline(),
             None => Instant::now(),
         };
-        self.close_by(deadline);
+        Handler::close_by(self, deadline);
+    }
+
+    fn close_by(&self, deadline: Instant) -> bool {
+        let done = NonBlocking::close_by(self, deadline);
         if let Some(w) = self.started() {
             w.errors().summarize();
         }
+        done
+    }
+
+    fn target(&self) -> Option<String> {
+        Some(self.target.to_string())
     }
 
     fn flush_by(&self, deadline: Instant) -> bool {

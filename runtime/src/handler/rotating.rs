@@ -176,6 +176,7 @@ impl RotatingFileBuilder {
             state: Mutex::new(State {
                 file: None,
                 closed: false,
+                torn: false,
             }),
             path: self.path,
             config,
@@ -216,6 +217,8 @@ struct OpenFile {
 struct State {
     file: Option<OpenFile>,
     closed: bool,
+    /// A fragment of a record cut short (disk full) is at the end of the file at the path.
+    torn: bool,
 }
 
 /// Appends formatted records to a file and rotates it by size, by time, or both.
@@ -361,6 +364,7 @@ impl RotatingFileHandler {
             && !self.still_at_path(open)
         {
             state.file = None;
+            state.torn = false;
         }
         let now = self.clock.now();
         if state.file.is_none() {
@@ -391,7 +395,7 @@ impl RotatingFileHandler {
         let Some(open) = state.file.as_mut() else {
             return;
         };
-        match open.file.write_all(line) {
+        match super::append::append_record(&mut open.file, line, &mut state.torn) {
             Ok(()) => open.size += len,
             Err(e) => {
                 self.errors.report("writing a record", e);
@@ -407,6 +411,8 @@ impl RotatingFileHandler {
         let Some(old) = state.file.take() else {
             return;
         };
+        // The fragment (if any) moves away with the old file.
+        state.torn = false;
         let period = old.period;
         drop(old);
         let moved = if self.config.backups == 0 {
@@ -534,6 +540,10 @@ impl Handler for RotatingFileHandler {
         }
         drop(state);
         self.errors.summarize();
+    }
+
+    fn target(&self) -> Option<String> {
+        Some(self.path().display().to_string())
     }
 
     fn take_error(&self) -> Option<io::Error> {

@@ -312,7 +312,16 @@ impl Handler for SqliteHandler {
     }
 
     fn close(&self) {
-        if !self.worker.close_by(self.worker.default_deadline()) {
+        self.close_by(self.worker.default_deadline());
+    }
+
+    fn target(&self) -> Option<String> {
+        Some(self.path.display().to_string())
+    }
+
+    fn close_by(&self, deadline: Instant) -> bool {
+        let done = self.worker.close_by(deadline);
+        if !done {
             // The writer goes on in the background and closes the connection when it is done;
             // what it still holds is lost only if the process exits first.
             self.worker.errors().report(
@@ -327,6 +336,7 @@ impl Handler for SqliteHandler {
             );
         }
         self.worker.errors().summarize();
+        done
     }
 
     fn take_error(&self) -> Option<io::Error> {

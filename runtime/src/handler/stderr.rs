@@ -205,6 +205,12 @@ impl Handler for StderrHandler {
     fn flush_by(&self, deadline: Instant) -> bool {
         self.inner.flush_by(deadline)
     }
+    fn close_by(&self, deadline: Instant) -> bool {
+        Handler::close_by(&self.inner, deadline)
+    }
+    fn target(&self) -> Option<String> {
+        Some("stderr".into())
+    }
     fn take_error(&self) -> Option<io::Error> {
         self.inner.take_error()
     }

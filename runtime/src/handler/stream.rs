@@ -42,7 +42,11 @@ impl<W: Write + Send> StreamHandler<W> {
         StreamHandler {
             writer: Mutex::new(writer),
             format: Box::new(TextFormat),
-            errors: ErrorReporter::new("stream handler"),
+            // Named by its writer's type: the one thing that tells two stream handlers apart.
+            errors: ErrorReporter::new(format!(
+                "stream handler writing to {}",
+                std::any::type_name::<W>()
+            )),
         }
     }
 
@@ -81,6 +85,10 @@ impl<W: Write + Send> Handler for StreamHandler<W> {
     fn close(&self) {
         self.flush();
         self.errors.summarize();
+    }
+
+    fn target(&self) -> Option<String> {
+        Some(std::any::type_name::<W>().to_owned())
     }
 
     fn take_error(&self) -> Option<std::io::Error> {

@@ -1010,9 +1010,18 @@ impl Handler for SyslogHandler {
     fn close(&self) {
         // Not `default_deadline`: once told to close, the worker stops waiting for the server,
         // so a flush that gave up on it does not mean closing will.
-        self.close_by(Instant::now() + self.worker.flush_timeout());
+        Handler::close_by(self, Instant::now() + self.worker.flush_timeout());
+    }
+
+    fn close_by(&self, deadline: Instant) -> bool {
+        let done = SyslogHandler::close_by(self, deadline);
         self.errors.summarize();
         self.worker.errors().summarize();
+        done
+    }
+
+    fn target(&self) -> Option<String> {
+        Some(self.what.clone())
     }
 
     fn flush_by(&self, deadline: Instant) -> bool {

@@ -275,12 +275,13 @@ impl ScopedLogger {
     pub fn close(mut self) -> Result<(), CloseError> {
         let released = self.end();
         let mut errors = Vec::new();
-        let handlers: Vec<Arc<dyn Handler>> =
-            released.iter().map(|a| a.closer.handler.clone()).collect();
-        for a in &released {
+        let mut handlers: Vec<Arc<dyn Handler>> = Vec::with_capacity(released.len());
+        for a in released {
             a.closer.flush();
+            handlers.push(a.closer.handler.clone());
+            // Closes each handler this scope held last; a panic in its flush or close is an error.
+            errors.extend(crate::handler::Closer::release(a.closer));
         }
-        drop(released); // closes each handler this scope held last
         for h in &handlers {
             if let Some(e) = h.take_error() {
                 errors.push(e);

@@ -412,33 +412,46 @@ impl Registry {
         Ok(())
     }
 
-    /// Flushes and closes every handler in the tree, giving up at `deadline` from now in total.
-    /// Loggers stay; they have no handlers afterwards (records go to the last-resort handler).
-    /// Returns `true` when everything was written out in time.
+    /// Flushes and closes every handler in the tree, giving up at `deadline` from now in total,
+    /// however many handlers there are and whatever their `flush`/`close` do. Loggers stay; they
+    /// have no handlers afterwards (records go to the last-resort handler). Returns `true` when
+    /// everything was written out in time; `false` means something was left, and what (each
+    /// handler by kind and target) is reported on stderr.
+    ///
+    /// * The handlers are flushed and closed on helper threads, so a handler whose `flush` or
+    ///   `close` sleeps costs this call no more than the deadline. A helper stuck in one stays
+    ///   with it (at most 32 helpers per call) and closes it when the call returns.
+    /// * Each handler is flushed once; `close` follows without a second flush.
+    /// * A handler still inside `handle` on another thread is not closed under it: the last
+    ///   call to leave it closes it (giving up at once when the deadline has passed). A shared
+    ///   handler also attached in another registry stays open until that one lets go.
+    /// * A handler attached while the shutdown runs (after it took the lists) is not part of
+    ///   it: it stays attached and open, like one attached after the call returned.
     pub fn shutdown(&self, deadline: Duration) -> bool {
         let end = Instant::now() + deadline;
-        let lists: Vec<Vec<crate::handler::Attached>> = {
+        let mut closers: Vec<Arc<crate::handler::Closer>> = Vec::new();
+        {
             let entries = &self.inner.entries;
             let guard = entries.guard();
-            std::iter::once(&entries.root)
-                .chain(entries.iter(&guard))
-                .map(|n| n.take_handlers())
-                .filter(|l| !l.is_empty())
-                .collect()
-        };
-        let mut all_written = true;
-        for list in &lists {
-            for a in list {
-                all_written &= a.closer.flush_by(end);
+            for n in std::iter::once(&entries.root).chain(entries.iter(&guard)) {
+                closers.extend(n.take_handlers().into_iter().map(|a| a.closer));
             }
         }
-        for list in &lists {
-            for a in list {
-                a.closer.close_now();
-            }
+        // A shared handler attached to several loggers is flushed and released once.
+        let mut seen = std::collections::HashSet::new();
+        closers.retain(|c| seen.insert(Arc::as_ptr(c) as usize));
+        let left = crate::handler::release_all(closers, end);
+        if !left.names.is_empty() {
+            crate::internal::warn(format_args!(
+                "shutdown: {} handler(s) not flushed and closed by the deadline: {}",
+                left.names.len(),
+                left.names.join(", ")
+            ));
         }
-        all_written &= crate::internal::flush_last_resort(end);
-        all_written
+        // The final count of reports that were held back, then the library's own voice out.
+        crate::internal::report_suppressed();
+        let stderr_written = crate::internal::flush_last_resort(end);
+        left.names.is_empty() && stderr_written
     }
 
     /// Normalizes `name` and resolves a relative one against the current scope.
