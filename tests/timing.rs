@@ -198,11 +198,11 @@ fn an_async_task_is_watched_from_the_thread_that_polls_it_and_a_cancelled_one_sa
 }
 
 #[test]
-fn live_scopes_lists_the_timed_ones_oldest_first() {
+fn live_scopes_lists_the_stuck_watched_ones_oldest_first() {
     let (reg, _mem, clock) = setup();
     let _a = reg
         .scope("jobs.a")
-        .slow(Duration::from_secs(1))
+        .stuck(Duration::from_secs(100))
         .enter()
         .unwrap();
     clock.advance(Duration::from_secs(3));
@@ -211,7 +211,11 @@ fn live_scopes_lists_the_timed_ones_oldest_first() {
         .stuck(Duration::from_secs(60))
         .enter()
         .unwrap();
-    let _c = reg.scope("jobs.c").enter().unwrap();
+    let _c = reg
+        .scope("jobs.c")
+        .slow(Duration::from_secs(1))
+        .enter()
+        .unwrap();
     clock.advance(Duration::from_secs(1));
     let live = reg.live_scopes();
     let got: Vec<(&str, Duration)> = live.iter().map(|s| (s.name.as_str(), s.age)).collect();
@@ -226,7 +230,7 @@ fn live_scopes_lists_the_timed_ones_oldest_first() {
     let other = Registry::new();
     let _d = other
         .scope("jobs.d")
-        .slow(Duration::from_secs(1))
+        .stuck(Duration::from_secs(1))
         .enter()
         .unwrap();
     assert_eq!(reg.live_scopes().len(), 2);

@@ -247,8 +247,7 @@ impl<'a> ScopeBuilder<'a> {
 
     /// A task that ends after longer than `threshold` (by the registry's
     /// [task clock](Registry::set_task_clock)) replays its flight recorder's trail as a failing
-    /// one does, and its summary says `outcome=slow`. The scope appears in
-    /// [`Registry::live_scopes`] while it lives.
+    /// one does, and its summary says `outcome=slow`. It costs two clock reads (start, end).
     pub fn slow(mut self, threshold: std::time::Duration) -> Self {
         self.opts.slow = Some(threshold);
         self

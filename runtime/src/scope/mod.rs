@@ -33,7 +33,7 @@ use crate::fields::{FieldSet, Fields};
 use crate::handler::{Attached, Handler};
 use crate::tree::period;
 use crate::tree::{FrameContext, Logger, Outcome, RegistryInner};
-use watchdog::Watch;
+use watchdog::Timer;
 
 /// A logger bound to a scope: `Deref<Target = Logger>`; dropping it ends the scope.
 ///
@@ -51,7 +51,7 @@ pub struct ScopedLogger {
     /// to the guard, so same-name scopes sharing one entry each keep their own.
     fields: Option<Arc<FieldSet>>,
     /// Set for a scope with `slow` or `stuck`.
-    watch: Option<Arc<Watch>>,
+    timer: Option<Timer>,
     frame: Option<u64>,
     ended: bool,
     failed: AtomicBool,
@@ -87,7 +87,7 @@ impl ScopedLogger {
         ScopedLogger {
             logger,
             fields: None,
-            watch: None,
+            timer: None,
             frame: None,
             ended: false,
             failed: AtomicBool::new(false),
@@ -118,7 +118,7 @@ impl ScopedLogger {
     /// if it is timed.
     pub(crate) fn context(&self) -> FrameContext {
         let ctx = self.frame_context();
-        if let Some(w) = &self.watch {
+        if let Some(w) = self.timer.as_ref().and_then(|t| t.watch.as_ref()) {
             w.start(&ctx);
         }
         ctx
@@ -128,7 +128,11 @@ impl ScopedLogger {
         FrameContext {
             logger: self.logger.clone(),
             fields: self.fields.clone(),
-            mark: self.watch.as_ref().map(|w| w.mark.clone()),
+            mark: self
+                .timer
+                .as_ref()
+                .and_then(|t| t.watch.clone())
+                .map(|w| w as Arc<dyn crate::tree::Marked>),
         }
     }
 
@@ -137,7 +141,7 @@ impl ScopedLogger {
         if (slow.is_some() || stuck.is_some())
             && let Some(inner) = self.logger.inner()
         {
-            self.watch = Some(Arc::new(Watch::new(inner.clock(), slow, stuck)));
+            self.timer = Some(Timer::new(inner.clock(), slow, stuck));
         }
     }
 
@@ -224,10 +228,12 @@ impl ScopedLogger {
         }
         let mut outcome = self.outcome();
         let ctx = self.frame_context();
-        let watch = self.watch.take();
-        if let Some(w) = &watch {
-            w.finish();
-            if outcome == Outcome::Ok && w.slow.is_some_and(|slow| w.elapsed() > slow) {
+        let timer = self.timer.take();
+        if let Some(t) = &timer {
+            if let Some(w) = &t.watch {
+                w.finish();
+            }
+            if outcome == Outcome::Ok && t.slow.is_some_and(|slow| t.elapsed() > slow) {
                 outcome = Outcome::Slow;
             }
         }
@@ -239,11 +245,13 @@ impl ScopedLogger {
         {
             observer.failed(&ctx, outcome);
         }
-        if let Some(w) = watch
-            && w.warned.load(Ordering::Relaxed)
+        if let Some(t) = timer
+            && t.watch
+                .as_ref()
+                .is_some_and(|w| w.warned.load(Ordering::Relaxed))
         {
             // A task reported stuck says when it ended (after its replay, before its summary).
-            let took = w.elapsed();
+            let took = t.elapsed();
             let kvs = [
                 ("duration_ms", crate::Value::U64(took.as_millis() as u64)),
                 ("outcome", crate::Value::Str(outcome.as_str())),

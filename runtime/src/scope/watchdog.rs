@@ -4,7 +4,8 @@
 //! A task never waits on the watchdog: entering a timed scope pushes its watch on one of a few
 //! striped lists (a lock held for a push), leaving sets a flag; the watchdog takes the lists
 //! whole (a swap) and keeps the watches it scans to itself. Scopes without `slow` or `stuck`
-//! have no watch and cost nothing here.
+//! have no watch and cost nothing here; a `slow` threshold alone needs none either (the clock
+//! is read when the scope starts and when it ends).
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
@@ -15,16 +16,54 @@ use parking_lot::{Condvar, Mutex};
 use crate::clock::Clock;
 use crate::level::Level;
 use crate::record::Value;
-use crate::tree::{FrameContext, Logger, RegistryInner, thread_label, thread_number};
+use crate::tree::{FrameContext, Logger, Marked, RegistryInner, thread_label, thread_number};
 
-/// A timed scope, as its guard and the watchdog both see it.
-pub(crate) struct Watch {
-    pub(crate) clock: Clock,
-    pub(crate) started: Instant,
+/// A scope's timing: when it started, by which clock, and its thresholds. Kept in the guard;
+/// only a `stuck` threshold needs a [`Watch`] the watchdog can see.
+#[derive(Debug)]
+pub(crate) struct Timer {
+    clock: Clock,
+    started: Instant,
     pub(crate) slow: Option<Duration>,
-    pub(crate) stuck: Option<Duration>,
+    pub(crate) watch: Option<Arc<Watch>>,
+}
+
+impl Timer {
+    pub(crate) fn new(clock: Clock, slow: Option<Duration>, stuck: Option<Duration>) -> Timer {
+        let started = clock.now();
+        let watch = stuck.map(|stuck| {
+            Arc::new(Watch {
+                clock: clock.clone(),
+                started,
+                stuck,
+                mark: AtomicU64::new(0),
+                ctx: OnceLock::new(),
+                done: AtomicBool::new(false),
+                warned: AtomicBool::new(false),
+            })
+        });
+        Timer {
+            clock,
+            started,
+            slow,
+            watch,
+        }
+    }
+
+    /// How long the task has run.
+    pub(crate) fn elapsed(&self) -> Duration {
+        self.clock.now().saturating_duration_since(self.started)
+    }
+}
+
+/// A stuck-watched scope, as its guard and the watchdog both see it.
+#[derive(Debug)]
+pub(crate) struct Watch {
+    clock: Clock,
+    started: Instant,
+    stuck: Duration,
     /// The number of the thread that last made the scope current.
-    pub(crate) mark: Arc<AtomicU64>,
+    mark: AtomicU64,
     /// The scope's logger and fields, set when it is first made current (then it is watched).
     ctx: OnceLock<FrameContext>,
     done: AtomicBool,
@@ -32,29 +71,21 @@ pub(crate) struct Watch {
     pub(crate) warned: AtomicBool,
 }
 
-impl Watch {
-    pub(crate) fn new(clock: Clock, slow: Option<Duration>, stuck: Option<Duration>) -> Watch {
-        Watch {
-            started: clock.now(),
-            clock,
-            slow,
-            stuck,
-            mark: Arc::new(AtomicU64::new(0)),
-            ctx: OnceLock::new(),
-            done: AtomicBool::new(false),
-            warned: AtomicBool::new(false),
-        }
+impl Marked for Watch {
+    fn cell(&self) -> &AtomicU64 {
+        &self.mark
     }
+}
 
+impl Watch {
     /// The scope is made current for the first time with `ctx`: from now on it is watched.
     pub(crate) fn start(self: &Arc<Self>, ctx: &FrameContext) {
-        if self.ctx.set(ctx.clone()).is_ok() {
+        if self.ctx.get().is_none() && self.ctx.set(ctx.clone()).is_ok() {
             watchdog().add(self.clone());
         }
     }
 
-    /// How long the task has run.
-    pub(crate) fn elapsed(&self) -> Duration {
+    fn elapsed(&self) -> Duration {
         self.clock.now().saturating_duration_since(self.started)
     }
 
@@ -119,13 +150,10 @@ fn watchdog() -> &'static Watchdog {
 impl Watchdog {
     fn add(&self, watch: Arc<Watch>) {
         let stripe = thread_number() as usize % STRIPES;
-        let stuck = watch
-            .stuck
-            .map(|d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX));
+        let ns = u64::try_from(watch.stuck.as_nanos()).unwrap_or(u64::MAX);
         self.incoming[stripe].lock().push(watch);
         // Read first: after the first few scopes this never writes the shared line again.
-        if let Some(ns) = stuck
-            && ns < self.shortest.load(Ordering::Relaxed)
+        if ns < self.shortest.load(Ordering::Relaxed)
             && ns < self.shortest.fetch_min(ns, Ordering::Relaxed)
         {
             // The watchdog may be asleep for longer than this scope's threshold allows.
@@ -165,9 +193,8 @@ impl Watchdog {
             watched.retain(|w| !w.done.load(Ordering::Acquire));
             let now = Instant::now();
             for w in &watched {
-                if let Some(stuck) = w.stuck
-                    && !w.warned.load(Ordering::Relaxed)
-                {
+                let stuck = w.stuck;
+                if !w.warned.load(Ordering::Relaxed) {
                     let at = if w.clock.is_system() {
                         now
                     } else {
@@ -281,16 +308,17 @@ pub(crate) fn tell_suppressed(
 }
 
 impl crate::Registry {
-    /// The live scopes with `slow` or `stuck` set, oldest first, with their age and the thread
-    /// that last ran them: what an operator's endpoint can list. Scopes without either option
-    /// are not watched (that would read the clock on every enter) and do not appear.
+    /// The live scopes with a `stuck` threshold, oldest first, with their age and the thread
+    /// that last ran them: what an operator's endpoint can list. Other scopes are not watched
+    /// (a `slow` threshold needs only the clock at the start and the end; watching every scope
+    /// would cost every enter a registration) and do not appear.
     ///
     /// ```
     /// use std::time::Duration;
     /// let reg = scoped_logger::Registry::new();
     /// let _a = reg.scope("jobs.1").stuck(Duration::from_secs(30)).enter().unwrap();
-    /// let _b = reg.scope("jobs.2").slow(Duration::from_millis(500)).enter().unwrap();
-    /// let _c = reg.scope("jobs.3").enter().unwrap();
+    /// let _b = reg.scope("jobs.2").stuck(Duration::from_secs(60)).enter().unwrap();
+    /// let _c = reg.scope("jobs.3").slow(Duration::from_millis(500)).enter().unwrap();
     /// let live: Vec<String> = reg.live_scopes().into_iter().map(|s| s.name).collect();
     /// assert_eq!(live, ["jobs.1", "jobs.2"]);
     /// ```

@@ -24,9 +24,15 @@ pub(crate) struct FrameContext {
     pub(crate) logger: Logger,
     /// The scope's fields with those of the scopes around it; `None` when there are none.
     pub(crate) fields: Option<Arc<FieldSet>>,
-    /// For a timed scope: set to the number of the thread that last made it current (entered
-    /// it, or polled its future), for a stuck task's report.
-    pub(crate) mark: Option<Arc<AtomicU64>>,
+    /// For a stuck-watched scope: told the number of the thread that last made it current
+    /// (entered it, or polled its future), for a stuck task's report.
+    pub(crate) mark: Option<Arc<dyn Marked>>,
+}
+
+/// What a frame marks with the thread that makes it current (a stuck-watched scope's watch).
+pub(crate) trait Marked: Send + Sync + std::fmt::Debug {
+    /// The cell that holds the thread number.
+    fn cell(&self) -> &AtomicU64;
 }
 
 struct Frame {
@@ -99,8 +105,8 @@ pub(crate) fn thread_label(n: u64) -> String {
 
 /// Pushes `ctx` as the current scope of this thread; returns the frame id for [`pop`].
 pub(crate) fn push(ctx: FrameContext) -> u64 {
-    if let Some(cell) = &ctx.mark {
-        mark(cell);
+    if let Some(m) = &ctx.mark {
+        mark(m.cell());
     }
     let id = next_id();
     let _ = STACK.try_with(|s| s.borrow_mut().push(Frame { id, ctx }));

@@ -24,8 +24,8 @@ pub(crate) mod period;
 mod stats;
 
 pub(crate) use current::{
-    Current, FrameContext, FrameGuard, current_context, current_fields, current_if_enabled, pop,
-    push, thread_label, thread_number,
+    Current, FrameContext, FrameGuard, Marked, current_context, current_fields, current_if_enabled,
+    pop, push, thread_label, thread_number,
 };
 pub use current::{current, current_scope};
 pub(crate) use directives::parse_lenient as parse_directives_lenient;
