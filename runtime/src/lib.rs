@@ -10,6 +10,7 @@
 
 pub mod bridge;
 pub mod config;
+mod error_value;
 pub mod format;
 mod gate;
 pub mod handler;
@@ -29,6 +30,7 @@ pub mod __private;
 pub use bridge::log as log_bridge;
 #[cfg(feature = "tracing")]
 pub use bridge::tracing::TracingLayer;
+pub use error_value::OwnedError;
 pub use handler::file::FileHandler;
 pub use handler::memory::MemoryHandler;
 pub use handler::nonblocking::{NonBlocking, Policy};

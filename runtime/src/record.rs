@@ -41,6 +41,10 @@ pub enum Value<'a> {
     Display(&'a dyn fmt::Display),
     /// Anything `Debug` (`k = ?v`).
     Debug(&'a dyn fmt::Debug),
+    /// An error, written with its `source()` chain: `top: cause: root` in text (its `Display`
+    /// here), `{"message": "top", "chain": ["cause", "root"]}` in JSON. `k = v` in the macros
+    /// picks it for any value that implements `Error` or points to one (`Box<dyn Error>`).
+    Error(&'a (dyn std::error::Error + 'a)),
 }
 
 impl fmt::Display for Value<'_> {
@@ -55,6 +59,7 @@ impl fmt::Display for Value<'_> {
             Value::Null => f.write_str("null"),
             Value::Display(v) => fmt::Display::fmt(v, f),
             Value::Debug(v) => fmt::Debug::fmt(v, f),
+            Value::Error(e) => crate::error_value::write_chain(f, *e),
         }
     }
 }
@@ -93,6 +98,7 @@ impl Value<'_> {
             Value::Char(v) => OwnedValue::Str(v.to_string()),
             Value::Null => OwnedValue::Null,
             Value::Display(_) | Value::Debug(_) => OwnedValue::Str(render(format_args!("{self}"))),
+            Value::Error(e) => OwnedValue::Error(crate::error_value::OwnedError::new(e)),
         }
     }
 }
@@ -113,6 +119,8 @@ pub enum OwnedValue {
     Bool(bool),
     /// No value.
     Null,
+    /// An error and its chain, each message rendered (what [`Value::Error`] becomes).
+    Error(crate::error_value::OwnedError),
 }
 
 impl OwnedValue {
@@ -125,6 +133,7 @@ impl OwnedValue {
             OwnedValue::F64(v) => Value::F64(*v),
             OwnedValue::Bool(v) => Value::Bool(*v),
             OwnedValue::Null => Value::Null,
+            OwnedValue::Error(e) => Value::Error(e),
         }
     }
 }
