@@ -1,12 +1,16 @@
 //! Parsing the arguments of `#[scoped_logger(...)]` into [`Args`]: syntax only. What the values
-//! mean (is the level a level, does the template name an argument) is checked in `valid.rs`.
+//! mean (is the level a level, does the template name an argument) is checked in `plan.rs`.
 //!
-//! A bad option is reported and skipped up to the next `,`, so one build shows every mistake.
+//! Every option goes through one helper, [`option`], which parses its value, stores it once and
+//! reports a repeat on the repeat's own span. A bad option is reported and skipped up to the next
+//! `,`: the others still take effect (so `bind = log` still binds), and one build shows every
+//! mistake. Adding an option is a keyword, a [`Spec`], a field and one arm.
 
 use proc_macro2::{TokenStream, TokenTree};
 use quote::{ToTokens, quote};
 use syn::ext::IdentExt;
-use syn::parse::{ParseStream, Parser};
+use syn::parse::discouraged::Speculative;
+use syn::parse::{Parse, ParseStream, Parser};
 use syn::{Expr, Ident, LitBool, LitStr, Token};
 
 use crate::errors::Errors;
@@ -20,13 +24,22 @@ mod kw {
     syn::custom_keyword!(registry);
     syn::custom_keyword!(record_below);
     syn::custom_keyword!(summary);
+    syn::custom_keyword!(err);
+    syn::custom_keyword!(ret);
 }
 
 /// The valid options, for error messages.
 pub(crate) const VALID_OPTIONS: &str = "the valid options are a name string first \
     (`#[scoped_logger(\"jobs.{id}\")]`), then `name = \"...\"`, `level = \"debug\"`, \
     `propagate = false`, `handler = expr` (repeatable), `bind = ident`, `registry = expr`, \
-    `record_below = \"debug\"` and `summary = true`";
+    `record_below = \"debug\"`, `summary = true`, `err` (or `err = \"warn\"`) and `ret` (or \
+    `ret = \"debug\"`)";
+
+/// `err` / `err = "warn"`: the option's keyword (for spans) and its level, if written.
+pub(crate) struct Flag {
+    pub(crate) key: Ident,
+    pub(crate) level: Option<LitStr>,
+}
 
 /// The options as written, each set at most once (`handler` may repeat).
 #[derive(Default)]
@@ -39,13 +52,205 @@ pub(crate) struct Args {
     pub(crate) registry: Option<Expr>,
     pub(crate) record_below: Option<LitStr>,
     pub(crate) summary: Option<LitBool>,
+    pub(crate) err: Option<Flag>,
+    pub(crate) ret: Option<Flag>,
+}
+
+/// How one `key = value` option is written and explained.
+struct Spec {
+    key: &'static str,
+    /// A correct use, for "write ..." in messages.
+    example: &'static str,
+    /// What the value must be, said when it is not.
+    wrong: &'static str,
+    /// A bare `key` (no `= value`) is allowed.
+    bare: bool,
+}
+
+const NAME: Spec = Spec {
+    key: "name",
+    example: "name = \"jobs.{id}\"",
+    wrong: "`name` takes a string literal, a name template over the function's arguments: \
+            write `name = \"jobs.{id}\"`",
+    bare: false,
+};
+const LEVEL: Spec = Spec {
+    key: "level",
+    example: "level = \"debug\"",
+    wrong: "`level` takes a string literal: write `level = \"debug\"` (one of \"off\", \
+            \"error\", \"warn\", \"info\", \"debug\", \"trace\")",
+    bare: false,
+};
+const PROPAGATE: Spec = Spec {
+    key: "propagate",
+    example: "propagate = false",
+    wrong: "`propagate` takes `true` or `false`: write `propagate = false`",
+    bare: false,
+};
+const RECORD_BELOW: Spec = Spec {
+    key: "record_below",
+    example: "record_below = \"debug\"",
+    wrong: "`record_below` takes a level string, the most verbose level the flight recorder \
+            keeps: write `record_below = \"debug\"`",
+    bare: false,
+};
+const SUMMARY: Spec = Spec {
+    key: "summary",
+    example: "summary = true",
+    wrong: "`summary` takes `true` or `false`: write `summary = true`",
+    bare: false,
+};
+const HANDLER: Spec = Spec {
+    key: "handler",
+    example: "handler = StderrHandler::new()",
+    wrong: "`handler` takes an expression giving a handler or a `Result` of one: write \
+            `handler = StderrHandler::new()`",
+    bare: false,
+};
+const BIND: Spec = Spec {
+    key: "bind",
+    example: "bind = log",
+    wrong: "`bind` takes a plain identifier, the name the scope's handle gets in the body: \
+            write `bind = log` to use `log: &ScopedLogger` in the function",
+    bare: false,
+};
+const REGISTRY: Spec = Spec {
+    key: "registry",
+    example: "registry = &MY_REGISTRY",
+    wrong: "`registry` takes an expression giving a `&Registry`: write `registry = &MY_REGISTRY`",
+    bare: false,
+};
+const ERR: Spec = Spec {
+    key: "err",
+    example: "err = \"warn\"",
+    wrong: "`err` takes an optional level string: write `err` (logged at ERROR) or \
+            `err = \"warn\"`",
+    bare: true,
+};
+const RET: Spec = Spec {
+    key: "ret",
+    example: "ret = \"debug\"",
+    wrong: "`ret` takes an optional level string: write `ret` (logged at INFO) or \
+            `ret = \"debug\"`",
+    bare: true,
+};
+
+/// A value an option takes.
+trait OptionValue: Sized {
+    /// Parses the value after `=` (`eq`), or makes the bare key's value (no `eq`).
+    fn parse_value(key: &Ident, eq: bool, input: ParseStream<'_>) -> syn::Result<Self>;
+}
+
+macro_rules! plain_value {
+    ($($t:ty),*) => {$(
+        impl OptionValue for $t {
+            fn parse_value(_: &Ident, _: bool, input: ParseStream<'_>) -> syn::Result<Self> {
+                <$t as Parse>::parse(input)
+            }
+        }
+    )*};
+}
+plain_value!(LitStr, LitBool, Ident, Expr);
+
+impl OptionValue for Flag {
+    fn parse_value(key: &Ident, eq: bool, input: ParseStream<'_>) -> syn::Result<Self> {
+        let level = if eq { Some(input.parse()?) } else { None };
+        Ok(Flag {
+            key: key.clone(),
+            level,
+        })
+    }
+}
+
+impl ToTokens for Flag {
+    fn to_tokens(&self, tokens: &mut TokenStream) {
+        self.key.to_tokens(tokens);
+        self.level.to_tokens(tokens);
+    }
+}
+
+/// Where an option's value goes: set once, or (for `handler`) pushed.
+trait Slot<T> {
+    /// Stores `value`; `false` when it was set already.
+    fn store(&mut self, value: T) -> bool;
+}
+
+impl<T> Slot<T> for Option<T> {
+    fn store(&mut self, value: T) -> bool {
+        if self.is_some() {
+            return false;
+        }
+        *self = Some(value);
+        true
+    }
+}
+
+impl<T> Slot<T> for Vec<T> {
+    fn store(&mut self, value: T) -> bool {
+        self.push(value);
+        true
+    }
+}
+
+/// The one helper every `key = value` option goes through: parses the value up to the next `,`,
+/// stores it in `slot` once, and reports a missing or malformed value or a repeat (on the
+/// repeat's span). A bad value is skipped; nothing else is affected.
+fn option<T: OptionValue + ToTokens>(
+    input: ParseStream<'_>,
+    key: Ident,
+    slot: &mut impl Slot<T>,
+    spec: &Spec,
+    errors: &mut Errors,
+) {
+    let eq: Option<Token![=]> = input.parse().ok();
+    let at_end = input.is_empty() || input.peek(Token![,]);
+    let value = match (&eq, at_end) {
+        (None, true) if spec.bare => T::parse_value(&key, false, input).ok(),
+        (Some(_), false) => {
+            let fork = input.fork();
+            match T::parse_value(&key, true, &fork) {
+                Ok(v) if fork.is_empty() || fork.peek(Token![,]) => {
+                    input.advance_to(&fork);
+                    Some(v)
+                }
+                _ => {
+                    let value = skip_to_comma(input);
+                    errors.push(syn::Error::new_spanned(value, spec.wrong));
+                    return;
+                }
+            }
+        }
+        _ => None,
+    };
+    let Some(value) = value else {
+        let rest = skip_to_comma(input);
+        errors.push(syn::Error::new_spanned(
+            quote!(#key #eq #rest),
+            format!("this option needs a value: write `{}`", spec.example),
+        ));
+        return;
+    };
+    let written = quote!(#eq #value);
+    if !slot.store(value) {
+        let msg = if spec.key == "name" {
+            "the scope's name is given twice (a name string and `name = ...` count as the same \
+             option); keep one of them"
+                .to_owned()
+        } else {
+            format!(
+                "`{}` is given twice; keep one of them (only `handler` may be repeated)",
+                spec.key
+            )
+        };
+        errors.push(syn::Error::new_spanned(quote!(#key #written), msg));
+    }
 }
 
 /// Parses the attribute's arguments. Every mistake goes to `errors` and the option is left
-/// out, so validation still checks the others.
+/// out, so validation still checks the others and expansion still uses them.
 pub(crate) fn parse(tokens: TokenStream, errors: &mut Errors) -> Args {
+    let mut args = Args::default();
     let parser = |input: ParseStream<'_>| {
-        let mut args = Args::default();
         let mut first = true;
         while !input.is_empty() {
             if let Err(e) = parse_one(input, &mut args, errors, first) {
@@ -57,26 +262,24 @@ pub(crate) fn parse(tokens: TokenStream, errors: &mut Errors) -> Args {
             if input.is_empty() {
                 break;
             }
-            if input.peek(Token![,]) {
-                input.parse::<Token![,]>()?;
-            } else {
+            if !input.peek(Token![,]) {
                 let rest = skip_to_comma(input);
                 errors.push(syn::Error::new_spanned(
                     rest,
                     "expected `,` between two options of `#[scoped_logger]`; \
                      write `#[scoped_logger(name = \"jobs.{id}\", level = \"debug\")]`",
                 ));
-                if input.peek(Token![,]) {
-                    input.parse::<Token![,]>()?;
-                }
+            }
+            if input.peek(Token![,]) {
+                input.parse::<Token![,]>()?;
             }
         }
-        Ok(args)
+        Ok(())
     };
-    parser.parse2(tokens).unwrap_or_else(|e| {
+    if let Err(e) = parser.parse2(tokens) {
         errors.push(e);
-        Args::default()
-    })
+    }
+    args
 }
 
 fn parse_one(
@@ -95,94 +298,48 @@ fn parse_one(
                  move it first or write `name = \"...\"`",
             ));
         }
-        let tokens = lit.to_token_stream();
-        set_once(&mut args.name, "name", tokens, lit, errors);
-    } else if lookahead.peek(kw::name) {
-        let key = input.parse::<kw::name>()?;
-        let Some((tokens, value)) = value_of(input, key, "name = \"jobs.{id}\"", errors) else {
-            return Ok(());
-        };
-        match syn::parse2::<LitStr>(value.clone()) {
-            Ok(lit) => set_once(&mut args.name, "name", tokens, lit, errors),
-            Err(_) => errors.push(syn::Error::new_spanned(
-                value,
-                "`name` takes a string literal, a name template over the function's arguments: \
-                 write `name = \"jobs.{id}\"`",
-            )),
+        if args.name.is_some() {
+            errors.push(syn::Error::new_spanned(
+                &lit,
+                "the scope's name is given twice (a name string and `name = ...` count as the \
+                 same option); keep one of them",
+            ));
         }
+        args.name.get_or_insert(lit);
+        return Ok(());
+    }
+    macro_rules! arm {
+        ($kw:ident, $slot:expr, $spec:expr) => {{
+            let k = input.parse::<kw::$kw>()?;
+            option(
+                input,
+                Ident::new(stringify!($kw), k.span),
+                $slot,
+                &$spec,
+                errors,
+            );
+        }};
+    }
+    if lookahead.peek(kw::name) {
+        arm!(name, &mut args.name, NAME);
     } else if lookahead.peek(kw::level) {
-        let key = input.parse::<kw::level>()?;
-        let Some((tokens, value)) = value_of(input, key, "level = \"debug\"", errors) else {
-            return Ok(());
-        };
-        match syn::parse2::<LitStr>(value.clone()) {
-            Ok(lit) => set_once(&mut args.level, "level", tokens, lit, errors),
-            Err(_) => errors.push(syn::Error::new_spanned(
-                value,
-                "`level` takes a string literal: write `level = \"debug\"` (one of \"off\", \
-                 \"error\", \"warn\", \"info\", \"debug\", \"trace\")",
-            )),
-        }
+        arm!(level, &mut args.level, LEVEL);
     } else if lookahead.peek(kw::propagate) {
-        let key = input.parse::<kw::propagate>()?;
-        let Some((tokens, value)) = value_of(input, key, "propagate = false", errors) else {
-            return Ok(());
-        };
-        match syn::parse2::<LitBool>(value.clone()) {
-            Ok(lit) => set_once(&mut args.propagate, "propagate", tokens, lit, errors),
-            Err(_) => errors.push(syn::Error::new_spanned(
-                value,
-                "`propagate` takes `true` or `false`: write `propagate = false`",
-            )),
-        }
+        arm!(propagate, &mut args.propagate, PROPAGATE);
     } else if lookahead.peek(kw::record_below) {
-        let key = input.parse::<kw::record_below>()?;
-        let Some((tokens, value)) = value_of(input, key, "record_below = \"debug\"", errors) else {
-            return Ok(());
-        };
-        match syn::parse2::<LitStr>(value.clone()) {
-            Ok(lit) => set_once(&mut args.record_below, "record_below", tokens, lit, errors),
-            Err(_) => errors.push(syn::Error::new_spanned(
-                value,
-                "`record_below` takes a level string, the most verbose level the flight \
-                 recorder keeps: write `record_below = \"debug\"`",
-            )),
-        }
+        arm!(record_below, &mut args.record_below, RECORD_BELOW);
     } else if lookahead.peek(kw::summary) {
-        let key = input.parse::<kw::summary>()?;
-        let Some((tokens, value)) = value_of(input, key, "summary = true", errors) else {
-            return Ok(());
-        };
-        match syn::parse2::<LitBool>(value.clone()) {
-            Ok(lit) => set_once(&mut args.summary, "summary", tokens, lit, errors),
-            Err(_) => errors.push(syn::Error::new_spanned(
-                value,
-                "`summary` takes `true` or `false`: write `summary = true`",
-            )),
-        }
+        arm!(summary, &mut args.summary, SUMMARY);
     } else if lookahead.peek(kw::handler) {
-        input.parse::<kw::handler>()?;
-        equals(input, "handler = StderrHandler::new()")?;
-        args.handlers.push(input.parse()?);
+        arm!(handler, &mut args.handlers, HANDLER);
     } else if lookahead.peek(kw::bind) {
-        let key = input.parse::<kw::bind>()?;
-        let Some((tokens, value)) = value_of(input, key, "bind = log", errors) else {
-            return Ok(());
-        };
-        match syn::parse2::<Ident>(value.clone()) {
-            Ok(ident) => set_once(&mut args.bind, "bind", tokens, ident, errors),
-            Err(_) => errors.push(syn::Error::new_spanned(
-                value,
-                "`bind` takes a plain identifier, the name the scope's handle gets in the body: \
-                 write `bind = log` to use `log: &ScopedLogger` in the function",
-            )),
-        }
+        arm!(bind, &mut args.bind, BIND);
     } else if lookahead.peek(kw::registry) {
-        let key = input.parse::<kw::registry>()?;
-        equals(input, "registry = &MY_REGISTRY")?;
-        let expr: Expr = input.parse()?;
-        let tokens = quote!(#key = #expr);
-        set_once(&mut args.registry, "registry", tokens, expr, errors);
+        arm!(registry, &mut args.registry, REGISTRY);
+    } else if lookahead.peek(kw::err) {
+        arm!(err, &mut args.err, ERR);
+    } else if lookahead.peek(kw::ret) {
+        arm!(ret, &mut args.ret, RET);
     } else if input.peek(Ident::peek_any) {
         let key = input.call(Ident::parse_any)?;
         skip_to_comma(input);
@@ -192,74 +349,12 @@ fn parse_one(
         ));
     } else {
         // `lookahead.error()` would only say "expected one of ..."; say what to write.
-        let _ = lookahead;
         return Err(syn::Error::new(
             input.span(),
             format!("expected an option of `#[scoped_logger]` here; {VALID_OPTIONS}"),
         ));
     }
     Ok(())
-}
-
-/// Parses `= value` up to the next top-level `,` and returns (`key = value`, `value`);
-/// reports a missing `=` or value.
-fn value_of(
-    input: ParseStream<'_>,
-    key: impl ToTokens,
-    example: &str,
-    errors: &mut Errors,
-) -> Option<(TokenStream, TokenStream)> {
-    let Ok(eq) = input.parse::<Token![=]>() else {
-        let rest = skip_to_comma(input);
-        errors.push(syn::Error::new_spanned(
-            quote!(#key #rest),
-            format!("this option needs a value: write `{example}`"),
-        ));
-        return None;
-    };
-    let value = skip_to_comma(input);
-    if value.is_empty() {
-        errors.push(syn::Error::new_spanned(
-            quote!(#key #eq),
-            format!("this option needs a value: write `{example}`"),
-        ));
-        return None;
-    }
-    Some((quote!(#key #eq #value), value))
-}
-
-fn equals(input: ParseStream<'_>, example: &str) -> syn::Result<()> {
-    if input.peek(Token![=]) {
-        input.parse::<Token![=]>()?;
-        Ok(())
-    } else {
-        Err(syn::Error::new(
-            input.span(),
-            format!("expected `=` and a value: write `{example}`"),
-        ))
-    }
-}
-
-/// The one place options are stored: a second occurrence is an error on its own span.
-fn set_once<T>(
-    slot: &mut Option<T>,
-    key: &str,
-    tokens: TokenStream,
-    value: T,
-    errors: &mut Errors,
-) {
-    if slot.is_some() {
-        let what = if key == "name" {
-            "the scope's name is given twice (a name string and `name = ...` count as the same \
-             option); keep one of them"
-                .to_owned()
-        } else {
-            format!("`{key}` is given twice; keep one of them (only `handler` may be repeated)")
-        };
-        errors.push(syn::Error::new_spanned(tokens, what));
-    } else {
-        *slot = Some(value);
-    }
 }
 
 /// Consumes token trees up to (not including) the next top-level `,` and returns them.
