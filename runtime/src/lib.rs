@@ -18,6 +18,7 @@ mod init;
 mod internal;
 mod level;
 pub mod name;
+mod panic;
 mod record;
 mod scope;
 mod striped;
@@ -47,6 +48,7 @@ pub use handler::{Handler, HandlerExt, HandlerId, NullHandler, WithLevel};
 pub use init::{InitBuilder, InitError, InitGuard, init};
 pub use level::{Level, LevelFilter, ParseLevelError};
 pub use name::{NameError, NameErrorKind};
+pub use panic::install_panic_hook;
 pub use record::{Location, OwnedRecord, OwnedValue, Record, RecordBuilder, ToValue, Value};
 pub use scope::{
     BoxError, CloseError, FlightRecorder, FutureExt, ScopeBuilder, ScopeError, ScopedLogger,
