@@ -11,8 +11,8 @@ use std::sync::LazyLock;
 
 use scoped_logger::format::{Format, JsonFormat, TextFormat};
 use scoped_logger::{
-    Level, MemoryHandler, OwnedError, OwnedRecord, OwnedValue, Record, Registry, Value, error,
-    info, scoped_logger,
+    Level, MemoryHandler, OwnedError, OwnedRecord, OwnedValue, Record, Registry, ToValue, Value,
+    error, info, scoped_logger,
 };
 
 /// An error with a source: `top: cause: root` when written with its chain.
@@ -31,6 +31,13 @@ impl fmt::Display for Layer {
 impl Error for Layer {
     fn source(&self) -> Option<&(dyn Error + 'static)> {
         self.source.as_deref().map(|e| e as &(dyn Error + 'static))
+    }
+}
+
+// One line makes a type of one's own an error value for `k = v` (its chain is kept).
+impl ToValue for Layer {
+    fn to_value(&self) -> Value<'_> {
+        Value::Error(self)
     }
 }
 
@@ -311,11 +318,13 @@ fn error_macro_key_values_keep_the_chain() {
     let by_ref: &Layer = &e;
     let boxed: Box<dyn Error + Send + Sync> = Box::new(chain3());
     let anyhow_like = AnyhowLike(Box::new(chain3()));
+    let io = io::Error::other(chain3());
     let (a, b) = (2u32, 3u32);
-    error!(logger: &log, error = e, by_ref = by_ref, boxed = boxed, anyhow = anyhow_like,
-           text = "not an error", sum = a + b, wide = a as u64; "failed");
+    error!(logger: &log, error = e, by_ref = by_ref, boxed = boxed, anyhow = *anyhow_like,
+           io = io, as_dyn = &e as &dyn Error, text = "not an error", sum = a + b,
+           wide = a as u64; "failed");
     let recs = mem.records();
-    for key in ["error", "by_ref", "boxed", "anyhow"] {
+    for key in ["error", "by_ref", "boxed", "anyhow", "io", "as_dyn"] {
         assert_eq!(
             chain_of(&error_value(&recs[0], key)),
             ["top", "cause", "root"],

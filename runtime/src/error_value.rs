@@ -3,9 +3,17 @@
 //!
 //! Only formatting lives here; the formats decide the layout (text: one line, `top: cause:
 //! root`; JSON: `{"message": "top", "chain": ["cause", "root"]}`).
+//!
+//! `k = v` in the logging macros takes an error through [`ToValue`]: implemented here for
+//! `dyn Error` (so `&e as &dyn Error`, and `*e` for an anyhow-like type that derefs to one),
+//! `io::Error` and the boxed and shared `dyn Error`s. An error type of one's own gets it in one
+//! line: `impl ToValue for MyError { fn to_value(&self) -> Value<'_> { Value::Error(self) } }`.
 
 use std::error::Error;
 use std::fmt;
+use std::sync::Arc;
+
+use crate::record::{ToValue, Value};
 
 /// Writes `error` and every error of its `source()` chain, separated by `": "`.
 pub(crate) fn write_chain(f: &mut fmt::Formatter<'_>, error: &dyn Error) -> fmt::Result {
@@ -93,3 +101,39 @@ impl Error for OwnedError {
         self.source.as_deref().map(|e| e as &(dyn Error + 'static))
     }
 }
+
+macro_rules! error_to_value {
+    ($($t:ty),* $(,)?) => {$(
+        impl ToValue for $t {
+            fn to_value(&self) -> Value<'_> {
+                Value::Error(self)
+            }
+        }
+    )*};
+}
+error_to_value!(std::io::Error, std::fmt::Error, OwnedError);
+
+macro_rules! dyn_error_to_value {
+    ($($t:ty),* $(,)?) => {$(
+        impl ToValue for $t {
+            fn to_value(&self) -> Value<'_> {
+                Value::Error(self)
+            }
+        }
+        impl ToValue for Box<$t> {
+            fn to_value(&self) -> Value<'_> {
+                Value::Error(&**self)
+            }
+        }
+        impl ToValue for Arc<$t> {
+            fn to_value(&self) -> Value<'_> {
+                Value::Error(&**self)
+            }
+        }
+    )*};
+}
+dyn_error_to_value!(
+    dyn Error + '_,
+    dyn Error + Send + '_,
+    dyn Error + Send + Sync + '_,
+);

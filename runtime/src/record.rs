@@ -147,7 +147,8 @@ impl fmt::Display for OwnedValue {
 /// Types usable as `k = v` in the logging macros without a `%` or `?` sigil.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be a key-value value as it stands",
-    label = "write `key = %value` to log it with `Display`, or `key = ?value` for `Debug`"
+    label = "write `key = %value` to log it with `Display`, or `key = ?value` for `Debug`",
+    note = "an error keeps its `source()` chain as `key = &err as &dyn Error`, or with `impl ToValue for MyError {{ fn to_value(&self) -> Value<'_> {{ Value::Error(self) }} }}`"
 )]
 pub trait ToValue {
     /// Borrows `self` as a [`Value`].

@@ -1,5 +1,5 @@
 // Checks: a value with an operator or a cast is borrowed whole (`&(a + b)`, `&(a as u64)`), and a
-// value that is neither a `ToValue` nor an error keeps our message.
+// value that is not a `ToValue` keeps our message (which says how to log an error).
 use scoped_logger::info;
 
 struct Opaque;

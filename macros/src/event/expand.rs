@@ -26,7 +26,7 @@ fn hidden(name: &str) -> Ident {
 //             if max_allows(lvl) {                       // one relaxed load + compare
 //                 if let Some(l) = CALLSITE.logger_if_enabled(lvl) {  // current scope, else module
 //                     l.emit(lvl, format_args!("done in {ms} ms"),
-//                            &[("job", (&&&&Pick(&(id))).pick()), ("user", display(&(name)))],
+//                            &[("job", ToValue::to_value(&(id))), ("user", display(&(name)))],
 //                            Some(CALLSITE.location()));
 //                 }
 //             }
@@ -55,7 +55,7 @@ pub(crate) fn expand(call: LogCall) -> TokenStream {
             let key = &kv.key;
             let value = &kv.value;
             let v = match kv.sigil {
-                Sigil::Value => quote_spanned!(value.span()=> (&&&&#p::Pick(&(#value))).pick()),
+                Sigil::Value => quote_spanned!(value.span()=> #p::ToValue::to_value(&(#value))),
                 Sigil::Display => quote_spanned!(value.span()=> #p::display(&(#value))),
                 Sigil::Debug => quote_spanned!(value.span()=> #p::debug(&(#value))),
             };
@@ -70,22 +70,8 @@ pub(crate) fn expand(call: LogCall) -> TokenStream {
             line: ::core::line!(),
         }
     };
-    // `k = v` picks how to log the value by autoref (`Pick*` in `__private`): an error (or a
-    // pointer to one) keeps its `source()` chain, anything else goes through `ToValue`. Only a
-    // call with such a key-value brings the traits into scope.
-    let picks = call
-        .key_values
-        .iter()
-        .any(|kv| matches!(kv.sigil, Sigil::Value))
-        .then(|| {
-            quote! {
-                #[allow(unused_imports)]
-                use #p::{PickDeref as _, PickError as _, PickValue as _};
-            }
-        });
     let emit = |site: TokenStream| {
         quote! {
-            #picks
             #logger.emit(
                 #lvl,
                 ::core::format_args!(#format),
