@@ -7,19 +7,11 @@
 use proc_macro2::TokenStream;
 
 /// Errors met so far, combined into one `syn::Error`.
+#[derive(Default)]
 pub(crate) struct Errors {
     errors: Option<syn::Error>,
     /// Set by the methods that read the collection; checked on drop.
     read: bool,
-}
-
-impl Default for Errors {
-    fn default() -> Errors {
-        Errors {
-            errors: None,
-            read: false,
-        }
-    }
 }
 
 impl Errors {

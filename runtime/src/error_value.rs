@@ -28,7 +28,7 @@ pub(crate) fn write_chain(f: &mut fmt::Formatter<'_>, error: &dyn Error) -> fmt:
 }
 
 /// The messages of `error`'s sources, outermost first (not `error`'s own).
-pub(crate) fn sources<'a>(error: &'a dyn Error) -> impl Iterator<Item = &'a dyn Error> {
+pub(crate) fn sources(error: &dyn Error) -> impl Iterator<Item = &dyn Error> {
     fn next<'a>(e: &&'a (dyn Error + 'static)) -> Option<&'a (dyn Error + 'static)> {
         (*e).source()
     }
