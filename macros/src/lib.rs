@@ -129,9 +129,11 @@ pub fn scoped_logger(args: TokenStream, item: TokenStream) -> TokenStream {
 /// The level is one of `error`, `warn`, `info`, `debug`, `trace`, a path ending in a level
 /// (`Level::Warn`), or a parenthesized expression of type `Level` (`(my_level)`).
 /// Key-values come before a `;`: `key = value` (integers, floats, `bool`, `char`, strings,
-/// `Option`s of them, and errors: a value that implements `Error`, or points to one such as
-/// `Box<dyn Error + Send + Sync>`, is written with its `source()` chain), `key = %value`
-/// (`Display`, the top message only), `key = ?value` (`Debug`); a key is an
+/// `Option`s of them, and errors, written with their `source()` chain: `io::Error`,
+/// `Box`/`Arc<dyn Error (+ Send + Sync)>`, `&e as &dyn Error` for any error, `*e` for an
+/// anyhow-like type that derefs to `dyn Error`, and a type of one's own after a one-line
+/// `impl ToValue for MyError { fn to_value(&self) -> Value<'_> { Value::Error(self) } }`),
+/// `key = %value` (`Display`, an error's top message only), `key = ?value` (`Debug`); a key is an
 /// identifier or a string literal, and a lone `name` (or `%name`, `?name`) is short for
 /// `name = name`. The format string is checked at compile time like
 /// `format!`'s. When the level is disabled (one relaxed atomic load and a compare in the usual

@@ -43,7 +43,8 @@ pub enum Value<'a> {
     Debug(&'a dyn fmt::Debug),
     /// An error, written with its `source()` chain: `top: cause: root` in text (its `Display`
     /// here), `{"message": "top", "chain": ["cause", "root"]}` in JSON. `k = v` in the macros
-    /// picks it for any value that implements `Error` or points to one (`Box<dyn Error>`).
+    /// gives it for `io::Error`, `dyn Error` (`&e as &dyn Error`), `Box`/`Arc<dyn Error ..>`,
+    /// and any type whose `ToValue` impl returns it (`Value::Error(self)`).
     Error(&'a (dyn std::error::Error + 'a)),
 }
 
