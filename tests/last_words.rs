@@ -866,6 +866,20 @@ fn a_panic_under_panic_abort_after_init() {
 
 #[cfg(unix)]
 #[test]
+fn a_panic_in_a_scope_under_panic_abort_is_logged_before_the_abort() {
+    let ended = run_fixture("abort-in-scope", &[], Stderr::Drained);
+    assert_aborted(&ended);
+    ended.assert_stderr_has(" ERROR task.1: panicked panic=\"boom in a scope\" location=");
+    let at = |text: &str| ended.stderr.find(text).unwrap();
+    assert!(
+        at("panicked panic=") < at("panicked at"),
+        "{:?}",
+        ended.stderr
+    );
+}
+
+#[cfg(unix)]
+#[test]
 fn a_panic_under_panic_abort_with_the_hook_alone() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("slow.log");

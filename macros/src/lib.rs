@@ -2,19 +2,17 @@
 //! Use them through the `scoped-logger` crate, which re-exports them next to the runtime that
 //! their expansions call (`::scoped_logger::__private`).
 //!
-//! Each macro parses (`args.rs`, `item.rs`, `log.rs`), validates (`valid.rs`) and expands
-//! (`expand.rs`) as separate steps; a mistake becomes a compile error on the offending token,
-//! never a panic, and the annotated function is emitted unchanged next to it.
+//! This file holds the entry points only. The attribute lives in `attr/` (parse the options and
+//! the function, check them against each other, expand), the logging macros in `event/`; a
+//! mistake becomes a compile error on the offending token, never a panic, and the annotated
+//! function is still emitted next to it.
 #![forbid(unsafe_code)]
 
 use proc_macro::TokenStream;
 
-mod args;
+mod attr;
 mod errors;
-mod expand;
-mod item;
-mod log;
-mod valid;
+mod event;
 
 /// Makes a function's body a logger scope: the scope is entered when the function is called
 /// (for an `async fn`, when its future is first polled), is the current scope while the body
@@ -68,9 +66,19 @@ mod valid;
 ///   one, are kept in a bounded ring and emitted (marked `replayed=true`) only if the function
 ///   fails: returns `Err`, or panics. See `FlightRecorder`.
 /// - `summary = true`: when the scope ends, one record with the task's duration, its outcome
-///   (`ok`, `err`, `panic`, `cancelled`) and its record counts per level.
+///   (`ok`, `err`, `panic`, `cancelled`) and its record counts per level; a panic adds its
+///   message and location when the panic hook is installed (`init()`, `install_panic_hook()`).
+/// - `err` or `err = "warn"`: a function that returns `Err(e)` logs one record at that level
+///   (ERROR by default) on the scope, `returned an error` with `error = e`. An error type that
+///   implements `Error`, or points to one (`Box<dyn Error + Send + Sync>`, anyhow-like types
+///   that deref to `dyn Error`), is written with its `source()` chain (see `Value::Error`); a
+///   type that is only `Display` (`String`) with its `Display`, else its `Debug`. The function
+///   must return a `Result` (a compile error otherwise).
+/// - `ret` or `ret = "debug"`: logs the returned value with `Debug` (`return = ...`), at INFO by
+///   default; a compile error on a function returning `()`. Both are subject to the scope's
+///   level, as any record, and both work on `async fn`.
 ///
-/// With `record_below` or `summary`, the body of a sync function runs in a closure so that its
+/// With `record_below`, `summary`, `err` or `ret`, the body of a sync function runs in a closure so that its
 /// return value can be looked at; `Location::caller()` inside such a `#[track_caller]` function
 /// then reports the closure, not the caller.
 ///
@@ -87,10 +95,13 @@ mod valid;
 /// `async fn` (such as `#[tokio::main]`), not above them.
 ///
 /// Misuse (not a function, an unknown or repeated option, a template naming no argument, an
-/// invalid literal name or level) is a compile error on the offending token.
+/// invalid literal name or level) is a compile error on the offending token. The function is
+/// still emitted, expanded with every option that was right (a bad `level` does not undo
+/// `bind = log`), and its body is never parsed by the attribute: a body that does not parse yet
+/// gets the compiler's own error, where it is wrong.
 #[proc_macro_attribute]
 pub fn scoped_logger(args: TokenStream, item: TokenStream) -> TokenStream {
-    expand::attribute(args.into(), item.into()).into()
+    attr::expand(args.into(), item.into()).into()
 }
 
 /// Logs a record at a level: to the current scope, else to the global registry's logger named
@@ -118,14 +129,18 @@ pub fn scoped_logger(args: TokenStream, item: TokenStream) -> TokenStream {
 /// The level is one of `error`, `warn`, `info`, `debug`, `trace`, a path ending in a level
 /// (`Level::Warn`), or a parenthesized expression of type `Level` (`(my_level)`).
 /// Key-values come before a `;`: `key = value` (integers, floats, `bool`, `char`, strings,
-/// `Option`s of them), `key = %value` (`Display`), `key = ?value` (`Debug`); a key is an
+/// `Option`s of them, and errors, written with their `source()` chain: `io::Error`,
+/// `Box`/`Arc<dyn Error (+ Send + Sync)>`, `&e as &dyn Error` for any error, `*e` for an
+/// anyhow-like type that derefs to `dyn Error`, and a type of one's own after a one-line
+/// `impl ToValue for MyError { fn to_value(&self) -> Value<'_> { Value::Error(self) } }`),
+/// `key = %value` (`Display`, an error's top message only), `key = ?value` (`Debug`); a key is an
 /// identifier or a string literal, and a lone `name` (or `%name`, `?name`) is short for
 /// `name = name`. The format string is checked at compile time like
 /// `format!`'s. When the level is disabled (one relaxed atomic load and a compare in the usual
 /// case), no argument is evaluated.
 #[proc_macro]
 pub fn scoped_log(input: TokenStream) -> TokenStream {
-    expand::log_macro(input.into(), None).into()
+    event::expand(input.into(), None).into()
 }
 
 /// `scoped_log!` at `Level::Trace`: `trace!("x = {x}")`, `trace!(logger: &l, k = v; "msg")`.
@@ -136,7 +151,7 @@ pub fn scoped_log(input: TokenStream) -> TokenStream {
 /// ```
 #[proc_macro]
 pub fn trace(input: TokenStream) -> TokenStream {
-    expand::log_macro(input.into(), Some(log::FixedLevel::Trace)).into()
+    event::expand(input.into(), Some(event::FixedLevel::Trace)).into()
 }
 
 /// `scoped_log!` at `Level::Debug`: `debug!("x = {x}")`, `debug!(logger: &l, k = v; "msg")`.
@@ -147,7 +162,7 @@ pub fn trace(input: TokenStream) -> TokenStream {
 /// ```
 #[proc_macro]
 pub fn debug(input: TokenStream) -> TokenStream {
-    expand::log_macro(input.into(), Some(log::FixedLevel::Debug)).into()
+    event::expand(input.into(), Some(event::FixedLevel::Debug)).into()
 }
 
 /// `scoped_log!` at `Level::Info`: `info!("user {} logged in", user)`.
@@ -168,7 +183,7 @@ pub fn debug(input: TokenStream) -> TokenStream {
 /// ```
 #[proc_macro]
 pub fn info(input: TokenStream) -> TokenStream {
-    expand::log_macro(input.into(), Some(log::FixedLevel::Info)).into()
+    event::expand(input.into(), Some(event::FixedLevel::Info)).into()
 }
 
 /// `scoped_log!` at `Level::Warn`: `warn!(pct = %pct; "disk almost full")`.
@@ -179,7 +194,7 @@ pub fn info(input: TokenStream) -> TokenStream {
 /// ```
 #[proc_macro]
 pub fn warn(input: TokenStream) -> TokenStream {
-    expand::log_macro(input.into(), Some(log::FixedLevel::Warn)).into()
+    event::expand(input.into(), Some(event::FixedLevel::Warn)).into()
 }
 
 /// `scoped_log!` at `Level::Error`: `error!(logger: &jobs, "failed: {err}")`.
@@ -191,5 +206,5 @@ pub fn warn(input: TokenStream) -> TokenStream {
 /// ```
 #[proc_macro]
 pub fn error(input: TokenStream) -> TokenStream {
-    expand::log_macro(input.into(), Some(log::FixedLevel::Error)).into()
+    event::expand(input.into(), Some(event::FixedLevel::Error)).into()
 }

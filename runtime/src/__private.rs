@@ -398,6 +398,153 @@ pub fn run_in<'a, F: Future + 'a>(
     crate::scope::poll_with(scope.context(), fut)
 }
 
+// ---- errors as values: `k = v` and the attribute's `err` --------------------------------------
+//
+// Autoref specialization: the attribute calls `(&&&&Pick(e)).pick()` on the returned error, and
+// method lookup takes the first level whose bounds hold, most references first. An `Error`
+// (also `&E`) becomes `Value::Error` with its chain; a pointer to one (`Box<dyn Error + Send +
+// Sync>`, which is not itself an `Error`, and anyhow-like types that deref to `dyn Error`) the
+// same through `Deref`; then `Display`, then `Debug`. It runs once per function, not per
+// record. (`k = v` in the logging macros does not use it: measured, the levels cost 40% more
+// compile time on a crate of key-values; errors there go through `ToValue` impls.)
+
+/// A value a macro is choosing the representation of.
+pub struct Pick<'a, T: ?Sized>(pub &'a T);
+
+/// Level 1: an `Error`.
+pub trait PickError<'a> {
+    /// `Value::Error`.
+    fn pick(self) -> Value<'a>;
+}
+impl<'a, T: std::error::Error + 'a> PickError<'a> for &&&&Pick<'a, T> {
+    #[inline]
+    fn pick(self) -> Value<'a> {
+        Value::Error(self.0)
+    }
+}
+
+/// What a pointer to an error points to.
+pub trait AsDynError {
+    /// `self` as a `dyn Error`.
+    fn as_dyn_error(&self) -> &(dyn std::error::Error + '_);
+}
+impl<T: std::error::Error> AsDynError for T {
+    #[inline]
+    fn as_dyn_error(&self) -> &(dyn std::error::Error + '_) {
+        self
+    }
+}
+impl AsDynError for dyn std::error::Error + '_ {
+    #[inline]
+    fn as_dyn_error(&self) -> &(dyn std::error::Error + '_) {
+        self
+    }
+}
+impl AsDynError for dyn std::error::Error + Send + '_ {
+    #[inline]
+    fn as_dyn_error(&self) -> &(dyn std::error::Error + '_) {
+        self
+    }
+}
+impl AsDynError for dyn std::error::Error + Send + Sync + '_ {
+    #[inline]
+    fn as_dyn_error(&self) -> &(dyn std::error::Error + '_) {
+        self
+    }
+}
+
+/// Level 2: a pointer to an error (`Box<dyn Error + Send + Sync>`, anyhow-like types).
+pub trait PickDeref<'a> {
+    /// `Value::Error` of what it points to.
+    fn pick(self) -> Value<'a>;
+}
+impl<'a, T> PickDeref<'a> for &&&Pick<'a, T>
+where
+    T: std::ops::Deref + 'a,
+    T::Target: AsDynError,
+{
+    #[inline]
+    fn pick(self) -> Value<'a> {
+        Value::Error((**self.0).as_dyn_error())
+    }
+}
+
+/// Level 3: an error type that is only `Display` (`String`).
+pub trait PickDisplay<'a> {
+    /// `Value::Display`.
+    fn pick(self) -> Value<'a>;
+}
+impl<'a, T: fmt::Display + 'a> PickDisplay<'a> for &&Pick<'a, T> {
+    #[inline]
+    fn pick(self) -> Value<'a> {
+        Value::Display(self.0)
+    }
+}
+
+/// Level 4: an error type that is only `Debug`.
+pub trait PickDebug<'a, T> {
+    /// `Value::Debug`.
+    fn pick(self) -> Value<'a>
+    where
+        T: fmt::Debug;
+}
+impl<'a, T: 'a> PickDebug<'a, T> for &Pick<'a, T> {
+    #[inline]
+    fn pick(self) -> Value<'a>
+    where
+        T: fmt::Debug,
+    {
+        Value::Debug(self.0)
+    }
+}
+
+/// The error of a function's return value, for the attribute's `err`.
+#[diagnostic::on_unimplemented(
+    message = "`err` logs the error a function returns, and this function returns `{Self}`, not a `Result`",
+    label = "`err` needs a function returning `Result<_, E>`",
+    note = "remove `err`, or make the function return a `Result`"
+)]
+pub trait ReturnsResult {
+    /// The error type.
+    type Error;
+    /// `Result::err`, borrowed.
+    fn returned_err(&self) -> Option<&Self::Error>;
+}
+impl<T, E> ReturnsResult for Result<T, E> {
+    type Error = E;
+    #[inline]
+    fn returned_err(&self) -> Option<&E> {
+        self.as_ref().err()
+    }
+}
+
+/// `err`: logs the returned error on the scope's logger at `level`, as `error = e`.
+#[cold]
+#[inline(never)]
+pub fn log_err(scope: &ScopedLogger, level: Level, site: &Location, error: Value<'_>) {
+    if scope.enabled(level) {
+        scope.emit(
+            level,
+            format_args!("returned an error"),
+            &[("error", error)],
+            Some(site),
+        );
+    }
+}
+
+/// `ret`: logs the returned value on the scope's logger at `level`, as `return = ?value`.
+#[inline]
+pub fn log_ret<T: fmt::Debug>(scope: &ScopedLogger, level: Level, site: &Location, ret: &T) {
+    if max_allows(level) && scope.enabled(level) {
+        scope.emit(
+            level,
+            format_args!("returned"),
+            &[("return", Value::Debug(ret))],
+            Some(site),
+        );
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

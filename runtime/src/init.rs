@@ -32,7 +32,9 @@ static INITIALIZED: AtomicBool = AtomicBool::new(false);
 /// `main` and `std::process::exit` (from any thread) flush every queued handler first, waiting
 /// at most one second for all of them together ([`InitBuilder::exit_deadline`]); `init` also
 /// installs a panic hook that does the same before the abort of a program built with
-/// `panic = "abort"` ([`install_abort_flush`], chained to the hook it replaces). So this writes
+/// `panic = "abort"` ([`install_abort_flush`], chained to the hook it replaces), and the hook
+/// of [`install_panic_hook`](crate::install_panic_hook), which logs a panic inside a scope with
+/// its message and location. So this writes
 /// its line:
 ///
 /// ```no_run
@@ -298,6 +300,7 @@ impl InitBuilder {
             set_exit_deadline(deadline);
         }
         install_abort_flush();
+        crate::panic::install_panic_hook();
         let registry = Registry::global();
         let from_env = self
             .env_var

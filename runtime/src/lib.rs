@@ -12,6 +12,7 @@ pub mod bridge;
 mod budget;
 mod clock;
 pub mod config;
+mod error_value;
 mod fields;
 pub mod format;
 mod gate;
@@ -20,6 +21,7 @@ mod init;
 mod internal;
 mod level;
 pub mod name;
+mod panic;
 mod record;
 mod scope;
 mod striped;
@@ -33,6 +35,7 @@ pub mod __private;
 pub use bridge::log as log_bridge;
 #[cfg(feature = "tracing")]
 pub use bridge::tracing::TracingLayer;
+pub use error_value::OwnedError;
 pub use fields::Fields;
 pub use handler::file::FileHandler;
 pub use handler::memory::MemoryHandler;
@@ -51,6 +54,7 @@ pub use handler::{Handler, HandlerExt, HandlerId, NullHandler, WithLevel};
 pub use init::{InitBuilder, InitError, InitGuard, init, init_for_tests};
 pub use level::{Level, LevelFilter, ParseLevelError};
 pub use name::{NameError, NameErrorKind};
+pub use panic::install_panic_hook;
 pub use record::{
     KeyValues, Location, OwnedRecord, OwnedValue, Record, RecordBuilder, ToValue, Value,
 };

@@ -42,6 +42,11 @@ pub enum Value<'a> {
     Display(&'a dyn fmt::Display),
     /// Anything `Debug` (`k = ?v`).
     Debug(&'a dyn fmt::Debug),
+    /// An error, written with its `source()` chain: `top: cause: root` in text (its `Display`
+    /// here), `{"message": "top", "chain": ["cause", "root"]}` in JSON. `k = v` in the macros
+    /// gives it for `io::Error`, `dyn Error` (`&e as &dyn Error`), `Box`/`Arc<dyn Error ..>`,
+    /// and any type whose `ToValue` impl returns it (`Value::Error(self)`).
+    Error(&'a (dyn std::error::Error + 'a)),
 }
 
 impl fmt::Display for Value<'_> {
@@ -56,6 +61,7 @@ impl fmt::Display for Value<'_> {
             Value::Null => f.write_str("null"),
             Value::Display(v) => fmt::Display::fmt(v, f),
             Value::Debug(v) => fmt::Debug::fmt(v, f),
+            Value::Error(e) => crate::error_value::write_chain(f, *e),
         }
     }
 }
@@ -94,6 +100,7 @@ impl Value<'_> {
             Value::Char(v) => OwnedValue::Str(v.to_string()),
             Value::Null => OwnedValue::Null,
             Value::Display(_) | Value::Debug(_) => OwnedValue::Str(render(format_args!("{self}"))),
+            Value::Error(e) => OwnedValue::Error(crate::error_value::OwnedError::new(e)),
         }
     }
 }
@@ -114,6 +121,8 @@ pub enum OwnedValue {
     Bool(bool),
     /// No value.
     Null,
+    /// An error and its chain, each message rendered (what [`Value::Error`] becomes).
+    Error(crate::error_value::OwnedError),
 }
 
 impl OwnedValue {
@@ -126,6 +135,7 @@ impl OwnedValue {
             OwnedValue::F64(v) => Value::F64(*v),
             OwnedValue::Bool(v) => Value::Bool(*v),
             OwnedValue::Null => Value::Null,
+            OwnedValue::Error(e) => Value::Error(e),
         }
     }
 }
@@ -139,7 +149,8 @@ impl fmt::Display for OwnedValue {
 /// Types usable as `k = v` in the logging macros without a `%` or `?` sigil.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be a key-value value as it stands",
-    label = "write `key = %value` to log it with `Display`, or `key = ?value` for `Debug`"
+    label = "write `key = %value` to log it with `Display`, or `key = ?value` for `Debug`",
+    note = "an error keeps its `source()` chain as `key = &err as &dyn Error`, or with `impl ToValue for MyError {{ fn to_value(&self) -> Value<'_> {{ Value::Error(self) }} }}`"
 )]
 pub trait ToValue {
     /// Borrows `self` as a [`Value`].

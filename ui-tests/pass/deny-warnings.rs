@@ -33,6 +33,36 @@ fn fallible() -> std::io::Result<()> {
     Ok(())
 }
 
+#[scoped_logger("errs", err, ret = "debug", registry = &REG)]
+fn errs(fail: bool) -> Result<u32, std::io::Error> {
+    if fail {
+        Err(std::io::Error::other("disk full"))
+    } else {
+        Ok(1)
+    }
+}
+
+#[scoped_logger("errs.boxed", err = "warn", ret, registry = &REG)]
+async fn errs_async(n: u32) -> Result<u32, Box<dyn std::error::Error + Send + Sync>> {
+    if n == 0 {
+        return Err("zero".into());
+    }
+    Ok(n)
+}
+
+#[scoped_logger("errs.text", err, summary = true, registry = &REG)]
+fn errs_text() -> Result<(), String> {
+    Err("no".to_owned())
+}
+
+fn key_value_expressions(a: u32, b: u32) {
+    let e = std::io::Error::other("z");
+    let boxed: Box<dyn std::error::Error + Send + Sync> = "b".into();
+    info!(sum = a + b; "x");
+    info!(wide = a as u64, neg = -(a as i64), "s" = %a + b; "y");
+    error!(error = e, by_ref = &e, boxed = boxed; "e");
+}
+
 struct Service;
 
 impl Service {
@@ -73,4 +103,9 @@ fn main() {
     assert_eq!(Service.method(2), 2);
     assert_eq!(block_on(Service.async_method(3, vec![1])), 2);
     assert_eq!(block_on(generic(5)).unwrap(), "5");
+    assert!(errs(true).is_err());
+    assert_eq!(errs(false).unwrap(), 1);
+    assert!(block_on(errs_async(0)).is_err());
+    assert!(errs_text().is_err());
+    key_value_expressions(1, 2);
 }

@@ -34,12 +34,12 @@ fn sync_fn(id: u32) -> u32 {
     id
 }
 
-#[scoped_logger("shadow.fallible", handler = scoped_logger::FileHandler::create("/nonexistent-dir-for-ui-test/x.log"))]
+#[scoped_logger("shadow.fallible", handler = scoped_logger::FileHandler::create("/nonexistent-dir-for-ui-test/x.log"), err, ret)]
 fn fallible() -> ::std::result::Result<u32, ::std::io::Error> {
     ::core::result::Result::Ok(1)
 }
 
-#[scoped_logger(".async.{id}", handler = MemoryHandler::new())]
+#[scoped_logger(".async.{id}", handler = MemoryHandler::new(), ret = "debug")]
 async fn async_fn(id: u32) -> u32 {
     debug!("async {id}");
     id

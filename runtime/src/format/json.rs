@@ -2,7 +2,8 @@
 //!
 //! Field names are stable (they are what collectors such as Vector or Fluent Bit are configured
 //! against): `time`, `level`, `logger`, `message`, `kv`, `thread`, `module`, `file`, `line`, and
-//! `replayed` only when true.
+//! `replayed` only when true. An error value is an object, `{"message": "top", "chain":
+//! ["cause", "root"]}`, so a consumer can read the top message alone or the whole chain.
 
 use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
@@ -42,9 +43,27 @@ impl Serialize for Val<'_, '_> {
             Value::F64(v) if v.is_finite() => s.serialize_f64(v),
             Value::Bool(v) => s.serialize_bool(v),
             Value::Null => s.serialize_unit(),
+            Value::Error(e) => ErrorChain(e).serialize(s),
             // Rendered first: serde_json panics when a `Display` impl returns an error.
             ref other => s.serialize_str(&render(format_args!("{other}"))),
         }
+    }
+}
+
+/// An error value: `{"message": "top", "chain": ["cause", "root"]}`, the chain being the
+/// messages of its `source()`s, outermost first (empty when it has none). Each message is
+/// rendered first, like any other `Display` value.
+struct ErrorChain<'r>(&'r dyn std::error::Error);
+
+impl Serialize for ErrorChain<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let chain: Vec<String> = crate::error_value::sources(self.0)
+            .map(|e| render(format_args!("{e}")))
+            .collect();
+        let mut map = s.serialize_map(Some(2))?;
+        map.serialize_entry("message", &render(format_args!("{}", self.0)))?;
+        map.serialize_entry("chain", &chain)?;
+        map.end()
     }
 }
 

@@ -237,7 +237,11 @@ impl Extras {
             } else {
                 Level::Info
             };
-            let kvs = [
+            // A panic says what it was (the panic hook noted it on this, the unwinding thread).
+            let panic = (outcome == Outcome::Panic)
+                .then(crate::panic::unwinding)
+                .flatten();
+            let mut kvs = vec![
                 ("outcome", crate::Value::Str(outcome.as_str())),
                 ("duration_us", crate::Value::U64(elapsed.as_micros() as u64)),
                 ("error", crate::Value::U64(c[0])),
@@ -248,6 +252,12 @@ impl Extras {
                 ("replayed", crate::Value::U64(replayed)),
                 ("discarded", crate::Value::U64(discarded)),
             ];
+            if let Some(p) = &panic {
+                kvs.push(("panic", crate::Value::Str(&p.message)));
+                if let Some(l) = &p.location {
+                    kvs.push(("location", crate::Value::Str(l)));
+                }
+            }
             // Made whatever the scope's level: it is what the option asks for.
             logger.emit_with(
                 level,

@@ -86,9 +86,27 @@ fn macro_name(fixed: Option<FixedLevel>) -> &'static str {
 }
 
 pub(crate) fn parse(tokens: TokenStream, fixed: Option<FixedLevel>) -> syn::Result<LogCall> {
+    let mut errors = Errors::default();
+    let parsed = (|input: ParseStream<'_>| call(input, fixed, &mut errors)).parse2(tokens);
+    // Read on every path (a collection dropped unread is a bug this crate panics on): what
+    // stopped the parse comes after what was found before it.
+    match parsed {
+        Ok(call) => errors.finish(call),
+        Err(e) => {
+            errors.push(e);
+            Err(errors.finish(()).expect_err("an error was just pushed"))
+        }
+    }
+}
+
+/// One call; a mistake that leaves nothing to go on is returned, others go to `errors`.
+fn call(
+    input: ParseStream<'_>,
+    fixed: Option<FixedLevel>,
+    errors: &mut Errors,
+) -> syn::Result<LogCall> {
     let name = macro_name(fixed);
-    let parser = |input: ParseStream<'_>| {
-        let mut errors = Errors::default();
+    {
         let logger = if input.peek(kw::logger) && input.peek2(Token![:]) && !input.peek2(Token![::])
         {
             input.parse::<kw::logger>()?;
@@ -102,7 +120,7 @@ pub(crate) fn parse(tokens: TokenStream, fixed: Option<FixedLevel>) -> syn::Resu
         let level = match fixed {
             Some(f) => LevelSpec::Variant(Ident::new(f.variant(), Span::call_site())),
             None => {
-                let level = level(input, &mut errors)?;
+                let level = level(input, errors)?;
                 comma_after(input, name, "the level")?;
                 level
             }
@@ -126,14 +144,13 @@ pub(crate) fn parse(tokens: TokenStream, fixed: Option<FixedLevel>) -> syn::Resu
                 ),
             ));
         }
-        errors.finish(LogCall {
+        Ok(LogCall {
             logger,
             level,
             key_values,
             format,
         })
-    };
-    parser.parse2(tokens)
+    }
 }
 
 fn comma_after(input: ParseStream<'_>, name: &str, what: &str) -> syn::Result<()> {
@@ -266,4 +283,24 @@ fn sigil(input: ParseStream<'_>) -> syn::Result<Option<Sigil>> {
     } else {
         None
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use quote::quote;
+
+    #[test]
+    fn a_call_that_stops_early_is_an_error_not_a_panic() {
+        for tokens in [
+            quote!(logger: &jobs info, "m"),
+            quote!(info "m"),
+            quote!(loud, k = ; "m"),
+            quote!(),
+        ] {
+            let e = parse(tokens.clone(), None).err();
+            assert!(e.is_some(), "{tokens} should be rejected");
+        }
+        assert!(parse(quote!(k = 1; "m"), Some(FixedLevel::Info)).is_ok());
+    }
 }

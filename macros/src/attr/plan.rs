@@ -3,11 +3,11 @@
 //! are validated as the runtime would. Mirrors the runtime's rules; never generates code.
 
 use proc_macro2::Span;
-use syn::{Expr, Ident, LitStr};
+use syn::{Expr, Ident, LitStr, ReturnType, Type};
 
-use crate::args::Args;
+use super::args::{Args, Flag};
+use super::item::Function;
 use crate::errors::Errors;
-use crate::item::Function;
 
 /// What to generate.
 pub(crate) struct Plan {
@@ -21,12 +21,21 @@ pub(crate) struct Plan {
     /// A `LevelFilter` variant: the flight recorder's level.
     pub(crate) record_below: Option<Ident>,
     pub(crate) summary: bool,
+    /// `err`: a `Level` variant, spanned on the option.
+    pub(crate) err: Option<Ident>,
+    /// `ret`: a `Level` variant, spanned on the option.
+    pub(crate) ret: Option<Ident>,
 }
 
 impl Plan {
     /// Whether the scope needs to know how the function ended.
     pub(crate) fn wants_outcome(&self) -> bool {
         self.record_below.is_some() || self.summary
+    }
+
+    /// Whether the expansion must look at the return value at all.
+    pub(crate) fn looks_at_return(&self) -> bool {
+        self.wants_outcome() || self.err.is_some() || self.ret.is_some()
     }
 
     /// The arguments the name template reads.
@@ -58,12 +67,20 @@ pub(crate) enum Part {
     Arg(Ident),
 }
 
-/// Checks `args` against `f`; what is wrong goes to `errors` (the plan is then not used).
+/// Checks `args` against `f`; what is wrong goes to `errors`, and the plan keeps what is right
+/// (a bad name becomes the bare attribute's name, a bad level no level), so the function is
+/// still expanded with every option that was fine.
 pub(crate) fn validate(args: Args, f: &Function, errors: &mut Errors) -> Plan {
     let name = match args.name {
         None => Some(Name::Bare(f.name().unraw_string())),
         Some(s) => errors.take(template(&s, f)),
     };
+    let err = args
+        .err
+        .and_then(|flag| errors.take(returned(&flag, "err", "Error", f)));
+    let ret = args
+        .ret
+        .and_then(|flag| errors.take(returned(&flag, "ret", "Info", f)));
     let level = args.level.and_then(|s| errors.take(level_variant(&s)));
     let record_below = args
         .record_below
@@ -71,7 +88,9 @@ pub(crate) fn validate(args: Args, f: &Function, errors: &mut Errors) -> Plan {
     Plan {
         record_below,
         summary: args.summary.is_some_and(|b| b.value),
-        name: name.unwrap_or(Name::Bare(String::new())),
+        name: name.unwrap_or_else(|| Name::Bare(f.name().unraw_string())),
+        err,
+        ret,
         level,
         propagate: args.propagate.map(|b| b.value),
         handlers: args.handlers,
@@ -118,6 +137,71 @@ fn level_variant(lit: &LitStr) -> syn::Result<Ident> {
             ),
         )),
     }
+}
+
+/// `err` / `ret`: the level of the record (`default` when none is written), checked against
+/// the return type where the signature tells enough: `ret` on a function returning `()` is an
+/// error here, `err` on one that returns no `Result` is a type error in the expansion (a type
+/// alias may name a `Result`).
+fn returned(flag: &Flag, option: &str, default: &str, f: &Function) -> syn::Result<Ident> {
+    let level = match &flag.level {
+        None => Ident::new(default, flag.key.span()),
+        Some(lit) => {
+            let variant = level_variant(lit)?;
+            if variant == "Off" {
+                return Err(syn::Error::new_spanned(
+                    lit,
+                    format!(
+                        "`{option}` logs a record, so its level cannot be \"off\"; remove \
+                         `{option}` or write one of \"error\", \"warn\", \"info\", \"debug\", \
+                         \"trace\""
+                    ),
+                ));
+            }
+            // Spanned on the option: a type error about it points there.
+            Ident::new(&variant.to_string(), flag.key.span())
+        }
+    };
+    let output = match &f.sig.output {
+        ReturnType::Default => None,
+        ReturnType::Type(_, ty) => Some(&**ty),
+    };
+    let unit = match output {
+        None => true,
+        Some(Type::Tuple(t)) => t.elems.is_empty(),
+        Some(_) => false,
+    };
+    if option == "ret" && unit {
+        return Err(syn::Error::new_spanned(
+            &flag.key,
+            format!(
+                "`ret` logs the value a function returns, and `{}` returns `()`; remove `ret` \
+                 (or use `summary = true` to log how the function ended)",
+                f.name()
+            ),
+        ));
+    }
+    if option == "err" && unit {
+        return Err(syn::Error::new_spanned(
+            &flag.key,
+            format!(
+                "`err` logs the error a function returns, and `{}` returns `()`, not a \
+                 `Result`; remove `err` or make the function return `Result<_, E>`",
+                f.name()
+            ),
+        ));
+    }
+    if output.is_some_and(super::expand::mentions_impl_trait) {
+        return Err(syn::Error::new_spanned(
+            &flag.key,
+            format!(
+                "`{option}` needs to name the function's return type, and `{}` returns an \
+                 `impl Trait`; remove `{option}`, or return a type that can be named",
+                f.name()
+            ),
+        ));
+    }
+    Ok(level)
 }
 
 /// Splits a name template into parts and checks it.
@@ -288,16 +372,12 @@ pub(crate) fn hidden(name: &str) -> Ident {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use syn::parse_quote;
-
-    fn function(f: syn::ItemFn) -> Function {
-        Function { item: f }
-    }
 
     fn parts_of(template_text: &str) -> syn::Result<Vec<String>> {
-        let f = function(parse_quote!(
+        let f = crate::attr::item::parse(quote::quote!(
             fn f(id: u32, r#type: &str) {}
-        ));
+        ))
+        .unwrap();
         let lit = LitStr::new(template_text, Span::call_site());
         Ok(match template(&lit, &f)? {
             Name::Bare(_) => vec!["<bare>".to_owned()],

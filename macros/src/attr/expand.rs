@@ -1,49 +1,18 @@
-//! Code generation for `#[scoped_logger]` and the logging macros, from the checked models of
-//! `valid.rs` and `log.rs`. Generated code names only `::scoped_logger::__private::…`, `::core`
-//! and `::std`; its locals are `__scoped_logger_*` idents with mixed-site hygiene, so the user's
-//! code can neither see nor shadow them. User tokens keep their spans, so errors point at them.
+//! Code generation for `#[scoped_logger]` from the checked [`Plan`]. Generated code names only
+//! `::scoped_logger::__private::…`, `::core` and `::std`; its locals are `__scoped_logger_*`
+//! idents with mixed-site hygiene, so the user's code can neither see nor shadow them. User
+//! tokens keep their spans, so errors point at them.
 
 use proc_macro2::{Span, TokenStream};
 use quote::{ToTokens, quote, quote_spanned};
 use syn::spanned::Spanned;
-use syn::{AttrStyle, Attribute, FnArg, Ident, Pat, ReturnType, Type};
+use syn::{FnArg, Ident, Pat, ReturnType, Type};
 
-use crate::errors::Errors;
-use crate::item::Function;
-use crate::log::{FixedLevel, LevelSpec, LogCall, Sigil};
-use crate::valid::{Name, Part, Plan, hidden};
-use crate::{args, item, log, valid};
+use super::item::Function;
+use super::plan::{Name, Part, Plan, hidden};
 
 fn private() -> TokenStream {
     quote!(::scoped_logger::__private)
-}
-
-/// The attribute: parse, validate, expand; on any error the item comes back unchanged with the
-/// errors after it, so the rest of the crate still type-checks.
-pub(crate) fn attribute(args: TokenStream, item: TokenStream) -> TokenStream {
-    let mut errors = Errors::default();
-    let args = args::parse(args, &mut errors);
-    let function = match item::parse(item.clone()) {
-        Ok(f) => f,
-        Err(e) => {
-            errors.push(e);
-            return with_errors(item, errors);
-        }
-    };
-    let plan = valid::validate(args, &function, &mut errors);
-    if !errors.is_empty() {
-        return with_errors(item, errors);
-    }
-    if function.is_async() {
-        expand_async(plan, function)
-    } else {
-        expand_sync(plan, function)
-    }
-}
-
-fn with_errors(mut item: TokenStream, errors: Errors) -> TokenStream {
-    item.extend(errors.into_compile_error());
-    item
 }
 
 /// The hidden locals of one expansion.
@@ -216,12 +185,6 @@ fn bind_stmt(plan: &Plan, scope: &Ident) -> TokenStream {
     }
 }
 
-fn split_attrs(attrs: &[Attribute]) -> (Vec<&Attribute>, Vec<&Attribute>) {
-    attrs
-        .iter()
-        .partition(|a| matches!(a.style, AttrStyle::Outer))
-}
-
 // input:  #[scoped_logger("jobs.{id}", bind = log)]
 //         fn run(id: u64) -> Result<(), E> { body }
 // output: fn run(id: u64) -> Result<(), E> {
@@ -231,17 +194,13 @@ fn split_attrs(attrs: &[Attribute]) -> (Vec<&Attribute>, Vec<&Attribute>) {
 //             body
 //         }
 //
-// The body is not wrapped in a closure: the statements go before the original ones, so
-// `return` and `?` keep their meaning, and every way out (return, `?`, panic unwinding) drops
-// the guard, which is declared first and so dropped after the body's own locals.
-fn expand_sync(plan: Plan, f: Function) -> TokenStream {
+// The body (kept as the tokens the user wrote) is not wrapped in a closure unless the return
+// value is looked at (see below): the statements go before the original ones, so `return` and
+// `?` keep their meaning, and every way out (return, `?`, panic unwinding) drops the guard,
+// which is declared first and so dropped after the body's own locals.
+pub(crate) fn expand_sync(plan: Plan, f: Function) -> TokenStream {
     let locals = Locals::new();
     let p = private();
-    let item = f.item;
-    let (outer, inner) = split_attrs(&item.attrs);
-    let vis = &item.vis;
-    let sig = &item.sig;
-    let stmts = &item.block.stmts;
     let scope = &locals.scope;
     let name = name_expr(&plan.name);
     let begin = begin_expr(
@@ -251,59 +210,110 @@ fn expand_sync(plan: Plan, f: Function) -> TokenStream {
         quote!(#name),
     );
     let bind = bind_stmt(&plan, scope);
-    // With `record_below` or `summary` the scope must know whether the function returned `Err`:
-    // the body runs in a closure whose value is looked at (tracing-attributes does the same for
-    // `err`). A return type with `impl Trait` in it cannot be written on the closure; such a
-    // function is not a `Result` the recorder could look at, so it keeps the plain form.
-    let nameable = match &sig.output {
+    let stmts = &f.body;
+    // With `record_below`, `summary`, `err` or `ret` the return value is looked at: the body
+    // runs in a closure whose value is kept (tracing-attributes does the same for `err`). A
+    // return type with `impl Trait` in it cannot be written on the closure; `err` and `ret` are
+    // refused on such a function (`plan.rs`), and the recorder keeps the plain form.
+    let nameable = match &f.sig.output {
         ReturnType::Default => true,
         ReturnType::Type(_, ty) => !mentions_impl_trait(ty),
     };
-    let run = if plan.wants_outcome() && nameable {
-        let output = match &sig.output {
+    let run = if plan.looks_at_return() && nameable {
+        let output = match &f.sig.output {
             ReturnType::Default => quote!(()),
             ReturnType::Type(_, ty) => ty.to_token_stream(),
         };
         let ret = hidden("__scoped_logger_ret");
-        let look = outcome_check(scope, &ret);
+        let look = look_at_return(&plan, scope, &ret, &output);
         // Called through an `FnOnce` bound: inferred as `FnMut`, a closure could not return a
         // borrow of what it captured (`fn get(&mut self) -> &mut T`).
         quote! {
-            let #ret = #p::call_once(|| -> #output { #(#stmts)* });
+            let #ret = #p::call_once(|| -> #output { #stmts });
             #look
             #ret
         }
     } else {
-        quote!(#(#stmts)*)
+        stmts.clone()
     };
-    let mut body = TokenStream::new();
-    item.block.brace_token.surround(&mut body, |body| {
-        body.extend(quote! {
-            #(#inner)*
-            let #scope = #begin.make_current();
-            #bind
-            #run
-        });
+    let body = f.braced(quote! {
+        let #scope = #begin.make_current();
+        #bind
+        #run
     });
+    let Function {
+        attrs, vis, sig, ..
+    } = &f;
     quote! {
-        #(#outer)*
+        #(#attrs)*
         #vis #sig #body
     }
 }
 
-// input:  the return value `ret` of a function with `record_below` or `summary`
+// input:  the return value `ret` of a function with `record_below`, `summary`, `err`, `ret`
 // output: if (&ret).is_failure() { scope.fail(); }   // `Result::is_err`; false for other types
-fn outcome_check(scope: &Ident, ret: &Ident) -> TokenStream {
+//         if let Some(e) = err_of(&ret) { log_err(&scope, Level::Error, &SITE, (&&&&Pick(e)).pick()) }
+//         log_ret(&scope, Level::Info, &SITE, &ret);                                     // ret
+//
+// `err_of` compiles only for a `Result` (its `on_unimplemented` says so, at the `err` option).
+// The error becomes a value by autoref specialization (`Pick*` in `__private`): an `Error`
+// (with its `source()` chain), a pointer to one (`Box<dyn Error + ..>`, anyhow-like types), else
+// its `Display`, else its `Debug`.
+fn look_at_return(plan: &Plan, scope: &Ident, ret: &Ident, output: &TokenStream) -> TokenStream {
     let p = private();
-    quote! {
-        {
-            #[allow(unused_imports)]
-            use #p::{IsFailureOther as _, IsFailureResult as _};
-            if (&#ret).is_failure() {
-                #scope.fail();
+    let mut out = TokenStream::new();
+    if plan.wants_outcome() {
+        out.extend(quote! {
+            {
+                #[allow(unused_imports)]
+                use #p::{IsFailureOther as _, IsFailureResult as _};
+                if (&#ret).is_failure() {
+                    #scope.fail();
+                }
             }
-        }
+        });
     }
+    let site = quote! {
+        {
+            static __SCOPED_LOGGER_SITE: #p::Location = #p::Location {
+                module_path: ::core::module_path!(),
+                file: ::core::file!(),
+                line: ::core::line!(),
+            };
+            &__SCOPED_LOGGER_SITE
+        }
+    };
+    // Spanned on the option, hidden locals included: a type error about it ("not a `Result`",
+    // "not `Debug`") points at `err` or `ret`, once.
+    let at =
+        |level: &Ident, name: &str| Ident::new(name, Span::mixed_site().located_at(level.span()));
+    if let Some(level) = &plan.err {
+        let span = level.span();
+        let p = quote_spanned!(span=> ::scoped_logger::__private);
+        let (e, ret, scope) = (
+            at(level, "__scoped_logger_e"),
+            at(level, &ret.to_string()),
+            at(level, &scope.to_string()),
+        );
+        out.extend(quote_spanned! {span=>
+            if let ::core::option::Option::Some(#e) =
+                <#output as #p::ReturnsResult>::returned_err(&#ret)
+            {
+                #[allow(unused_imports)]
+                use #p::{PickDebug as _, PickDeref as _, PickDisplay as _, PickError as _};
+                #p::log_err(&#scope, #p::Level::#level, #site, (&&&&#p::Pick(#e)).pick());
+            }
+        });
+    }
+    if let Some(level) = &plan.ret {
+        let span = level.span();
+        let p = quote_spanned!(span=> ::scoped_logger::__private);
+        let (ret, scope) = (at(level, &ret.to_string()), at(level, &scope.to_string()));
+        out.extend(quote_spanned! {span=>
+            #p::log_ret::<#output>(&#scope, #p::Level::#level, #site, &#ret);
+        });
+    }
+    out
 }
 
 // input:  #[scoped_logger(".db.{id}")]
@@ -324,13 +334,10 @@ fn outcome_check(scope: &Ident, ret: &Ident) -> TokenStream {
 // Arguments are rebound first in the future, as `async fn` does, so they are moved into it,
 // `mut` bindings keep working, and handler expressions can use them. The scope is made current
 // only while the body is polled (`run_in`), never across an `.await` of the caller's.
-fn expand_async(plan: Plan, f: Function) -> TokenStream {
+pub(crate) fn expand_async(plan: Plan, f: Function) -> TokenStream {
     let locals = Locals::new();
     let p = private();
-    let item = f.item;
-    let (outer, inner) = split_attrs(&item.attrs);
-    let vis = &item.vis;
-    let mut sig = item.sig.clone();
+    let mut sig = f.sig.clone();
     sig.asyncness = None;
 
     let mut rebinds = TokenStream::new();
@@ -385,7 +392,7 @@ fn expand_async(plan: Plan, f: Function) -> TokenStream {
     // never-taken `return` of a `T` fixes it up front (tracing-attributes' trick), so the body
     // is checked against `T` as an `async fn` body is: `?` converts into the declared error and
     // the tail coerces (`&String` to `&str`). A `T` with `impl Trait` in it cannot be named.
-    let fix_output = match &item.sig.output {
+    let fix_output = match &f.sig.output {
         ReturnType::Type(_, ty) if mentions_impl_trait(ty) => TokenStream::new(),
         _ => {
             let ret = hidden("__scoped_logger_ret");
@@ -411,25 +418,29 @@ fn expand_async(plan: Plan, f: Function) -> TokenStream {
     let name_value = name_expr(&plan.name);
     let begin = begin_expr(&plan, &locals, quote!(#base.as_ref()), quote!(#name));
     let bind = bind_stmt(&plan, scope);
-    let stmts = &item.block.stmts;
+    let stmts = &f.body;
     let polled = quote! {
         #p::run_in(&#scope, async move {
             #fix_output
-            #(#stmts)*
+            #stmts
         })
         .await
     };
     // With `record_below` or `summary`: a future dropped before completing is `cancelled`
-    // (neither success nor failure); a completed one is looked at like a sync return value.
-    let (expect, run) = if plan.wants_outcome() {
+    // (neither success nor failure); a completed one is looked at like a sync return value
+    // (also for `err` and `ret`).
+    let (expect, run) = if plan.looks_at_return() {
         let ret = hidden("__scoped_logger_ret");
         let look = if fix_output.is_empty() {
             TokenStream::new()
         } else {
-            outcome_check(scope, &ret)
+            look_at_return(&plan, scope, &ret, &output)
         };
+        let expect = plan
+            .wants_outcome()
+            .then(|| quote!(#scope.expect_completion();));
         (
-            quote!(#scope.expect_completion();),
+            quote!(#expect),
             quote! {
                 let #ret = #polled;
                 #look
@@ -440,28 +451,25 @@ fn expand_async(plan: Plan, f: Function) -> TokenStream {
     } else {
         (TokenStream::new(), polled)
     };
-    let mut body = TokenStream::new();
-    item.block.brace_token.surround(&mut body, |body| {
-        body.extend(quote! {
-            #(#inner)*
-            let #name = #name_value;
-            let #base = #p::capture_base();
-            async move {
-                #rebinds
-                let #scope = #begin;
-                #expect
-                #bind
-                #run
-            }
-        });
+    let body = f.braced(quote! {
+        let #name = #name_value;
+        let #base = #p::capture_base();
+        async move {
+            #rebinds
+            let #scope = #begin;
+            #expect
+            #bind
+            #run
+        }
     });
+    let Function { attrs, vis, .. } = &f;
     quote! {
-        #(#outer)*
+        #(#attrs)*
         #vis #sig #body
     }
 }
 
-fn mentions_impl_trait(ty: &Type) -> bool {
+pub(crate) fn mentions_impl_trait(ty: &Type) -> bool {
     fn walk(tokens: TokenStream) -> bool {
         tokens.into_iter().any(|t| match t {
             proc_macro2::TokenTree::Ident(i) => i == "impl",
@@ -470,110 +478,4 @@ fn mentions_impl_trait(ty: &Type) -> bool {
         })
     }
     walk(ty.to_token_stream())
-}
-
-/// The logging macros: parse, then expand; a parse error is the whole output.
-pub(crate) fn log_macro(input: TokenStream, fixed: Option<FixedLevel>) -> TokenStream {
-    match log::parse(input, fixed) {
-        Ok(call) => expand_log(call),
-        Err(e) => e.into_compile_error(),
-    }
-}
-
-// input:  info!(job = id, user = %name; "done in {ms} ms")
-// output: {
-//             static CALLSITE: Callsite = Callsite::new(Location { module_path!(), file!(), line!() });
-//             let lvl = Level::Info;
-//             if max_allows(lvl) {                       // one relaxed load + compare
-//                 if let Some(l) = CALLSITE.logger_if_enabled(lvl) {  // current scope, else module
-//                     l.emit(lvl, format_args!("done in {ms} ms"),
-//                            &[("job", ToValue::to_value(&id)), ("user", display(&name))],
-//                            Some(CALLSITE.location()));
-//                 }
-//             }
-//         }
-//
-// input:  scoped_log!(logger: &jobs, error, "failed: {err}")
-// output: { static LOCATION ..; let lvl = Level::Error;
-//           if max_allows(lvl) { match &*(&jobs) { l => { let l: &Logger = l;
-//               if l.enabled(lvl) { l.emit(..) } } } } }
-//
-// Nothing the user wrote after the level (logger, key-values, format arguments) is evaluated
-// unless the level is enabled.
-fn expand_log(call: LogCall) -> TokenStream {
-    let p = private();
-    let lvl = hidden("__scoped_logger_lvl");
-    let logger = hidden("__scoped_logger_logger");
-    let level = match &call.level {
-        LevelSpec::Variant(v) => quote!(#p::Level::#v),
-        LevelSpec::Expr(e) => quote_spanned!(e.span()=> #e),
-    };
-    let kvs: Vec<TokenStream> = call
-        .key_values
-        .iter()
-        .map(|kv| {
-            let key = &kv.key;
-            let value = &kv.value;
-            let v = match kv.sigil {
-                Sigil::Value => quote_spanned!(value.span()=> #p::ToValue::to_value(&#value)),
-                Sigil::Display => quote_spanned!(value.span()=> #p::display(&#value)),
-                Sigil::Debug => quote_spanned!(value.span()=> #p::debug(&#value)),
-            };
-            quote!((#key, #v))
-        })
-        .collect();
-    let format = &call.format;
-    let location = quote! {
-        #p::Location {
-            module_path: ::core::module_path!(),
-            file: ::core::file!(),
-            line: ::core::line!(),
-        }
-    };
-    let emit = |site: TokenStream| {
-        quote! {
-            #logger.emit(
-                #lvl,
-                ::core::format_args!(#format),
-                &[#(#kvs),*],
-                ::core::option::Option::Some(#site),
-            );
-        }
-    };
-    match &call.logger {
-        None => {
-            let emit = emit(quote!(__SCOPED_LOGGER_CALLSITE.location()));
-            quote! {{
-                static __SCOPED_LOGGER_CALLSITE: #p::Callsite = #p::Callsite::new(#location);
-                let #lvl: #p::Level = #level;
-                if #p::max_allows(#lvl) {
-                    if let ::core::option::Option::Some(#logger) =
-                        __SCOPED_LOGGER_CALLSITE.logger_if_enabled(#lvl)
-                    {
-                        #emit
-                    }
-                }
-            }}
-        }
-        Some(expr) => {
-            let emit = emit(quote!(&__SCOPED_LOGGER_LOCATION));
-            // `&*` works for `&Logger` and, through `Deref`, `&ScopedLogger`. Not spanned on the
-            // user's expression: lints about the `&*` are ours, not theirs.
-            let target = quote!(&*(#expr));
-            quote! {{
-                static __SCOPED_LOGGER_LOCATION: #p::Location = #location;
-                let #lvl: #p::Level = #level;
-                if #p::max_allows(#lvl) {
-                    match #target {
-                        #logger => {
-                            let #logger: &#p::Logger = #logger;
-                            if #logger.enabled(#lvl) {
-                                #emit
-                            }
-                        }
-                    }
-                }
-            }}
-        }
-    }
 }
