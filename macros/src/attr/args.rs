@@ -26,19 +26,68 @@ mod kw {
     syn::custom_keyword!(summary);
     syn::custom_keyword!(err);
     syn::custom_keyword!(ret);
+    syn::custom_keyword!(fields);
+    syn::custom_keyword!(slow);
+    syn::custom_keyword!(stuck);
 }
 
 /// The valid options, for error messages.
 pub(crate) const VALID_OPTIONS: &str = "the valid options are a name string first \
     (`#[scoped_logger(\"jobs.{id}\")]`), then `name = \"...\"`, `level = \"debug\"`, \
     `propagate = false`, `handler = expr` (repeatable), `bind = ident`, `registry = expr`, \
-    `record_below = \"debug\"`, `summary = true`, `err` (or `err = \"warn\"`) and `ret` (or \
-    `ret = \"debug\"`)";
+    `record_below = \"debug\"`, `summary = true`, `err` (or `err = \"warn\"`), `ret` (or \
+    `ret = \"debug\"`), `fields(key = value, key = %value, key = ?value, arg)`, \
+    `slow = \"500ms\"` and `stuck = \"30s\"`";
 
 /// `err` / `err = "warn"`: the option's keyword (for spans) and its level, if written.
 pub(crate) struct Flag {
     pub(crate) key: Ident,
     pub(crate) level: Option<LitStr>,
+}
+
+/// How a field's value is taken: `k = v` ([`ToValue`]), `k = %v` (`Display`), `k = ?v` (`Debug`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Sigil {
+    Value,
+    Display,
+    Debug,
+}
+
+/// One entry of `fields(...)`: `key = value`, `key = %value`, `key = ?value`, or a bare `arg`
+/// (the argument of that name, as `arg = arg`).
+pub(crate) struct Field {
+    pub(crate) key: Ident,
+    pub(crate) sigil: Sigil,
+    pub(crate) value: Expr,
+}
+
+impl Parse for Field {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        let key: Ident = input.call(Ident::parse_any)?;
+        if !input.peek(Token![=]) {
+            let value = syn::parse_quote!(#key);
+            return Ok(Field {
+                key,
+                sigil: Sigil::Value,
+                value,
+            });
+        }
+        input.parse::<Token![=]>()?;
+        let sigil = if input.peek(Token![%]) {
+            input.parse::<Token![%]>()?;
+            Sigil::Display
+        } else if input.peek(Token![?]) {
+            input.parse::<Token![?]>()?;
+            Sigil::Debug
+        } else {
+            Sigil::Value
+        };
+        Ok(Field {
+            key,
+            sigil,
+            value: input.parse()?,
+        })
+    }
 }
 
 /// The options as written, each set at most once (`handler` may repeat).
@@ -54,6 +103,11 @@ pub(crate) struct Args {
     pub(crate) summary: Option<LitBool>,
     pub(crate) err: Option<Flag>,
     pub(crate) ret: Option<Flag>,
+    /// `fields(...)`, and the keyword for a repeat's error.
+    pub(crate) fields: Vec<Field>,
+    fields_key: Option<Ident>,
+    pub(crate) slow: Option<LitStr>,
+    pub(crate) stuck: Option<LitStr>,
 }
 
 /// How one `key = value` option is written and explained.
@@ -134,6 +188,70 @@ const RET: Spec = Spec {
             `ret = \"debug\"`",
     bare: true,
 };
+
+const SLOW: Spec = Spec {
+    key: "slow",
+    example: "slow = \"500ms\"",
+    wrong: "`slow` takes a duration string: write `slow = \"500ms\"` (units: ns, us, ms, s, m, h)",
+    bare: false,
+};
+const STUCK: Spec = Spec {
+    key: "stuck",
+    example: "stuck = \"30s\"",
+    wrong: "`stuck` takes a duration string: write `stuck = \"30s\"` (units: ns, us, ms, s, m, h)",
+    bare: false,
+};
+
+/// `fields(...)`: a parenthesized, comma-separated list of [`Field`]s, given once.
+fn fields_option(input: ParseStream<'_>, args: &mut Args, errors: &mut Errors) -> syn::Result<()> {
+    let k = input.parse::<kw::fields>()?;
+    let key = Ident::new("fields", k.span);
+    if !input.peek(syn::token::Paren) {
+        let rest = skip_to_comma(input);
+        errors.push(syn::Error::new_spanned(
+            quote!(#key #rest),
+            "`fields` takes a list in parentheses: write `fields(user = %user.name, attempt = 1, id)`",
+        ));
+        return Ok(());
+    }
+    let content;
+    syn::parenthesized!(content in input);
+    let list = match content.parse_terminated(Field::parse, Token![,]) {
+        Ok(list) => list,
+        Err(e) => {
+            errors.push(syn::Error::new(
+                e.span(),
+                format!(
+                    "{e}; each field is `key = value`, `key = %value` (Display), `key = ?value` \
+                     (Debug) or the name of an argument"
+                ),
+            ));
+            return Ok(());
+        }
+    };
+    if args.fields_key.is_some() {
+        errors.push(syn::Error::new_spanned(
+            &key,
+            "`fields` is given twice; put every field in one `fields(...)`",
+        ));
+        return Ok(());
+    }
+    let mut seen: Vec<String> = Vec::new();
+    for f in list {
+        let name = f.key.unraw().to_string();
+        if seen.contains(&name) {
+            errors.push(syn::Error::new_spanned(
+                &f.key,
+                format!("the field `{name}` is given twice; keep one of them"),
+            ));
+            continue;
+        }
+        seen.push(name);
+        args.fields.push(f);
+    }
+    args.fields_key = Some(key);
+    Ok(())
+}
 
 /// A value an option takes.
 trait OptionValue: Sized {
@@ -340,6 +458,12 @@ fn parse_one(
         arm!(err, &mut args.err, ERR);
     } else if lookahead.peek(kw::ret) {
         arm!(ret, &mut args.ret, RET);
+    } else if lookahead.peek(kw::slow) {
+        arm!(slow, &mut args.slow, SLOW);
+    } else if lookahead.peek(kw::stuck) {
+        arm!(stuck, &mut args.stuck, STUCK);
+    } else if lookahead.peek(kw::fields) {
+        fields_option(input, args, errors)?;
     } else if input.peek(Ident::peek_any) {
         let key = input.call(Ident::parse_any)?;
         skip_to_comma(input);

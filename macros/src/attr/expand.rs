@@ -8,6 +8,7 @@ use quote::{ToTokens, quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{FnArg, Ident, Pat, ReturnType, Type};
 
+use super::args::Sigil;
 use super::item::Function;
 use super::plan::{Name, Part, Plan, hidden};
 
@@ -24,6 +25,7 @@ struct Locals {
     creator: Ident,
     handler: Ident,
     error: Ident,
+    fields: Ident,
 }
 
 impl Locals {
@@ -36,6 +38,7 @@ impl Locals {
             creator: hidden("__scoped_logger_creator"),
             handler: hidden("__scoped_logger_handler"),
             error: hidden("__scoped_logger_error"),
+            fields: hidden("__scoped_logger_fields"),
         }
     }
 }
@@ -123,6 +126,11 @@ fn begin_expr(plan: &Plan, locals: &Locals, base: TokenStream, name: TokenStream
         None => quote!(::core::option::Option::None),
     };
     let summary = plan.summary;
+    let nanos = |d: Option<u64>| match d {
+        Some(ns) => quote!(::core::option::Option::Some(::core::time::Duration::from_nanos(#ns))),
+        None => quote!(::core::option::Option::None),
+    };
+    let (slow, stuck) = (nanos(plan.slow), nanos(plan.stuck));
     // Hidden, but located at the handler expression: a type error about the handler or its
     // error (our `on_unimplemented` messages) points there, not at the whole attribute.
     let at =
@@ -159,21 +167,60 @@ fn begin_expr(plan: &Plan, locals: &Locals, base: TokenStream, name: TokenStream
             propagate: #propagate,
             recorder: #recorder,
             summary: #summary,
+            slow: #slow,
+            stuck: #stuck,
             ..::core::default::Default::default()
         }
     };
-    if plan.handlers.is_empty() {
+    let begin = if plan.handlers.is_empty() {
         // Nothing to make: the runtime starts (or joins) the scope in one step.
-        return quote!(#p::enter(#registry, #base, &#name, #opts));
-    }
-    quote! {
-        match #p::begin_with(#registry, #base, &#name, #opts) {
-            #p::Begin::Joined(#joined) => #joined,
-            #p::Begin::Create(mut #creator) => {
-                #(#makes)*
-                #creator.finish()
+        quote!(#p::enter(#registry, #base, &#name, #opts))
+    } else {
+        quote! {
+            match #p::begin_with(#registry, #base, &#name, #opts) {
+                #p::Begin::Joined(#joined) => #joined,
+                #p::Begin::Create(mut #creator) => {
+                    #(#makes)*
+                    #creator.finish()
+                }
             }
         }
+    };
+    if plan.fields.is_empty() {
+        return begin;
+    }
+    let fields = &locals.fields;
+    quote!(#p::with_fields(#begin, #fields))
+}
+
+// input:  fields(user = %user.name, attempt = 1, id)
+// output: let fields = { let mut f = Fields::new(); f.push("user", display(&(user.name)));
+//                        f.push("attempt", ToValue::to_value(&(1))); f.push("id", ..(&(id))); f };
+//
+// Evaluated when the function is called (for an `async fn`, before its future exists), so the
+// values are copied while the arguments are still there; the scope gets them when it starts.
+fn fields_stmt(plan: &Plan, locals: &Locals) -> TokenStream {
+    if plan.fields.is_empty() {
+        return TokenStream::new();
+    }
+    let p = private();
+    let f = &locals.fields;
+    let pushes = plan.fields.iter().map(|field| {
+        let key = syn::ext::IdentExt::unraw(&field.key).to_string();
+        let value = &field.value;
+        let value = match field.sigil {
+            Sigil::Value => quote_spanned!(value.span()=> #p::ToValue::to_value(&(#value))),
+            Sigil::Display => quote_spanned!(value.span()=> #p::display(&(#value))),
+            Sigil::Debug => quote_spanned!(value.span()=> #p::debug(&(#value))),
+        };
+        quote!(#f.push(#key, #value);)
+    });
+    quote! {
+        let #f = {
+            let mut #f = #p::Fields::new();
+            #(#pushes)*
+            #f
+        };
     }
 }
 
@@ -236,7 +283,9 @@ pub(crate) fn expand_sync(plan: Plan, f: Function) -> TokenStream {
     } else {
         stmts.clone()
     };
+    let fields = fields_stmt(&plan, &locals);
     let body = f.braced(quote! {
+        #fields
         let #scope = #begin.make_current();
         #bind
         #run
@@ -451,9 +500,11 @@ pub(crate) fn expand_async(plan: Plan, f: Function) -> TokenStream {
     } else {
         (TokenStream::new(), polled)
     };
+    let fields = fields_stmt(&plan, &locals);
     let body = f.braced(quote! {
         let #name = #name_value;
         let #base = #p::capture_base();
+        #fields
         async move {
             #rebinds
             let #scope = #begin;

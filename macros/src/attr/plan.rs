@@ -5,7 +5,7 @@
 use proc_macro2::Span;
 use syn::{Expr, Ident, LitStr, ReturnType, Type};
 
-use super::args::{Args, Flag};
+use super::args::{Args, Field, Flag};
 use super::item::Function;
 use crate::errors::Errors;
 
@@ -25,6 +25,11 @@ pub(crate) struct Plan {
     pub(crate) err: Option<Ident>,
     /// `ret`: a `Level` variant, spanned on the option.
     pub(crate) ret: Option<Ident>,
+    /// `fields(...)`.
+    pub(crate) fields: Vec<Field>,
+    /// `slow` and `stuck`, in nanoseconds.
+    pub(crate) slow: Option<u64>,
+    pub(crate) stuck: Option<u64>,
 }
 
 impl Plan {
@@ -85,7 +90,12 @@ pub(crate) fn validate(args: Args, f: &Function, errors: &mut Errors) -> Plan {
     let record_below = args
         .record_below
         .and_then(|s| errors.take(level_variant(&s)));
+    let slow = args.slow.and_then(|s| errors.take(duration(&s, "slow")));
+    let stuck = args.stuck.and_then(|s| errors.take(duration(&s, "stuck")));
     Plan {
+        fields: args.fields,
+        slow,
+        stuck,
         record_below,
         summary: args.summary.is_some_and(|b| b.value),
         name: name.unwrap_or_else(|| Name::Bare(f.name().unraw_string())),
@@ -107,6 +117,49 @@ impl Unraw for Ident {
     fn unraw_string(&self) -> String {
         use syn::ext::IdentExt;
         self.unraw().to_string()
+    }
+}
+
+/// A duration literal (`"500ms"`, `"30s"`, `"1m 30s"`), in nanoseconds; zero is refused.
+fn duration(lit: &LitStr, option: &str) -> syn::Result<u64> {
+    let text = lit.value();
+    let wrong = |why: &str| {
+        syn::Error::new_spanned(
+            lit,
+            format!(
+                "`{option} = {text:?}`: {why}; write a duration such as `{option} = \"500ms\"` or \
+                 `\"30s\"` (units: ns, us, ms, s, m, h)"
+            ),
+        )
+    };
+    let mut total: u128 = 0;
+    let mut any = false;
+    for part in text.split_whitespace() {
+        let digits = part
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(part.len());
+        let (num, unit) = part.split_at(digits);
+        let n: u128 = num.parse().map_err(|_| wrong("no number"))?;
+        let scale: u128 = match unit {
+            "ns" => 1,
+            "us" | "µs" => 1_000,
+            "ms" => 1_000_000,
+            "s" => 1_000_000_000,
+            "m" | "min" => 60_000_000_000,
+            "h" => 3_600_000_000_000,
+            "" => return Err(wrong("the number has no unit")),
+            _ => return Err(wrong("unknown unit")),
+        };
+        total += n * scale;
+        any = true;
+    }
+    if !any {
+        return Err(wrong("empty"));
+    }
+    match u64::try_from(total) {
+        Ok(0) => Err(wrong("a zero threshold would fire for every task")),
+        Ok(ns) => Ok(ns),
+        Err(_) => Err(wrong("too long")),
     }
 }
 

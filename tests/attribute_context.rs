@@ -1,0 +1,133 @@
+//! The attribute's context options: `fields(...)` (every record of the task carries them,
+//! sync and async, nested in the caller's), and `slow`/`stuck` thresholds.
+
+use std::sync::LazyLock;
+use std::time::Duration;
+
+use scoped_logger::timing::ManualClock;
+use scoped_logger::{LevelFilter, MemoryHandler, OwnedRecord, Registry, info, scoped_logger};
+
+static REG: LazyLock<Registry> = LazyLock::new(Registry::new);
+static CLOCK: LazyLock<std::sync::Arc<ManualClock>> = LazyLock::new(Default::default);
+
+fn kv(r: &OwnedRecord) -> Vec<String> {
+    r.key_values
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect()
+}
+
+#[derive(Debug)]
+enum Method {
+    Get,
+}
+
+struct User {
+    name: String,
+}
+
+#[scoped_logger("req.{id}", registry = &REG, level = "info",
+                fields(user = %user.name, method = ?method, id, attempt = attempt + 1))]
+fn handle(id: u64, user: &User, method: Method, attempt: u32) {
+    let _ = &method;
+    info!(step = 1; "handled");
+    inner(id);
+}
+
+#[scoped_logger(".db", registry = &REG, fields(table = "orders", user = "shadowed"))]
+fn inner(id: u64) {
+    info!(id; "query");
+}
+
+#[scoped_logger("req.{id}", registry = &REG, level = "info", fields(id))]
+async fn handle_async(id: u64, who: String) -> usize {
+    info!("before");
+    Yield(false).await;
+    info!(who = %who; "after");
+    who.len()
+}
+
+struct Yield(bool);
+impl std::future::Future for Yield {
+    type Output = ();
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<()> {
+        if std::mem::replace(&mut self.0, true) {
+            std::task::Poll::Ready(())
+        } else {
+            cx.waker().wake_by_ref();
+            std::task::Poll::Pending
+        }
+    }
+}
+
+fn block_on<F: std::future::Future>(fut: F) -> F::Output {
+    let mut fut = std::pin::pin!(fut);
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    loop {
+        if let std::task::Poll::Ready(v) = fut.as_mut().poll(&mut cx) {
+            return v;
+        }
+    }
+}
+
+#[scoped_logger("timed.{id}", registry = &REG, level = "info", record_below = "debug",
+                summary = true, slow = "500ms", stuck = "30s", fields(id))]
+fn timed(id: u64, took: Duration) {
+    scoped_logger::debug!("working");
+    CLOCK.advance(took);
+}
+
+#[test]
+fn fields_sigils_nesting_and_async() {
+    let mem = MemoryHandler::new();
+    REG.root().add_handler(mem.clone());
+    REG.root().set_level(LevelFilter::Info);
+    REG.set_task_clock(CLOCK.clone());
+
+    let user = User { name: "ann".into() };
+    handle(7, &user, Method::Get, 1);
+    let recs = mem.records();
+    assert_eq!(recs[0].logger, "req.7");
+    assert_eq!(
+        kv(&recs[0]),
+        ["step=1", "user=ann", "method=Get", "id=7", "attempt=2"]
+    );
+    // The nested scope adds its fields, shadows `user`, keeps the outer ones; the call's own
+    // `id` comes first and the outer field `id` is not repeated.
+    assert_eq!(recs[1].logger, "req.7.db");
+    assert_eq!(
+        kv(&recs[1]),
+        [
+            "id=7",
+            "table=orders",
+            "user=shadowed",
+            "method=Get",
+            "attempt=2"
+        ]
+    );
+
+    // A template argument is not a field unless named: `who` is not on "before".
+    mem.clear();
+    let fut = handle_async(8, "bob".into());
+    assert_eq!(std::thread::spawn(move || block_on(fut)).join().unwrap(), 3);
+    let recs = mem.records();
+    assert_eq!(kv(&recs[0]), ["id=8"]);
+    assert_eq!(kv(&recs[1]), ["who=bob", "id=8"]);
+
+    // slow/stuck from the attribute: a task slower than 500 ms replays and says slow.
+    mem.clear();
+    timed(1, Duration::from_millis(10));
+    timed(2, Duration::from_secs(1));
+    let m: Vec<(String, bool)> = mem
+        .records()
+        .iter()
+        .map(|r| (r.message.clone(), r.replayed))
+        .collect();
+    assert!(m[0].0.starts_with("task ok"), "{m:?}");
+    assert_eq!(m[1], ("working".to_owned(), true));
+    assert!(m[2].0.starts_with("task slow"), "{m:?}");
+    assert_eq!(REG.node_count(), 0);
+}
