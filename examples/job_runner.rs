@@ -59,9 +59,10 @@ fn detail_file(id: u64, dir: &Path) -> io::Result<Option<FileHandler>> {
     }
 }
 
-#[scoped_logger(name = "jobs.{id}", level = "debug", handler = detail_file(id, dir))]
+#[scoped_logger(name = "jobs.{id}", level = "debug", handler = detail_file(id, dir),
+                fields(job = id, attempt = 1))]
 fn run_job(id: u64, dir: &Path) -> Result<u64, JobError> {
-    info!(attempt = 1; "started");
+    info!("started"); // carries job=<id> attempt=1, as every record of the job does
     let input = id.wrapping_mul(0x9E37_79B9_7F4A_7C15);
     debug!(input; "parsed input");
     let got = input.rotate_left(7) ^ id;
@@ -197,8 +198,20 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // Write everything out, then count what reached the database.
     let flushed = reg.shutdown(Duration::from_secs(10));
-    let rows: u64 = rusqlite::Connection::open(&db_path)?.query_row(
+    let conn = rusqlite::Connection::open(&db_path)?;
+    let rows: u64 = conn.query_row(
         "SELECT count(*) FROM logs WHERE logger LIKE 'jobs.%'",
+        [],
+        |r| r.get(0),
+    )?;
+    // The scope's fields are columns a consumer can query: every row knows its job.
+    let with_job: u64 = conn.query_row(
+        "SELECT count(*) FROM logs WHERE json_extract(kv, '$.job') = CAST(substr(logger, 6) AS INTEGER)",
+        [],
+        |r| r.get(0),
+    )?;
+    let sample: String = conn.query_row(
+        "SELECT level || ' ' || logger || ': ' || message || ' ' || kv FROM logs WHERE level = 'ERROR' LIMIT 1",
         [],
         |r| r.get(0),
     )?;
@@ -217,6 +230,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "records in database:  {rows} (expected {expected_rows}, dropped {})",
         db.dropped()
     );
+    println!("rows with their job:  {with_job} (json_extract(kv, '$.job'))");
+    println!("a failure's row:      {sample}");
     println!("per-job files:        {files}");
     println!("registry node_count:  {nodes_before} before, {nodes_after} after");
     println!("open descriptors:     {fds_before} before, {fds_after} after");
@@ -246,6 +261,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         if fds_after != fds_before {
             problems.push(format!("descriptors {fds_before} -> {fds_after}"));
+        }
+        if with_job != rows {
+            problems.push(format!("{with_job} of {rows} rows carry their job's field"));
         }
         if rows != expected_rows || db.dropped() != 0 {
             problems.push(format!(

@@ -77,6 +77,17 @@ mod event;
 /// - `ret` or `ret = "debug"`: logs the returned value with `Debug` (`return = ...`), at INFO by
 ///   default; a compile error on a function returning `()`. Both are subject to the scope's
 ///   level, as any record, and both work on `async fn`.
+/// - `fields(user = %user.name, method = ?req.method, attempt = 1, id)`: the scope's fields.
+///   Every record logged while the scope is current carries them after the call's own
+///   key-values (`k = v` takes a `ToValue`, `%` a `Display`, `?` a `Debug`; a bare `id` is
+///   `id = id`). They are evaluated when the function is called and copied, and the fields of
+///   the scope it is called in follow (an inner key shadows an outer one). A name template's
+///   arguments are not fields unless named here. See `ScopeBuilder::field`.
+/// - `slow = "500ms"`: a task that takes longer replays its flight recorder's trail as a
+///   failing one does, and its summary says `outcome=slow`. See `ScopeBuilder::slow`.
+/// - `stuck = "30s"`: a task still running after this long is reported once, while it runs,
+///   with its trail so far; see `ScopeBuilder::stuck`. Durations take `ns`, `us`, `ms`, `s`,
+///   `m`, `h` (`"1m 30s"`); a zero or unitless one is a compile error.
 ///
 /// With `record_below`, `summary`, `err` or `ret`, the body of a sync function runs in a closure so that its
 /// return value can be looked at; `Location::caller()` inside such a `#[track_caller]` function
