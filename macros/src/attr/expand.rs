@@ -169,7 +169,6 @@ fn begin_expr(plan: &Plan, locals: &Locals, base: TokenStream, name: TokenStream
             summary: #summary,
             slow: #slow,
             stuck: #stuck,
-            ..::core::default::Default::default()
         }
     };
     let begin = if plan.handlers.is_empty() {
