@@ -104,6 +104,7 @@ impl RegistryInner {
     /// The level configured on `name`'s logger or on its nearest ancestor below the root, if
     /// any: a directive such as `hyper=warn`, which still holds for a library's records inside
     /// a scope. `name` may use `::`.
+    #[cfg(any(feature = "log", feature = "tracing"))]
     pub(crate) fn directive_for(&self, name: &str) -> Option<LevelFilter> {
         if self.shared.directives.load(Ordering::Relaxed) == 0 {
             return None;
