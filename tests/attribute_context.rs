@@ -131,3 +131,37 @@ fn fields_sigils_nesting_and_async() {
     assert!(m[2].0.starts_with("task slow"), "{m:?}");
     assert_eq!(REG.node_count(), 0);
 }
+
+#[derive(Debug)]
+struct Wrapped(std::io::Error);
+impl std::fmt::Display for Wrapped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("saving the order")
+    }
+}
+impl std::error::Error for Wrapped {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.0)
+    }
+}
+
+#[scoped_logger("orders.{id}", registry = &SUMMARY_REG, err, summary = true)]
+fn save(id: u64) -> Result<(), Wrapped> {
+    Err(Wrapped(std::io::Error::other(format!("disk full at {id}"))))
+}
+
+static SUMMARY_REG: LazyLock<Registry> = LazyLock::new(Registry::new);
+
+#[test]
+fn the_summary_of_a_failed_task_says_what_the_error_was() {
+    let mem = MemoryHandler::new();
+    SUMMARY_REG.root().add_handler(mem.clone());
+    assert!(save(3).is_err());
+    let recs = mem.records();
+    let summary = recs.last().unwrap();
+    assert!(summary.message.starts_with("task err"), "{recs:?}");
+    assert_eq!(
+        summary.value("reason").map(ToString::to_string).as_deref(),
+        Some("saving the order: disk full at 3")
+    );
+}

@@ -522,6 +522,7 @@ impl<T, E> ReturnsResult for Result<T, E> {
 #[cold]
 #[inline(never)]
 pub fn log_err(scope: &ScopedLogger, level: Level, site: &Location, error: Value<'_>) {
+    scope.note_reason(format_args!("{error}"));
     if scope.enabled(level) {
         scope.emit(
             level,

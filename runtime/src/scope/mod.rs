@@ -177,6 +177,13 @@ impl ScopedLogger {
         self.failed.store(true, Ordering::Relaxed);
     }
 
+    /// Tells the scope's summary why the task failed (the error an `err` function returned).
+    pub(crate) fn note_reason(&self, why: fmt::Arguments<'_>) {
+        if let Some(observer) = self.logger.node.observer() {
+            observer.reason(&crate::record::render(why));
+        }
+    }
+
     /// How the task ended, as far as is known now.
     pub fn outcome(&self) -> Outcome {
         if std::thread::panicking() {

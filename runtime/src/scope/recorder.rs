@@ -92,6 +92,8 @@ pub(crate) struct Extras {
     /// [`OUTCOMES`], 0 for none): the summary tells it even when the last one out is a
     /// scope that did not fail (a same-name scope, or a `Context` carried into a child task).
     failure: AtomicU8,
+    /// What the first failing scope said about its failure (its error), for the summary.
+    reason: Mutex<Option<String>>,
     /// The records more verbose than this go to the ring (a `LevelFilter` number).
     pub(crate) normal: AtomicU8,
 }
@@ -178,6 +180,7 @@ impl Extras {
             replayed: AtomicU64::new(0),
             discarded: AtomicU64::new(0),
             failure: AtomicU8::new(0),
+            reason: Mutex::new(None),
             normal: AtomicU8::new(LevelFilter::Off as u8),
         }
     }
@@ -252,6 +255,12 @@ impl Extras {
                 ("replayed", crate::Value::U64(replayed)),
                 ("discarded", crate::Value::U64(discarded)),
             ];
+            let reason = (outcome == Outcome::Err)
+                .then(|| self.reason.lock().clone())
+                .flatten();
+            if let Some(r) = &reason {
+                kvs.push(("reason", crate::Value::Str(r)));
+            }
             if let Some(p) = &panic {
                 kvs.push(("panic", crate::Value::Str(&p.message)));
                 if let Some(l) = &p.location {
@@ -305,6 +314,10 @@ impl Observer for Extras {
 
     fn failed(&self, scope: &FrameContext, outcome: Outcome) {
         self.finish(false, scope, outcome);
+    }
+
+    fn reason(&self, why: &str) {
+        self.reason.lock().get_or_insert_with(|| why.to_owned());
     }
 
     fn trail(&self) -> Vec<OwnedRecord> {

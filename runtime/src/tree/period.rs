@@ -83,6 +83,8 @@ pub(crate) trait Observer: Send + Sync {
     fn trail(&self) -> Vec<crate::record::OwnedRecord> {
         Vec::new()
     }
+    /// Why a scope of the period failed (the error an `err` function returned), for the summary.
+    fn reason(&self, _why: &str) {}
 }
 
 /// What a scope asks its period for.
