@@ -66,8 +66,9 @@ mod event;
 ///   one, are kept in a bounded ring and emitted (marked `replayed=true`) only if the function
 ///   fails: returns `Err`, or panics. See `FlightRecorder`.
 /// - `summary = true`: when the scope ends, one record with the task's duration, its outcome
-///   (`ok`, `err`, `panic`, `cancelled`) and its record counts per level; a panic adds its
-///   message and location when the panic hook is installed (`init()`, `install_panic_hook()`).
+///   (`ok`, `err`, `panic`, `cancelled`, `slow`) and its record counts per level; a panic adds
+///   its message and location when the panic hook is installed (`init()`,
+///   `install_panic_hook()`), and with `err` an error adds `reason` (the error and its chain).
 /// - `err` or `err = "warn"`: a function that returns `Err(e)` logs one record at that level
 ///   (ERROR by default) on the scope, `returned an error` with `error = e`. An error type that
 ///   implements `Error`, or points to one (`Box<dyn Error + Send + Sync>`, anyhow-like types
