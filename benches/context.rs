@@ -4,6 +4,18 @@
 //! without a verbose scope live on another thread. All in one process, same input.
 //!
 //! `cargo bench -p scoped-logger-benches --bench context --features log,tracing -- --quick`
+//!
+//! The machine is shared and noisy, so the figures in BENCHMARKS.md are instruction counts:
+//! `CONTEXT_BENCH_COUNT=case:n` runs one case `n` times and exits, and the difference between
+//! two counts under callgrind, over the extra iterations, is the cost of one:
+//!
+//! ```text
+//! for c in record_plain record_fields record_tracing enter_plain enter_fields \
+//!          tracing_disabled_own tracing_disabled_ours tracing_disabled_ours_verbose \
+//!          log_disabled log_disabled_verbose; do for n in 100000 200000; do
+//!   CONTEXT_BENCH_COUNT=$c:$n valgrind --tool=callgrind --callgrind-out-file=/dev/null \
+//!     target/release/deps/context-<hash> 2>&1 | grep 'refs:'; done; done
+//! ```
 
 mod common;
 
@@ -34,7 +46,89 @@ impl Handler for Discard {
     }
 }
 
+/// `CONTEXT_BENCH_COUNT=case:n`: runs one case `n` times (see the module docs).
+fn count(case: &str, n: u64) {
+    use tracing_subscriber::layer::SubscriberExt as _;
+    let reg = Registry::new();
+    reg.root().add_handler(Discard);
+    reg.root().set_level(LevelFilter::Info);
+    let user = String::from("ann");
+    let many = |f: &mut dyn FnMut()| {
+        for _ in 0..n {
+            f()
+        }
+    };
+    match case {
+        "record_plain" => {
+            let _s = reg.scope("jobs.1").enter().unwrap();
+            many(&mut || info!("done in {} ms", black_box(42)));
+        }
+        "record_fields" => {
+            let _s = reg
+                .scope("jobs.1")
+                .field("job", 1)
+                .field("user", "ann")
+                .enter()
+                .unwrap();
+            many(&mut || info!("done in {} ms", black_box(42)));
+        }
+        "record_tracing" => {
+            let sub = tracing_subscriber::fmt()
+                .with_writer(io::sink)
+                .with_ansi(false)
+                .with_max_level(tracing::Level::INFO)
+                .finish();
+            tracing::subscriber::with_default(sub, || {
+                let span = tracing::info_span!("jobs", job = 1u64, user = "ann");
+                let _e = span.enter();
+                many(&mut || tracing::info!("done in {} ms", black_box(42)));
+            });
+        }
+        "enter_plain" => many(&mut || drop(reg.scope("jobs.2").enter().unwrap())),
+        "enter_fields" => many(&mut || {
+            drop(
+                reg.scope("jobs.2")
+                    .field("job", black_box(2u64))
+                    .field("user", user.as_str())
+                    .enter()
+                    .unwrap(),
+            )
+        }),
+        "tracing_disabled_own" => {
+            let sub = tracing_subscriber::fmt()
+                .with_writer(io::sink)
+                .with_max_level(tracing::Level::INFO)
+                .finish();
+            tracing::subscriber::with_default(sub, || {
+                many(&mut || tracing::debug!("step {}", black_box(1)))
+            });
+        }
+        "tracing_disabled_ours" | "tracing_disabled_ours_verbose" => {
+            let sub = tracing_subscriber::registry().with(scoped_logger::TracingLayer::new());
+            let hold = (case == "tracing_disabled_ours_verbose")
+                .then(|| verbose_scope_elsewhere(LevelFilter::Debug));
+            tracing::subscriber::with_default(sub, || {
+                many(&mut || tracing::debug!("step {}", black_box(1)))
+            });
+            drop(hold);
+        }
+        "log_disabled" | "log_disabled_verbose" => {
+            scoped_logger::log_bridge::install().expect("the only log logger here");
+            let hold = (case == "log_disabled_verbose")
+                .then(|| verbose_scope_elsewhere(LevelFilter::Debug));
+            many(&mut || log::debug!("step {}", black_box(1)));
+            drop(hold);
+        }
+        other => panic!("unknown case {other}"),
+    }
+}
+
 fn records(c: &mut criterion::Criterion) {
+    if let Ok(spec) = std::env::var("CONTEXT_BENCH_COUNT") {
+        let (case, n) = spec.split_once(':').expect("case:count");
+        count(case, n.parse().expect("a count"));
+        std::process::exit(0);
+    }
     let reg = Registry::new();
     reg.root().add_handler(Discard);
     reg.root().set_level(LevelFilter::Info);

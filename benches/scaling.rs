@@ -48,6 +48,14 @@ mod ours {
     pub fn task(id: u64) {
         info!("task {} done in {} ms", id, 42);
     }
+
+    /// The same task with two fields on its scope (an integer and a string): each record carries
+    /// them, the scope copies them once.
+    #[scoped_logger(name = "task.{id}", fields(task = id, user = "ann"))]
+    #[inline(never)]
+    pub fn task_with_fields(id: u64) {
+        info!("task {} done in {} ms", id, 42);
+    }
 }
 
 #[tracing::instrument(level = "info")]
@@ -114,11 +122,13 @@ fn main() {
     let slog = slog_root();
 
     let ours = |id: u64| ours::task(id);
+    let ours_fields = |id: u64| ours::task_with_fields(id);
     let tracing = |id: u64| tracing::dispatcher::with_default(&dispatch, || tracing_task(id));
     let slog = |id: u64| slog_task(&slog, id);
     let control = |id: u64| control_task(id);
-    let libs: [(&str, &(dyn Fn(u64) + Sync)); 4] = [
+    let libs: [(&str, &(dyn Fn(u64) + Sync)); 5] = [
         ("ours", &ours),
+        ("ours+fields", &ours_fields),
         ("tracing", &tracing),
         ("slog", &slog),
         ("control", &control),

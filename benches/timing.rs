@@ -17,6 +17,23 @@ use scoped_logger::{FlightRecorder, LevelFilter, NullHandler, Registry, debug};
 fn timed_scopes(c: &mut criterion::Criterion) {
     let reg = Registry::new();
     reg.root().add_handler(NullHandler);
+    // `TIMING_BENCH_COUNT=case:n` (untimed, slow, stuck): `n` enter+exit cycles, then exit, for
+    // instruction counts under callgrind (see BENCHMARKS.md).
+    if let Ok(spec) = std::env::var("TIMING_BENCH_COUNT") {
+        let (case, n) = spec.split_once(':').expect("case:count");
+        let n: u64 = n.parse().expect("a count");
+        for _ in 0..n {
+            let b = reg.scope("jobs.1");
+            let b = match case {
+                "untimed" => b,
+                "slow" => b.slow(Duration::from_secs(60)),
+                "stuck" => b.stuck(Duration::from_secs(3600)),
+                other => panic!("unknown case {other}"),
+            };
+            drop(b.enter().unwrap());
+        }
+        std::process::exit(0);
+    }
     let mut g = c.benchmark_group("timing_enter");
     g.bench_function("enter+exit, untimed", |b| {
         b.iter(|| drop(reg.scope("jobs.1").enter().unwrap()))

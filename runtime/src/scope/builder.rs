@@ -58,7 +58,9 @@ pub struct ScopeBuilder<'a> {
     registry: Registry,
     name: Result<String, NameError>,
     opts: ScopeOptions,
-    fields: Fields,
+    /// Made on the first `field` (the one allocation fields cost) and moved into the scope as
+    /// it is when no scope around it has fields: a builder stays small to move.
+    fields: Option<Arc<FieldSet>>,
     factories: Vec<Factory<'a>>,
 }
 
@@ -179,7 +181,7 @@ impl Registry {
             registry: self.clone(),
             name: self.absolute(name),
             opts: ScopeOptions::default(),
-            fields: Fields::new(),
+            fields: None,
             factories: Vec::new(),
         }
     }
@@ -233,16 +235,21 @@ impl<'a> ScopeBuilder<'a> {
     /// assert_eq!(kv, ["step=1", "user=ann", "attempt=2"]);
     /// ```
     pub fn field(mut self, key: &str, value: impl ToValue) -> Self {
-        self.fields.push(key, value.to_value());
+        self.own_fields().set(key, value.to_value());
         self
     }
 
     /// Adds every field of `fields` (see [`field`](Self::field)).
     pub fn fields(mut self, fields: &Fields) -> Self {
         for (k, v) in fields.iter() {
-            self.fields.push(k, v);
+            self.own_fields().set(k, v);
         }
         self
+    }
+
+    fn own_fields(&mut self) -> &mut FieldSet {
+        let set = self.fields.get_or_insert_with(Default::default);
+        Arc::make_mut(set)
     }
 
     /// A task that ends after longer than `threshold` (by the registry's
@@ -294,11 +301,17 @@ impl<'a> ScopeBuilder<'a> {
     /// Enters the scope without making it current anywhere: for futures, see
     /// [`in_scope`](crate::in_scope).
     pub fn open(mut self) -> Result<ScopedLogger, ScopeError> {
-        let own = std::mem::take(&mut self.fields);
+        let own = self.fields.take();
         let outer = crate::tree::current_fields();
         let mut scope = self.open_unset()?;
-        scope.inherit(outer);
-        scope.add_fields(own);
+        scope.inherit(match (own, outer) {
+            (None, outer) => outer,
+            (Some(own), None) => Some(own),
+            (Some(own), Some(outer)) => Some(Arc::new(FieldSet::nested(
+                Arc::unwrap_or_clone(own),
+                Some(&outer),
+            ))),
+        });
         Ok(scope)
     }
 
