@@ -244,11 +244,11 @@ fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
                     seq += 1;
                     seen.lock().clear();
                     if l.enabled(level) {
-                        l.emit(
-                            level,
-                            format_args!("m"),
-                            &[("seq", scoped_logger::Value::U64(seq))],
-                            None,
+                        let kvs = [("seq", scoped_logger::Value::U64(seq))];
+                        l.dispatch(
+                            &scoped_logger::Record::builder(level, l.name(), format_args!("m"))
+                                .key_values(&kvs)
+                                .build(),
                         );
                     }
                     let got: BTreeSet<usize> = seen

@@ -127,11 +127,24 @@ impl std::ops::Deref for SiteLogger<'_> {
     }
 }
 
-impl SiteLogger<'_> {
-    /// Makes and dispatches a record; see [`Logger::emit`]. A record logged in the current scope
-    /// carries the fields of the frame it was found in; one logged outside any scope has none.
+/// Makes and dispatches a record whose level the caller checked: what every logging macro ends
+/// in, on the logger the call site found or the one it was given.
+pub trait Emit {
+    /// Makes the record (with the fields of the current scope) and sends it on its way.
+    fn emit(
+        &self,
+        level: Level,
+        args: fmt::Arguments<'_>,
+        kvs: &[(&str, Value<'_>)],
+        location: Option<&Location>,
+    );
+}
+
+impl Emit for SiteLogger<'_> {
+    /// A record logged in the current scope carries the fields of the frame it was found in;
+    /// one logged outside any scope has none.
     #[inline]
-    pub fn emit(
+    fn emit(
         &self,
         level: Level,
         args: fmt::Arguments<'_>,
@@ -144,6 +157,39 @@ impl SiteLogger<'_> {
         };
         self.emit_with(level, args, kvs, location, fields);
     }
+}
+
+impl Emit for Logger {
+    /// An explicit logger (`logger: &audit`): the record carries the fields of the scope current
+    /// on this thread, as an MDC would.
+    #[inline]
+    fn emit(
+        &self,
+        level: Level,
+        args: fmt::Arguments<'_>,
+        kvs: &[(&str, Value<'_>)],
+        location: Option<&Location>,
+    ) {
+        Logger::emit(self, level, args, kvs, location);
+    }
+}
+
+/// Makes a sync function's scope current on this thread (the attribute's expansion).
+#[inline]
+pub fn make_current(scope: ScopedLogger) -> ScopedLogger {
+    scope.make_current()
+}
+
+/// An async function's scope ends as `cancelled` unless [`completed`] is called first.
+#[inline]
+pub fn expect_completion(scope: &ScopedLogger) {
+    scope.expect_completion();
+}
+
+/// An async function's future ran to completion.
+#[inline]
+pub fn completed(scope: &ScopedLogger) {
+    scope.completed();
 }
 
 /// `k = %v`.

@@ -235,7 +235,7 @@ fn bind_stmt(plan: &Plan, scope: &Ident) -> TokenStream {
 //         fn run(id: u64) -> Result<(), E> { body }
 // output: fn run(id: u64) -> Result<(), E> {
 //             let scope = enter(global(), capture_base().as_ref(), &name, ..)  // or begin_with
-//                 .make_current();                                            // with handlers
+//                 |> make_current;                                            // with handlers
 //             let log: &ScopedLogger = &scope;
 //             body
 //         }
@@ -285,7 +285,7 @@ pub(crate) fn expand_sync(plan: Plan, f: Function) -> TokenStream {
     let fields = fields_stmt(&plan, &locals);
     let body = f.braced(quote! {
         #fields
-        let #scope = #begin.make_current();
+        let #scope = #p::make_current(#begin);
         #bind
         #run
     });
@@ -486,13 +486,13 @@ pub(crate) fn expand_async(plan: Plan, f: Function) -> TokenStream {
         };
         let expect = plan
             .wants_outcome()
-            .then(|| quote!(#scope.expect_completion();));
+            .then(|| quote!(#p::expect_completion(&#scope);));
         (
             quote!(#expect),
             quote! {
                 let #ret = #polled;
                 #look
-                #scope.completed();
+                #p::completed(&#scope);
                 #ret
             },
         )

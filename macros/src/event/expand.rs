@@ -25,7 +25,7 @@ fn hidden(name: &str) -> Ident {
 //             let lvl = Level::Info;
 //             if max_allows(lvl) {                       // one relaxed load + compare
 //                 if let Some(l) = CALLSITE.logger_if_enabled(lvl) {  // current scope, else module
-//                     l.emit(lvl, format_args!("done in {ms} ms"),
+//                     Emit::emit(&l, lvl, format_args!("done in {ms} ms"),
 //                            &[("job", ToValue::to_value(&(id))), ("user", display(&(name)))],
 //                            Some(CALLSITE.location()));
 //                 }
@@ -35,7 +35,7 @@ fn hidden(name: &str) -> Ident {
 // input:  scoped_log!(logger: &jobs, error, "failed: {err}")
 // output: { static LOCATION ..; let lvl = Level::Error;
 //           if max_allows(lvl) { match &*(&jobs) { l => { let l: &Logger = l;
-//               if l.enabled(lvl) { l.emit(..) } } } } }
+//               if l.enabled(lvl) { Emit::emit(l, ..) } } } } }
 //
 // Nothing the user wrote after the level (logger, key-values, format arguments) is evaluated
 // unless the level is enabled. A value is borrowed in parentheses, `&(a + b)`, `&(n as u64)`:
@@ -70,9 +70,10 @@ pub(crate) fn expand(call: LogCall) -> TokenStream {
             line: ::core::line!(),
         }
     };
-    let emit = |site: TokenStream| {
+    let emit = |target: TokenStream, site: TokenStream| {
         quote! {
-            #logger.emit(
+            #p::Emit::emit(
+                #target,
                 #lvl,
                 ::core::format_args!(#format),
                 &[#(#kvs),*],
@@ -82,7 +83,10 @@ pub(crate) fn expand(call: LogCall) -> TokenStream {
     };
     match &call.logger {
         None => {
-            let emit = emit(quote!(__SCOPED_LOGGER_CALLSITE.location()));
+            let emit = emit(
+                quote!(&#logger),
+                quote!(__SCOPED_LOGGER_CALLSITE.location()),
+            );
             quote! {{
                 static __SCOPED_LOGGER_CALLSITE: #p::Callsite = #p::Callsite::new(#location);
                 let #lvl: #p::Level = #level;
@@ -96,7 +100,7 @@ pub(crate) fn expand(call: LogCall) -> TokenStream {
             }}
         }
         Some(expr) => {
-            let emit = emit(quote!(&__SCOPED_LOGGER_LOCATION));
+            let emit = emit(quote!(#logger), quote!(&__SCOPED_LOGGER_LOCATION));
             // `&*` works for `&Logger` and, through `Deref`, `&ScopedLogger`. Not spanned on the
             // user's expression: lints about the `&*` are ours, not theirs.
             let target = quote!(&*(#expr));

@@ -201,14 +201,12 @@ impl ScopedLogger {
 
     /// For async tasks: the scope ends as `cancelled` unless [`completed`](Self::completed) is
     /// called first.
-    #[doc(hidden)]
-    pub fn expect_completion(&self) {
+    pub(crate) fn expect_completion(&self) {
         self.expect_completion.store(true, Ordering::Relaxed);
     }
 
     /// For async tasks: the future ran to completion.
-    #[doc(hidden)]
-    pub fn completed(&self) {
+    pub(crate) fn completed(&self) {
         self.completed.store(true, Ordering::Relaxed);
     }
 
@@ -218,8 +216,7 @@ impl ScopedLogger {
     }
 
     /// Makes this scope the current one on this thread (the attribute does this for sync fns).
-    #[doc(hidden)]
-    pub fn make_current(mut self) -> Self {
+    pub(crate) fn make_current(mut self) -> Self {
         if self.frame.is_none() {
             self.frame = Some(crate::tree::push(self.context()));
         }

@@ -288,9 +288,9 @@ impl Logger {
 
     /// Makes and dispatches a record (the level was already checked by the caller). The record
     /// carries the fields of the scope current on this thread, if any (as an MDC would, also
-    /// when this logger is not that scope's).
-    #[doc(hidden)]
-    pub fn emit(
+    /// when this logger is not that scope's). Generated code reaches it through
+    /// `__private::Emit`.
+    pub(crate) fn emit(
         &self,
         level: Level,
         args: fmt::Arguments<'_>,
