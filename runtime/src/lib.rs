@@ -6,6 +6,7 @@
 //! names, levels, directives and handler factories return errors that say what was wrong.
 
 #![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![warn(missing_docs)]
 
 pub mod bridge;
@@ -32,8 +33,10 @@ mod tree;
 pub mod __private;
 
 #[cfg(feature = "log")]
+#[cfg_attr(docsrs, doc(cfg(feature = "log")))]
 pub use bridge::log as log_bridge;
 #[cfg(feature = "tracing")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tracing")))]
 pub use bridge::tracing::TracingLayer;
 pub use error_value::OwnedError;
 pub use fields::Fields;
@@ -44,10 +47,12 @@ pub use handler::rotating::{
     Clock, RotatingFileBuilder, RotatingFileHandler, Rotation, SystemClock,
 };
 #[cfg(feature = "sqlite")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
 pub use handler::sqlite::{SqliteBuilder, SqliteError, SqliteHandler};
 pub use handler::stderr::StderrHandler;
 pub use handler::stream::StreamHandler;
 #[cfg(feature = "syslog")]
+#[cfg_attr(docsrs, doc(cfg(feature = "syslog")))]
 pub use handler::syslog::{Facility, SyslogBuilder, SyslogFormat, SyslogHandler};
 pub use handler::test_writer::TestHandler;
 pub use handler::{Handler, HandlerExt, HandlerId, NullHandler, WithLevel};

@@ -467,8 +467,10 @@ impl<'a> RecordBuilder<'a> {
     }
 }
 
-/// An owned copy of a [`Record`]: what [`MemoryHandler`](crate::MemoryHandler) keeps.
+/// An owned copy of a [`Record`]: what [`MemoryHandler`](crate::MemoryHandler) keeps. Its fields
+/// are public to read; new ones may come, so it is made with [`Record::to_owned`], not by hand.
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct OwnedRecord {
     /// The level.
     pub level: Level,

@@ -6,8 +6,10 @@
 //! as the `target` key-value), else to the logger named by the record's target (`::` becomes `.`).
 
 #[cfg(feature = "log")]
+#[cfg_attr(docsrs, doc(cfg(feature = "log")))]
 pub mod log;
 #[cfg(feature = "tracing")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tracing")))]
 pub mod tracing;
 
 #[cfg(any(feature = "log", feature = "tracing"))]
