@@ -36,7 +36,7 @@ pub use bridge::tracing::TracingLayer;
 pub use fields::Fields;
 pub use handler::file::FileHandler;
 pub use handler::memory::MemoryHandler;
-pub use handler::nonblocking::{NonBlocking, Policy};
+pub use handler::nonblocking::{NonBlocking, Policy, QueueOptions};
 pub use handler::rotating::{
     Clock, RotatingFileBuilder, RotatingFileHandler, Rotation, SystemClock,
 };
