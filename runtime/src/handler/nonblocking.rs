@@ -66,7 +66,6 @@
 
 use std::fmt;
 use std::io::{self, Write};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -213,9 +212,9 @@ pub struct NonBlocking {
     format: Arc<dyn Format>,
     target: Arc<str>,
     writer: Mutex<Option<Box<dyn Write + Send>>>,
-    worker: OnceLock<Option<Worker<LineSink>>>,
-    /// Records dropped because the worker could not be started.
-    unsent: AtomicU64,
+    /// The worker, once the first record started it (or a closed one, which refuses and counts
+    /// every record, when it could not be started or the handler was closed first).
+    worker: OnceLock<Worker<LineSink>>,
     /// Reports the failure to start the worker (sink errors go to the worker's own reporter).
     start_errors: ErrorReporter,
 }
@@ -239,7 +238,6 @@ impl NonBlocking {
             target: Arc::from("the output"),
             writer: Mutex::new(Some(Box::new(writer))),
             worker: OnceLock::new(),
-            unsent: AtomicU64::new(0),
             start_errors: ErrorReporter::new("non-blocking handler"),
         }
     }
@@ -310,7 +308,7 @@ impl NonBlocking {
 
     /// Records dropped so far (full queue, oversized line, closed worker).
     pub fn dropped(&self) -> u64 {
-        self.unsent.load(Ordering::Relaxed) + self.started().map_or(0, Worker::dropped)
+        self.started().map_or(0, Worker::dropped)
     }
 
     /// Records held now (queued or being written).
@@ -327,33 +325,30 @@ impl NonBlocking {
     /// flushed. Returns `false` when the writer was still busy at the deadline.
     pub fn close_by(&self, deadline: Instant) -> bool {
         // A worker never started never will be (this waits for a start in progress).
-        let _ = self.worker.set(None);
-        match self.started() {
-            Some(w) => w.close_by(deadline),
-            None => {
-                self.writer.lock().take();
-                true
-            }
-        }
+        let worker = self.worker.get_or_init(|| Worker::closed(&self.options));
+        self.writer.lock().take();
+        worker.close_by(deadline)
     }
 
     fn started(&self) -> Option<&Worker<LineSink>> {
-        self.worker.get().and_then(Option::as_ref)
+        self.worker.get()
     }
 
     #[inline]
-    fn worker(&self) -> Option<&Worker<LineSink>> {
+    fn worker(&self) -> &Worker<LineSink> {
         match self.worker.get() {
-            Some(w) => w.as_ref(),
+            Some(w) => w,
             None => self.start(),
         }
     }
 
     #[cold]
-    fn start(&self) -> Option<&Worker<LineSink>> {
+    fn start(&self) -> &Worker<LineSink> {
         let mut failed = None;
         let worker = self.worker.get_or_init(|| {
-            let writer = self.writer.lock().take()?;
+            let Some(writer) = self.writer.lock().take() else {
+                return Worker::closed(&self.options);
+            };
             let sink = LineSink {
                 writer,
                 format: self.format.clone(),
@@ -365,19 +360,16 @@ impl NonBlocking {
             if options.description.is_none() {
                 options.description = Some(format!("non-blocking handler for {}", self.target));
             }
-            match Worker::spawn(sink, options) {
-                Ok(w) => Some(w),
-                Err(e) => {
-                    failed = Some(e);
-                    None
-                }
-            }
+            Worker::spawn(sink, options).unwrap_or_else(|e| {
+                failed = Some(e);
+                Worker::closed(&self.options)
+            })
         });
         // Reported after the cell is set: the report may come back here (last-resort handler).
         if let Some(e) = failed {
             self.start_errors.report("starting its writer thread", e);
         }
-        worker.as_ref()
+        worker
     }
 }
 
@@ -387,10 +379,7 @@ impl Handler for NonBlocking {
     }
 
     fn handle(&self, record: &Record<'_>) {
-        let Some(worker) = self.worker() else {
-            self.unsent.fetch_add(1, Ordering::Relaxed);
-            return;
-        };
+        let worker = self.worker();
         if worker.would_drop() {
             // Full under Policy::Drop: do not format a line only to throw it away.
             worker.count_dropped();
@@ -435,5 +424,25 @@ impl Handler for NonBlocking {
         self.start_errors
             .take()
             .or_else(|| self.started().and_then(Worker::take_error))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn records_after_a_close_before_the_first_are_counted_by_the_queue() {
+        let handler = NonBlocking::new(io::sink());
+        assert!(NonBlocking::close_by(&handler, Instant::now()));
+        let record = Record::builder(Level::Warn, "t", format_args!("late")).build();
+        handler.handle(&record);
+        handler.handle(&record);
+        assert_eq!(handler.dropped(), 2);
+        assert_eq!(handler.queued(), 0);
+        assert!(
+            handler.flush_by(Instant::now()),
+            "nothing held, nothing to wait for"
+        );
     }
 }

@@ -14,11 +14,11 @@
 use std::fmt;
 use std::io;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use parking_lot::{Condvar, Mutex};
+use parking_lot::Mutex;
 
 use crate::handler::ErrorReporter;
 
@@ -31,7 +31,7 @@ pub use at_exit::{
     DEFAULT_EXIT_DEADLINE, exit_deadline, flush_all_by, install_abort_flush, set_exit_deadline,
 };
 
-use state::{Shared, State};
+use state::Shared;
 
 /// What a caller does when the queue is full.
 ///
@@ -334,26 +334,7 @@ impl<S: Sink> fmt::Debug for Worker<S> {
 impl<S: Sink> Worker<S> {
     /// Starts the worker thread. Fails only when the thread cannot be spawned.
     pub fn spawn(sink: S, options: Options) -> io::Result<Self> {
-        let what = options
-            .description
-            .clone()
-            .unwrap_or_else(|| options.thread_name.clone());
-        let shared = Arc::new(Shared {
-            state: Mutex::new(State::new()),
-            work: Condvar::new(),
-            kicks: AtomicU64::new(0),
-            room: Condvar::new(),
-            progress: Condvar::new(),
-            dropped: AtomicU64::new(0),
-            held_items: AtomicUsize::new(0),
-            held_bytes: AtomicUsize::new(0),
-            errors: ErrorReporter::new(what),
-            capacity: options.capacity.max(1),
-            capacity_bytes: options.capacity_bytes.max(1),
-            max_batch: options.max_batch.max(1),
-            policy: options.policy,
-            flush_timeout: options.flush_timeout,
-        });
+        let shared = Arc::new(Shared::new(&options));
         let for_thread = shared.clone();
         let thread = std::thread::Builder::new()
             .name(options.thread_name)
@@ -363,6 +344,22 @@ impl<S: Sink> Worker<S> {
             shared,
             thread: Mutex::new(Some(thread)),
         })
+    }
+
+    /// A worker that has no thread and never will: it refuses and counts everything sent to it
+    /// (a handler closed before its first record, or whose thread could not be started), so
+    /// that the queue keeps the count there too.
+    pub(crate) fn closed(options: &Options) -> Self {
+        let shared = Shared::new(options);
+        {
+            let mut st = shared.state.lock();
+            st.closing = true;
+            st.finished = true;
+        }
+        Worker {
+            shared: Arc::new(shared),
+            thread: Mutex::new(None),
+        }
     }
 
     /// Queues `item`, which the caller says takes `bytes` bytes (counted against
@@ -554,6 +551,7 @@ impl<S: Sink> Drop for Worker<S> {
 mod tests {
     use super::state::STALL_EVIDENCE;
     use super::*;
+    use parking_lot::Condvar;
 
     #[derive(Debug, PartialEq, Eq, Clone)]
     enum Ev {

@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 
 use parking_lot::{Condvar, Mutex, MutexGuard};
 
-use super::Policy;
 use super::gap::Queued;
+use super::{Options, Policy};
 use crate::handler::ErrorReporter;
 
 /// How far one stream of events has got: items (records) and drops (counted refusals). Every
@@ -115,6 +115,29 @@ pub(super) struct Shared<T> {
 }
 
 impl<T> Shared<T> {
+    pub(super) fn new(options: &Options) -> Self {
+        let what = options
+            .description
+            .clone()
+            .unwrap_or_else(|| options.thread_name.clone());
+        Shared {
+            state: Mutex::new(State::new()),
+            work: Condvar::new(),
+            kicks: AtomicU64::new(0),
+            room: Condvar::new(),
+            progress: Condvar::new(),
+            dropped: AtomicU64::new(0),
+            held_items: AtomicUsize::new(0),
+            held_bytes: AtomicUsize::new(0),
+            errors: ErrorReporter::new(what),
+            capacity: options.capacity.max(1),
+            capacity_bytes: options.capacity_bytes.max(1),
+            max_batch: options.max_batch.max(1),
+            policy: options.policy,
+            flush_timeout: options.flush_timeout,
+        }
+    }
+
     pub(super) fn wake_worker(&self) {
         self.kicks.fetch_add(1, Ordering::Release);
         self.work.notify_one();
