@@ -22,6 +22,7 @@ impl<T> Shared<T> {
     /// Counts a refused record. Called with the lock held; returns whether to wake the worker.
     /// A `reportable` drop is written as a gap report; one after close is only counted (the
     /// worker is gone).
+    #[inline]
     pub(super) fn refuse(&self, st: &mut State<T>, reportable: bool) -> bool {
         self.dropped.fetch_add(1, Ordering::Relaxed);
         if reportable && !st.finished && !st.closing {

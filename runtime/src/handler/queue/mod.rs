@@ -432,6 +432,7 @@ impl<S: Sink> Worker<S> {
     }
 
     /// Counts (and reports, like any drop) a record the caller chose not to send.
+    #[inline]
     pub fn count_dropped(&self) {
         let mut st = self.shared.state.lock();
         let wake = self.shared.refuse(&mut st, true);
@@ -492,7 +493,7 @@ impl<S: Sink> Worker<S> {
         &self.shared.errors
     }
 
-    /// The first sink error since the last call (see [`Handler::take_error`]).
+    /// The first sink error since the last call (see [`Handler::take_error`](crate::Handler::take_error)).
     pub fn take_error(&self) -> Option<io::Error> {
         self.shared.errors.take()
     }

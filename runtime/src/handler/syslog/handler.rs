@@ -19,7 +19,7 @@ use super::{DEFAULT_SD_ID, Facility, MIN_MESSAGE, SyslogFormat};
 // ---- the handler -------------------------------------------------------------------------------
 
 /// Sends records to a syslog server without ever blocking the caller; see the
-/// [module docs](self) for the message format, the transports and what happens when the server
+/// [module docs](crate::handler::syslog) for the message format, the transports and what happens when the server
 /// goes away.
 ///
 /// ```no_run

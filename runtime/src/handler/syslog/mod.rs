@@ -1,6 +1,6 @@
 //! [`SyslogHandler`]: records to a syslog server (rsyslog, syslog-ng, journald's `/dev/log`) as
 //! RFC 5424 messages over UDP, TCP (RFC 6587 octet counting) or a local Unix datagram socket.
-//! It is built on the never-blocking [`Worker`]: a server that is slow, stopped or restarting
+//! It is built on the never-blocking [`Worker`](crate::handler::queue::Worker): a server that is slow, stopped or restarting
 //! never stalls the program that logs, and every record that does not reach it is counted.
 //!
 //! # The message
@@ -69,7 +69,7 @@
 //!
 //! # When the server goes away
 //!
-//! The caller never waits (under the default [`Policy::Drop`]): messages go to a bounded queue
+//! The caller never waits (under the default [`Policy::Drop`](crate::Policy::Drop)): messages go to a bounded queue
 //! and a worker thread sends them. When a TCP server closes the connection or a Unix socket
 //! refuses a message, the worker keeps the messages it has not sent and reconnects, first after
 //! [`SyslogBuilder::reconnect_delay`]'s shortest delay and then doubling it up to its longest,
@@ -83,7 +83,7 @@
 //! ```
 //!
 //! (`... was not keeping up` when the queue overflowed while the server was reachable but slow).
-//! Connection errors are reported once through [`ErrorReporter`] and counted after that.
+//! Connection errors are reported once through [`ErrorReporter`](crate::handler::ErrorReporter) and counted after that.
 //!
 //! What plain TCP cannot promise: the worker checks that the connection is still open before
 //! each batch, but RFC 6587 has no acknowledgements, so messages already handed to the kernel
