@@ -3,7 +3,6 @@
 use std::fmt;
 use std::io;
 use std::net::{SocketAddr, ToSocketAddrs};
-#[cfg(unix)]
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -68,14 +67,23 @@ impl SyslogHandler {
     }
 
     /// A handler sending one datagram per record to the Unix datagram socket at `path`, in
-    /// [`SyslogFormat::Local`] unless told otherwise.
-    #[cfg(unix)]
+    /// [`SyslogFormat::Local`] unless told otherwise. Off Unix there are no such sockets:
+    /// [`open`](SyslogBuilder::open) then fails with [`io::ErrorKind::Unsupported`].
     pub fn unix(path: impl AsRef<Path>) -> SyslogBuilder {
-        SyslogBuilder::new(Ok(Endpoint::Unix(path.as_ref().to_owned())))
+        #[cfg(unix)]
+        let endpoint = Ok(Endpoint::Unix(path.as_ref().to_owned()));
+        #[cfg(not(unix))]
+        let endpoint = Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            format!(
+                "syslog over the Unix socket {} needs a Unix platform",
+                path.as_ref().display()
+            ),
+        ));
+        SyslogBuilder::new(endpoint)
     }
 
     /// [`unix`](Self::unix)`("/dev/log")`: the system's logger, journald or rsyslog.
-    #[cfg(unix)]
     pub fn local() -> SyslogBuilder {
         Self::unix("/dev/log")
     }
