@@ -47,6 +47,14 @@
 //! last words are written by the handlers' own flushes ([`InitGuard`](crate::InitGuard) dropped
 //! at the end of `main`, [`Registry::shutdown`](crate::Registry::shutdown)).
 //!
+//! # Settings
+//!
+//! Every queued handler ([`NonBlocking`], [`StderrHandler`](crate::StderrHandler), SQLite,
+//! syslog, [`InitBuilder`](crate::InitBuilder)) takes the same four settings as one
+//! [`QueueOptions`] through its `queue` method: capacity in records and in bytes, the
+//! [`Policy`], and the flush timeout. The engine itself lives in
+//! [`handler::queue`](crate::handler::queue); its items are re-exported here.
+//!
 //! # Policies
 //!
 //! * [`Policy::Drop`] (default): a full queue drops the record and counts it. A log call costs

@@ -84,6 +84,8 @@ pub trait Sink: Send + 'static {
 }
 
 /// Limits and behaviour of a [`Worker`]. Builder-style: `Options::default().capacity(1024)`.
+/// The four settings a handler's user sets are [`QueueOptions`] ([`Options::queue`]); the rest
+/// (thread name, batch size, description) belong to whoever builds the sink.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Options {
