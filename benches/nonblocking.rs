@@ -6,6 +6,12 @@
 //! * `nonblocking_flowing`: the writer discards (`io::sink()`): the cost of formatting and
 //!   handing a line over while the background thread keeps up.
 //!
+//! * `last_words`: the exit flush ([`flush_all_by`], what a return from `main` runs) on its own,
+//!   with a pipe whose reader keeps up (`drained_100`: 100 records queued, then the flush) and
+//!   with a pipe nobody reads (`undrained_1ms`: the flush gives up at its 1 ms deadline;
+//!   `undrained_after_give_up`: once a wait has given up on that writer, later exit flushes do
+//!   not wait on it again).
+//!
 //! A measuring run then times 100,000 single calls per library and condition with `Instant`
 //! and prints p50, p99, p99.9 and the maximum (each figure includes the ~20 ns of the two
 //! `Instant::now()` calls), and the peer / ours ratios of criterion's medians.
@@ -20,6 +26,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
+use scoped_logger::handler::nonblocking::flush_all_by;
 use scoped_logger::{LevelFilter, Logger, NonBlocking, Registry};
 
 /// Enough records to fill every library's default queue (ours 16,384; tracing-appender
@@ -287,9 +294,67 @@ fn main() {
     }
     reg.shutdown(Duration::from_secs(5));
 
+    last_words(&mut c);
+
     c.final_summary();
     if measuring {
         common::print_ratios("nonblocking_stalled", "ours", &PEERS[1..]);
         common::print_ratios("nonblocking_flowing", "ours", &PEERS[1..]);
     }
+}
+
+/// A logger of its own with a `NonBlocking` over `writer`.
+fn pipe_logger(reg: &Registry, name: &str, writer: io::PipeWriter) -> (Logger, Arc<NonBlocking>) {
+    let logger = reg.logger(name);
+    logger.set_propagate(false);
+    let handler = Arc::new(NonBlocking::new(writer).target_name(name.to_owned()));
+    logger.add_shared_handler(handler.clone());
+    (logger, handler)
+}
+
+/// The exit flush on its own, with the pipe drained and undrained.
+fn last_words(c: &mut criterion::Criterion) {
+    let reg = Registry::new();
+    reg.root().set_level(LevelFilter::Info);
+    let mut g = c.benchmark_group("last_words");
+
+    let (mut reader, writer) = io::pipe().expect("a pipe");
+    let drain = std::thread::spawn(move || io::copy(&mut reader, &mut io::sink()));
+    let (logger, drained) = pipe_logger(&reg, "last_words.drained", writer);
+    g.bench_function("drained_100", |b| {
+        b.iter(|| {
+            for i in 0..100u64 {
+                scoped_logger::info!(logger: &logger, "request {} done in {} ms", black_box(i), 42);
+            }
+            assert!(flush_all_by(Instant::now() + Duration::from_secs(5)));
+        })
+    });
+    assert_eq!(drained.dropped(), 0, "a drained pipe loses nothing");
+
+    // Nobody reads: the pipe fills (64 KiB on Linux) and the writer thread blocks in `write`.
+    let (mut stuck_reader, writer) = io::pipe().expect("a pipe");
+    let (logger, undrained) = pipe_logger(&reg, "last_words.undrained", writer);
+    for i in 0..4_000u64 {
+        scoped_logger::info!(logger: &logger, "request {} done in {} ms", i, 42);
+    }
+    // Too short to count as evidence of a stall: every exit flush waits its whole deadline.
+    g.bench_function("undrained_1ms", |b| {
+        b.iter(|| assert!(!flush_all_by(Instant::now() + Duration::from_millis(1))))
+    });
+    // A wait long enough to give up on the writer; the exit flushes after it do not wait on it.
+    assert!(!flush_all_by(Instant::now() + Duration::from_millis(100)));
+    g.bench_function("undrained_after_give_up", |b| {
+        b.iter(|| assert!(!flush_all_by(Instant::now() + Duration::from_secs(1))))
+    });
+    g.finish();
+
+    // Let the stuck writer finish, so that the process exits without waiting on it.
+    let unstick = std::thread::spawn(move || io::copy(&mut stuck_reader, &mut io::sink()));
+    assert!(scoped_logger::Handler::flush_by(
+        &*undrained,
+        Instant::now() + Duration::from_secs(10)
+    ));
+    reg.shutdown(Duration::from_secs(5));
+    drop((drained, undrained));
+    let _ = (drain.join(), unstick.join());
 }

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use crate::format::{Format, WriteStyle};
 use crate::handler::Handler;
-use crate::handler::nonblocking::{Policy, install_abort_flush, set_exit_deadline};
+use crate::handler::queue::{Policy, QueueOptions, install_abort_flush, set_exit_deadline};
 use crate::handler::stderr::StderrHandler;
 use crate::handler::test_writer::TestHandler;
 use crate::level::Level;
@@ -228,6 +228,15 @@ impl InitBuilder {
     /// Ignore the environment: use the default filters only.
     pub fn no_env(mut self) -> Self {
         self.env_var = None;
+        self
+    }
+
+    /// The stderr queue's settings at once (capacity in records and bytes, policy, flush
+    /// timeout); [`policy`](Self::policy), [`capacity`](Self::capacity),
+    /// [`capacity_bytes`](Self::capacity_bytes) and [`flush_timeout`](Self::flush_timeout) set
+    /// one each.
+    pub fn queue(mut self, queue: QueueOptions) -> Self {
+        self.handler = self.handler.queue(queue);
         self
     }
 

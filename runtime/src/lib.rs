@@ -42,7 +42,7 @@ pub use error_value::OwnedError;
 pub use fields::Fields;
 pub use handler::file::FileHandler;
 pub use handler::memory::MemoryHandler;
-pub use handler::nonblocking::{NonBlocking, Policy};
+pub use handler::nonblocking::{NonBlocking, Policy, QueueOptions};
 pub use handler::rotating::{
     Clock, RotatingFileBuilder, RotatingFileHandler, Rotation, SystemClock,
 };

@@ -46,8 +46,6 @@
 use std::fmt;
 use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
 use rusqlite::{Connection, OpenFlags, TransactionBehavior, params};
@@ -56,7 +54,7 @@ use serde::ser::{SerializeMap, Serializer};
 
 use crate::format::display_name;
 use crate::handler::Handler;
-use crate::handler::nonblocking::{Options, Policy, Sink, Worker};
+use crate::handler::queue::{Options, Policy, QueueSettings, Sink, Worker};
 use crate::level::Level;
 use crate::record::{OwnedRecord, OwnedValue, Record, Value};
 
@@ -161,10 +159,11 @@ impl SqliteBuilder {
         self
     }
 
-    /// Settings of the queue and the writer thread (capacity in records and bytes, what to do
-    /// when it is full, the flush timeout, the thread's name).
-    pub fn queue(mut self, options: Options) -> Self {
-        self.options = options;
+    /// Settings of the queue: a [`QueueOptions`](crate::QueueOptions) (capacity in records and bytes, what to do
+    /// when it is full, the flush timeout), or a whole [`Options`] (the writer thread's name
+    /// too).
+    pub fn queue(mut self, settings: impl QueueSettings) -> Self {
+        self.options = settings.apply_to(self.options);
         self
     }
 
@@ -209,19 +208,14 @@ impl SqliteBuilder {
             ));
         }
         let conn = open_connection(&path, &self.table, self.busy_timeout)?;
-        let refused = Arc::new(AtomicU64::new(0));
-        let sink = SqliteSink::new(conn, &self.table, refused.clone());
+        let sink = SqliteSink::new(conn, &self.table);
         let mut options = self.options;
         if options.description.is_none() {
             options = options.description(format!("SQLite handler {}", path.display()));
         }
         let worker = Worker::spawn(sink, options)
             .map_err(|e| SqliteError::new(&path, "starting the writer thread", e.kind(), e))?;
-        Ok(SqliteHandler {
-            worker,
-            path,
-            refused,
-        })
+        Ok(SqliteHandler { worker, path })
     }
 }
 
@@ -246,8 +240,6 @@ impl SqliteBuilder {
 pub struct SqliteHandler {
     worker: Worker<SqliteSink>,
     path: PathBuf,
-    /// Records in batches the database refused.
-    refused: Arc<AtomicU64>,
 }
 
 impl fmt::Debug for SqliteHandler {
@@ -283,7 +275,8 @@ impl SqliteHandler {
     /// How many records were lost: dropped because the queue was full, or in a batch the
     /// database refused (see the module docs).
     pub fn dropped(&self) -> u64 {
-        self.worker.dropped() + self.refused.load(Ordering::Relaxed)
+        // The queue counts both: its own refusals and the batches the sink lost.
+        self.worker.dropped()
     }
 }
 
@@ -476,8 +469,8 @@ fn open_connection(
 /// The writer thread's side: the connection and the insert statement.
 struct SqliteSink {
     conn: Option<Connection>,
-    /// Records in batches the database refused (shared with the handler's `dropped`).
-    refused: Arc<AtomicU64>,
+    /// Records in batches the database refused, not yet counted by the queue.
+    lost: u64,
     /// Refused records, and queue drops whose report row was refused, not yet told in a row.
     untold_refused: u64,
     untold_dropped: u64,
@@ -488,10 +481,10 @@ struct SqliteSink {
 }
 
 impl SqliteSink {
-    fn new(conn: Connection, table: &str, refused: Arc<AtomicU64>) -> Self {
+    fn new(conn: Connection, table: &str) -> Self {
         SqliteSink {
             conn: Some(conn),
-            refused,
+            lost: 0,
             untold_refused: 0,
             untold_dropped: 0,
             insert: format!(
@@ -595,7 +588,7 @@ impl Sink for SqliteSink {
         } else {
             // Rolled back whole: none of it was written, all of it is counted.
             let n = batch.len() as u64;
-            self.refused.fetch_add(n, Ordering::Relaxed);
+            self.lost += n;
             self.untold_refused += n;
         }
         batch.clear();
@@ -622,6 +615,10 @@ impl Sink for SqliteSink {
             Some(conn) => conn.close().map_err(|(_, e)| sql_err("closing")(e)),
             None => Ok(()),
         }
+    }
+
+    fn take_lost(&mut self) -> u64 {
+        std::mem::take(&mut self.lost)
     }
 }
 
@@ -694,7 +691,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("t.db");
         let conn = open_connection(&path, "logs", DEFAULT_BUSY_TIMEOUT).unwrap();
-        let mut sink = SqliteSink::new(conn, "logs", Arc::default());
+        let mut sink = SqliteSink::new(conn, "logs");
         let kvs = [
             ("n", crate::Value::F64(f64::NAN)),
             ("s", crate::Value::Str("x")),

@@ -12,7 +12,8 @@ use std::time::{Duration, Instant};
 
 use crate::format::{Format, Styled, TextFormat, WriteStyle};
 use crate::handler::Handler;
-use crate::handler::nonblocking::{NonBlocking, Options, Policy};
+use crate::handler::nonblocking::NonBlocking;
+use crate::handler::queue::{Options, Policy, QueueSettings};
 use crate::record::Record;
 
 /// Writes records to stderr from a background thread; callers never wait on stderr.
@@ -104,6 +105,13 @@ impl StderrHandler {
             self.format.clone()
         };
         self.map(|h| h.shared_format(format))
+    }
+
+    /// The queue's settings at once: a [`QueueOptions`](crate::QueueOptions) (capacity in
+    /// records and bytes, policy, flush timeout; the four setters below set one each), or a
+    /// whole [`Options`].
+    pub fn queue(self, settings: impl QueueSettings) -> Self {
+        self.map(|h| h.queue(settings))
     }
 
     /// Most records held at once; see [`Options::capacity`].

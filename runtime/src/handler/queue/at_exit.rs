@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
 
-use super::Shared;
+use super::state::{Marks, Shared};
 
 /// How long the process waits at exit for the writers, in all, unless [`set_exit_deadline`] or
 /// [`InitBuilder::exit_deadline`](crate::InitBuilder::exit_deadline) says otherwise: one second,
@@ -43,7 +43,7 @@ trait Flushable: Send + Sync {
     /// Asks the worker to flush what it has accepted so far.
     fn ask(&self) -> Asked;
     /// Waits for the flush [`ask`](Self::ask) asked for, until `deadline`.
-    fn wait(&self, target: (u64, u64), deadline: Instant, began: Instant) -> bool;
+    fn wait(&self, target: Marks, deadline: Instant, began: Instant) -> bool;
 }
 
 enum Asked {
@@ -53,7 +53,7 @@ enum Asked {
     /// it has written nothing since (its output is not being read), or it has ended.
     Lost,
     /// Asked: the wait covers this.
-    Wait((u64, u64)),
+    Wait(Marks),
 }
 
 impl<T: Send> Flushable for Shared<T> {
@@ -63,7 +63,7 @@ impl<T: Send> Flushable for Shared<T> {
 
     fn ask(&self) -> Asked {
         let mut st = self.state.lock();
-        if st.covers(st.enqueued, st.drops) {
+        if st.covers(st.accepted) {
             Asked::Nothing
         } else if st.finished || st.gave_up_at == Some(st.progress) {
             Asked::Lost
@@ -75,7 +75,7 @@ impl<T: Send> Flushable for Shared<T> {
         }
     }
 
-    fn wait(&self, target: (u64, u64), deadline: Instant, began: Instant) -> bool {
+    fn wait(&self, target: Marks, deadline: Instant, began: Instant) -> bool {
         let mut st = self.state.lock();
         self.wait_flushed(&mut st, target, deadline, began)
     }
@@ -140,8 +140,9 @@ pub(super) fn mark_writer_thread<T>(shared: &Shared<T>) {
 }
 
 /// Flushes every live [`Worker`](super::Worker) of the process (every
-/// [`NonBlocking`](super::NonBlocking), [`StderrHandler`](crate::StderrHandler) and the
-/// last-resort handler, SQLite, syslog), all against the one `deadline`: each is asked first, so that they all write at once, then each is
+/// [`NonBlocking`](crate::NonBlocking), [`StderrHandler`](crate::StderrHandler) and the
+/// last-resort handler, SQLite, syslog), all against the one `deadline`: each is asked first,
+/// so that they all write at once, then each is
 /// waited for until the same deadline. Returns `true` when everything they had accepted before
 /// the call is written and flushed; `false` when something was left.
 ///

@@ -1,0 +1,101 @@
+//! Drop counting and gap reporting: every record the queue refuses, and every record a sink
+//! loses after accepting it, is counted here, and the worker writes "N records dropped" at the
+//! place in the stream where the records are missing (before the next item written, or as soon
+//! as it is idle when no item follows).
+
+use std::sync::atomic::Ordering;
+
+use super::Sink;
+use super::state::{Shared, State};
+use super::worker::call;
+use crate::handler::ErrorReporter;
+
+/// One queued item and what the worker must write before it.
+pub(super) struct Queued<T> {
+    pub(super) item: T,
+    pub(super) bytes: usize,
+    /// Drops that happened between the previous accepted item and this one.
+    pub(super) drops_before: u64,
+}
+
+impl<T> Shared<T> {
+    /// Counts a refused record. Called with the lock held; returns whether to wake the worker.
+    /// A `reportable` drop is written as a gap report; one after close is only counted (the
+    /// worker is gone).
+    #[inline]
+    pub(super) fn refuse(&self, st: &mut State<T>, reportable: bool) -> bool {
+        self.dropped.fetch_add(1, Ordering::Relaxed);
+        if reportable && !st.finished && !st.closing {
+            st.accepted.drops += 1;
+            st.pending_drops += 1;
+            // An idle worker reports drops at once; a busy one picks them up when it gets here.
+            return st.queue.is_empty();
+        }
+        false
+    }
+
+    /// Counts records a sink lost after the queue had accepted them (the sink tells how, in its
+    /// own words: see [`Sink::take_lost`]).
+    pub(super) fn count_lost(&self, n: u64) {
+        if n > 0 {
+            self.dropped.fetch_add(n, Ordering::Relaxed);
+        }
+    }
+
+    /// Attaches the drops counted since the last accepted item to `item`.
+    pub(super) fn queued(st: &mut State<T>, item: T, bytes: usize) -> Queued<T> {
+        Queued {
+            item,
+            bytes,
+            drops_before: std::mem::take(&mut st.pending_drops),
+        }
+    }
+}
+
+/// What the worker wrote from one batch taken off the queue.
+pub(super) struct Written {
+    pub(super) items: usize,
+    pub(super) bytes: usize,
+    pub(super) reported: u64,
+}
+
+/// Writes `taken` in order, with a drop report at each gap, and then the `trailing` drops (those
+/// after the last queued item); `batch` is a reused buffer.
+pub(super) fn write_with_gaps<S: Sink>(
+    sink: &mut S,
+    errors: &ErrorReporter,
+    taken: &mut Vec<Queued<S::Item>>,
+    batch: &mut Vec<S::Item>,
+    trailing: u64,
+) -> Written {
+    let mut done = Written {
+        items: taken.len(),
+        bytes: 0,
+        reported: 0,
+    };
+    for q in taken.drain(..) {
+        if q.drops_before > 0 {
+            if !batch.is_empty() {
+                call(errors, "writing records", || sink.write_batch(batch));
+                batch.clear();
+            }
+            call(errors, "reporting dropped records", || {
+                sink.report_dropped(q.drops_before)
+            });
+            done.reported += q.drops_before;
+        }
+        done.bytes += q.bytes;
+        batch.push(q.item);
+    }
+    if !batch.is_empty() {
+        call(errors, "writing records", || sink.write_batch(batch));
+        batch.clear();
+    }
+    if trailing > 0 {
+        call(errors, "reporting dropped records", || {
+            sink.report_dropped(trailing)
+        });
+        done.reported += trailing;
+    }
+    done
+}

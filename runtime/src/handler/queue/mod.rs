@@ -1,0 +1,841 @@
+//! The one bounded-queue engine behind every queued handler ([`NonBlocking`](crate::NonBlocking),
+//! [`StderrHandler`](crate::StderrHandler), SQLite, syslog): a bounded queue in front of a
+//! [`Sink`] that one [`Worker`] thread drains. The engine owns the limits ([`QueueOptions`]), the
+//! [`Policy`] a full queue follows, all drop counting and the "N records dropped" reports at the
+//! gaps, the bounded flushes and closes, and the flush of every live worker at process exit.
+//! See the [`nonblocking`](crate::handler::nonblocking) module for what it does when the output
+//! is not read.
+//!
+//! * `state`: the bounded state and its progress marks;
+//! * `gap`: drop counting and where the reports go;
+//! * `worker`: the writer thread;
+//! * `at_exit`: the last words.
+
+use std::fmt;
+use std::io;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use parking_lot::Mutex;
+
+use crate::handler::ErrorReporter;
+
+mod at_exit;
+mod gap;
+mod state;
+mod worker;
+
+pub use at_exit::{
+    DEFAULT_EXIT_DEADLINE, exit_deadline, flush_all_by, install_abort_flush, set_exit_deadline,
+};
+
+use state::Shared;
+
+/// What a caller does when the queue is full.
+///
+/// See the [`nonblocking`](crate::handler::nonblocking#policies) module for the risks of each.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Policy {
+    /// Never wait: drop the record and count it. The default.
+    #[default]
+    Drop,
+    /// Wait for room, as long as it takes. A stalled output stalls the caller (and can hang the
+    /// program); nothing is dropped while the worker runs.
+    Block,
+    /// Wait for room at most this long, then drop the record and count it.
+    BlockFor(Duration),
+}
+
+/// The output end of a [`Worker`]: it runs on the worker thread only, so it needs `Send` but not
+/// `Sync`, and it may block (that is the point of the worker).
+///
+/// Errors it returns are reported once through an [`ErrorReporter`] (later ones are counted) and
+/// the worker goes on with the next batch; a panic is caught and reported the same way.
+pub trait Sink: Send + 'static {
+    /// What the queue holds.
+    type Item: Send + 'static;
+
+    /// Writes a batch of queued items, in order (the worker drains what is available, up to
+    /// [`Options::max_batch`]). The items may be taken out of `batch`; whatever is left is
+    /// dropped afterwards. A SQLite sink wraps this in one transaction.
+    fn write_batch(&mut self, batch: &mut Vec<Self::Item>) -> io::Result<()>;
+
+    /// Called when the queue has been drained and on flush requests.
+    fn flush(&mut self) -> io::Result<()>;
+
+    /// Writes the "`count` records dropped while `target` was not being read" report (before the
+    /// next item, at the place of the gap).
+    fn report_dropped(&mut self, count: u64) -> io::Result<()>;
+
+    /// Releases the resource (end of the worker thread, after the last flush).
+    fn close(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+
+    /// Records this sink lost since the last call after the queue had accepted them (a batch the
+    /// database refused, messages a server never got). The worker asks after every sink call and
+    /// adds them to [`Worker::dropped`], so the engine keeps the one count of what was lost; the
+    /// sink tells the output about them in its own words. Default: none.
+    fn take_lost(&mut self) -> u64 {
+        0
+    }
+}
+
+/// Limits and behaviour of a [`Worker`]. Builder-style: `Options::default().capacity(1024)`.
+/// The four settings a handler's user sets are [`QueueOptions`] ([`Options::queue`]); the rest
+/// (thread name, batch size, description) belong to whoever builds the sink.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Options {
+    /// Most records held at once (queued or being written). Default 16 384; at least 1.
+    pub capacity: usize,
+    /// Most bytes held at once (as the sender counts them). Default 16 MiB; at least 1.
+    pub capacity_bytes: usize,
+    /// What a sender does when the queue is full. Default [`Policy::Drop`].
+    pub policy: Policy,
+    /// How long `flush()`, `close()` and dropping the worker wait when no deadline is given.
+    /// Default 1 s.
+    pub flush_timeout: Duration,
+    /// The worker thread's name. Default `scoped-logger-writer`.
+    pub thread_name: String,
+    /// Most items handed to one [`Sink::write_batch`]. Default 1024; at least 1.
+    pub max_batch: usize,
+    /// What error reports call this output (e.g. `sqlite handler logs.db`). Default: the thread
+    /// name.
+    pub description: Option<String>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        let queue = QueueOptions::default();
+        Options {
+            capacity: queue.capacity,
+            capacity_bytes: queue.capacity_bytes,
+            policy: queue.policy,
+            flush_timeout: queue.flush_timeout,
+            thread_name: "scoped-logger-writer".to_owned(),
+            max_batch: 1024,
+            description: None,
+        }
+    }
+}
+
+impl Options {
+    /// Sets [`capacity`](Options#structfield.capacity) (clamped to at least 1).
+    pub fn capacity(mut self, records: usize) -> Self {
+        self.capacity = records.max(1);
+        self
+    }
+
+    /// Sets [`capacity_bytes`](Options#structfield.capacity_bytes) (clamped to at least 1).
+    pub fn capacity_bytes(mut self, bytes: usize) -> Self {
+        self.capacity_bytes = bytes.max(1);
+        self
+    }
+
+    /// Sets [`policy`](Options#structfield.policy).
+    pub fn policy(mut self, policy: Policy) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    /// Sets [`flush_timeout`](Options#structfield.flush_timeout).
+    pub fn flush_timeout(mut self, timeout: Duration) -> Self {
+        self.flush_timeout = timeout;
+        self
+    }
+
+    /// Sets [`thread_name`](Options#structfield.thread_name).
+    pub fn thread_name(mut self, name: impl Into<String>) -> Self {
+        self.thread_name = name.into();
+        self
+    }
+
+    /// Sets [`max_batch`](Options#structfield.max_batch) (clamped to at least 1).
+    pub fn max_batch(mut self, items: usize) -> Self {
+        self.max_batch = items.max(1);
+        self
+    }
+
+    /// Sets [`description`](Options#structfield.description).
+    pub fn description(mut self, what: impl Into<String>) -> Self {
+        self.description = Some(what.into());
+        self
+    }
+
+    /// Sets the four queue settings at once (capacity in records and bytes, policy, flush
+    /// timeout); the thread name, batch size and description are kept.
+    pub fn queue(mut self, queue: QueueOptions) -> Self {
+        self.capacity = queue.capacity.max(1);
+        self.capacity_bytes = queue.capacity_bytes.max(1);
+        self.policy = queue.policy;
+        self.flush_timeout = queue.flush_timeout;
+        self
+    }
+
+    /// The four queue settings of these options.
+    pub fn queue_options(&self) -> QueueOptions {
+        QueueOptions {
+            capacity: self.capacity,
+            capacity_bytes: self.capacity_bytes,
+            policy: self.policy,
+            flush_timeout: self.flush_timeout,
+        }
+    }
+}
+
+/// The settings every queued handler shares: how much its queue holds, what a caller does when
+/// it is full, and how long a flush waits. Taken by [`NonBlocking::queue`](crate::NonBlocking::queue),
+/// [`StderrHandler::queue`](crate::StderrHandler::queue), the SQLite and syslog builders'
+/// `queue_options`, and [`InitBuilder::queue`](crate::InitBuilder::queue).
+///
+/// ```
+/// use scoped_logger::{NonBlocking, Policy, QueueOptions};
+/// use std::time::Duration;
+///
+/// let queue = QueueOptions::default()
+///     .capacity(4096)
+///     .capacity_bytes(1 << 20)
+///     .policy(Policy::BlockFor(Duration::from_millis(5)))
+///     .flush_timeout(Duration::from_secs(2));
+/// let handler = NonBlocking::new(std::io::sink()).queue(queue);
+/// assert_eq!(handler.options().queue_options(), queue);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct QueueOptions {
+    /// Most records held at once (queued or being written). Default 16 384; at least 1.
+    pub capacity: usize,
+    /// Most bytes held at once (as the sender counts them; for a line handler, the formatted
+    /// line). A single record larger than this is dropped and counted. Default 16 MiB; at least 1.
+    pub capacity_bytes: usize,
+    /// What a caller does when the queue is full. Default [`Policy::Drop`].
+    pub policy: Policy,
+    /// How long `flush()`, `close()` and dropping the handler wait for the writer when no
+    /// deadline is given. Default 1 s.
+    pub flush_timeout: Duration,
+}
+
+impl Default for QueueOptions {
+    fn default() -> Self {
+        QueueOptions {
+            capacity: 16 * 1024,
+            capacity_bytes: 16 * 1024 * 1024,
+            policy: Policy::Drop,
+            flush_timeout: Duration::from_secs(1),
+        }
+    }
+}
+
+impl QueueOptions {
+    /// Sets [`capacity`](QueueOptions#structfield.capacity) (clamped to at least 1).
+    pub fn capacity(mut self, records: usize) -> Self {
+        self.capacity = records.max(1);
+        self
+    }
+
+    /// Sets [`capacity_bytes`](QueueOptions#structfield.capacity_bytes) (clamped to at least 1).
+    pub fn capacity_bytes(mut self, bytes: usize) -> Self {
+        self.capacity_bytes = bytes.max(1);
+        self
+    }
+
+    /// Sets [`policy`](QueueOptions#structfield.policy).
+    pub fn policy(mut self, policy: Policy) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    /// Sets [`flush_timeout`](QueueOptions#structfield.flush_timeout).
+    pub fn flush_timeout(mut self, timeout: Duration) -> Self {
+        self.flush_timeout = timeout;
+        self
+    }
+}
+
+/// What a queued builder's `queue` method takes: a [`QueueOptions`] (the four queue settings;
+/// the builder keeps its thread name and the rest) or a whole [`Options`] (replaces them all).
+pub trait QueueSettings: sealed::Sealed {
+    /// `options` with these settings applied.
+    fn apply_to(self, options: Options) -> Options;
+}
+
+impl QueueSettings for QueueOptions {
+    fn apply_to(self, options: Options) -> Options {
+        options.queue(self)
+    }
+}
+
+impl QueueSettings for Options {
+    fn apply_to(self, _options: Options) -> Options {
+        self
+    }
+}
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for super::QueueOptions {}
+    impl Sealed for super::Options {}
+}
+
+impl From<QueueOptions> for Options {
+    fn from(queue: QueueOptions) -> Self {
+        Options::default().queue(queue)
+    }
+}
+
+/// A bounded queue and the thread that drains it into a [`Sink`].
+///
+/// Senders never wait under [`Policy::Drop`]; flushes and closes wait at most until their
+/// deadline. Dropping the worker closes it, waiting at most [`Options::flush_timeout`] (not at
+/// all when it is [`stalled`](Self::stalled)); a thread still stuck in the sink then is left to
+/// end with the process.
+///
+/// ```
+/// use scoped_logger::handler::nonblocking::{Options, Sink, Worker};
+/// use std::sync::{Arc, Mutex};
+///
+/// struct Collect(Arc<Mutex<Vec<u32>>>);
+/// impl Sink for Collect {
+///     type Item = u32;
+///     fn write_batch(&mut self, batch: &mut Vec<u32>) -> std::io::Result<()> {
+///         self.0.lock().unwrap().extend(batch.drain(..));
+///         Ok(())
+///     }
+///     fn flush(&mut self) -> std::io::Result<()> { Ok(()) }
+///     fn report_dropped(&mut self, _count: u64) -> std::io::Result<()> { Ok(()) }
+/// }
+///
+/// let out = Arc::new(Mutex::new(Vec::new()));
+/// let worker = Worker::spawn(Collect(out.clone()), Options::default().capacity(100))?;
+/// for i in 0..10 {
+///     assert!(worker.send(i, 4));
+/// }
+/// assert!(worker.flush_by(std::time::Instant::now() + std::time::Duration::from_secs(10)));
+/// assert_eq!(*out.lock().unwrap(), (0..10).collect::<Vec<_>>());
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub struct Worker<S: Sink> {
+    shared: Arc<Shared<S::Item>>,
+    thread: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl<S: Sink> fmt::Debug for Worker<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Worker")
+            .field("queued", &self.queued())
+            .field("queued_bytes", &self.queued_bytes())
+            .field("dropped", &self.dropped())
+            .field("policy", &self.shared.policy)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S: Sink> Worker<S> {
+    /// Starts the worker thread. Fails only when the thread cannot be spawned.
+    pub fn spawn(sink: S, options: Options) -> io::Result<Self> {
+        let shared = Arc::new(Shared::new(&options));
+        let for_thread = shared.clone();
+        let thread = std::thread::Builder::new()
+            .name(options.thread_name)
+            .spawn(move || worker::run(&for_thread, sink))?;
+        at_exit::register(&shared);
+        Ok(Worker {
+            shared,
+            thread: Mutex::new(Some(thread)),
+        })
+    }
+
+    /// A worker that has no thread and never will: it refuses and counts everything sent to it
+    /// (a handler closed before its first record, or whose thread could not be started), so
+    /// that the queue keeps the count there too.
+    pub(crate) fn closed(options: &Options) -> Self {
+        let shared = Shared::new(options);
+        {
+            let mut st = shared.state.lock();
+            st.closing = true;
+            st.finished = true;
+        }
+        Worker {
+            shared: Arc::new(shared),
+            thread: Mutex::new(None),
+        }
+    }
+
+    /// Queues `item`, which the caller says takes `bytes` bytes (counted against
+    /// [`Options::capacity_bytes`]). Returns `false` when the item was dropped (and counted):
+    /// the queue stayed full under the policy, the item alone is larger than the byte capacity,
+    /// or the worker was closed.
+    pub fn send(&self, item: S::Item, bytes: usize) -> bool {
+        let shared = &*self.shared;
+        let mut st = shared.state.lock();
+        if bytes > shared.capacity_bytes {
+            let wake = shared.refuse(&mut st, true);
+            drop(st);
+            if wake {
+                shared.wake_worker();
+            }
+            return false;
+        }
+        let mut deadline = None;
+        loop {
+            if st.closing || st.finished {
+                shared.refuse(&mut st, false);
+                return false;
+            }
+            if st.held_items < shared.capacity && st.held_bytes + bytes <= shared.capacity_bytes {
+                break;
+            }
+            match shared.policy {
+                Policy::Drop => {}
+                Policy::Block => {
+                    shared.room.wait(&mut st);
+                    continue;
+                }
+                Policy::BlockFor(d) => {
+                    let end = *deadline.get_or_insert_with(|| Instant::now() + d);
+                    if Instant::now() < end {
+                        shared.room.wait_until(&mut st, end);
+                        continue;
+                    }
+                }
+            }
+            let wake = shared.refuse(&mut st, true);
+            drop(st);
+            if wake {
+                shared.wake_worker();
+            }
+            return false;
+        }
+        let queued = Shared::queued(&mut st, item, bytes);
+        st.queue.push_back(queued);
+        st.held_items += 1;
+        st.held_bytes += bytes;
+        st.accepted.items += 1;
+        shared.mirror(&st);
+        // The worker only sleeps on an empty queue.
+        let wake = st.queue.len() == 1;
+        drop(st);
+        if wake {
+            shared.wake_worker();
+        }
+        true
+    }
+
+    /// Whether a [`send`](Self::send) now would surely drop under [`Policy::Drop`]: lets a
+    /// caller skip the work of building an item that would be thrown away (then call
+    /// [`count_dropped`](Self::count_dropped)). Always `false` under the blocking policies.
+    #[inline]
+    pub fn would_drop(&self) -> bool {
+        self.shared.policy == Policy::Drop
+            && self.shared.held_items.load(Ordering::Relaxed) >= self.shared.capacity
+    }
+
+    /// Counts (and reports, like any drop) a record the caller chose not to send.
+    #[inline]
+    pub fn count_dropped(&self) {
+        let mut st = self.shared.state.lock();
+        let wake = self.shared.refuse(&mut st, true);
+        drop(st);
+        if wake {
+            self.shared.wake_worker();
+        }
+    }
+
+    /// Records dropped so far (readable at any time, without waiting).
+    pub fn dropped(&self) -> u64 {
+        self.shared.dropped.load(Ordering::Relaxed)
+    }
+
+    /// Records held now: queued, or in the batch being written.
+    pub fn queued(&self) -> usize {
+        self.shared.held_items.load(Ordering::Relaxed)
+    }
+
+    /// Bytes held now (as the senders counted them): never more than
+    /// [`Options::capacity_bytes`].
+    pub fn queued_bytes(&self) -> usize {
+        self.shared.held_bytes.load(Ordering::Relaxed)
+    }
+
+    /// The policy senders follow.
+    pub fn policy(&self) -> Policy {
+        self.shared.policy
+    }
+
+    /// [`Options::flush_timeout`].
+    pub fn flush_timeout(&self) -> Duration {
+        self.shared.flush_timeout
+    }
+
+    /// Whether a flush or close wait gave up at its deadline and the sink has completed nothing
+    /// since. Waits that have no deadline of their own (a handler's `flush()` and `close()`,
+    /// dropping the worker) do not wait again on a stalled worker, so a stalled output costs one
+    /// timeout at shutdown rather than one per call.
+    pub fn stalled(&self) -> bool {
+        let st = self.shared.state.lock();
+        st.gave_up_at == Some(st.progress)
+    }
+
+    /// The deadline for a wait that has none of its own: `flush_timeout` from now, or now when
+    /// the worker is [`stalled`](Self::stalled).
+    pub fn default_deadline(&self) -> Instant {
+        let now = Instant::now();
+        if self.stalled() {
+            now
+        } else {
+            now + self.shared.flush_timeout
+        }
+    }
+
+    /// The error reporter that sink failures go to.
+    pub fn errors(&self) -> &ErrorReporter {
+        &self.shared.errors
+    }
+
+    /// The first sink error since the last call (see [`Handler::take_error`](crate::Handler::take_error)).
+    pub fn take_error(&self) -> Option<io::Error> {
+        self.shared.errors.take()
+    }
+
+    /// Waits until everything sent before this call, and every drop counted before it, is
+    /// written and flushed, or until `deadline`. Needs no free queue slot. Returns `false` when
+    /// something was left unwritten at the deadline (see [`queued`](Self::queued) for how much).
+    pub fn flush_by(&self, deadline: Instant) -> bool {
+        let began = Instant::now();
+        let shared = &*self.shared;
+        let mut st = shared.state.lock();
+        match shared.ask_flush(&mut st) {
+            None => true,
+            Some(target) => shared.wait_flushed(&mut st, target, deadline, began),
+        }
+    }
+
+    /// Asks the worker to write what is queued, flush, close the sink and end; waits for it until
+    /// `deadline`. Records sent afterwards are dropped. Returns `true` when the worker finished
+    /// (everything written, the sink closed), `false` when it was still busy at the deadline.
+    pub fn close_by(&self, deadline: Instant) -> bool {
+        let began = Instant::now();
+        let shared = &*self.shared;
+        let mut st = shared.state.lock();
+        if !st.closing {
+            st.closing = true;
+            shared.wake_worker();
+            // Blocked senders give up: nothing more is accepted.
+            shared.room.notify_all();
+        }
+        while !st.finished {
+            if shared.progress.wait_until(&mut st, deadline).timed_out() {
+                if st.finished {
+                    break;
+                }
+                shared.gave_up(&mut st, began);
+                return false;
+            }
+        }
+        drop(st);
+        // The thread set `finished` as its last act: joining now does not wait on the sink.
+        if let Some(t) = self.thread.lock().take() {
+            let _ = t.join();
+        }
+        true
+    }
+}
+
+impl<S: Sink> Drop for Worker<S> {
+    fn drop(&mut self) {
+        let deadline = self.default_deadline();
+        self.close_by(deadline);
+    }
+}
+#[cfg(test)]
+mod tests {
+    use super::state::STALL_EVIDENCE;
+    use super::*;
+    use parking_lot::Condvar;
+
+    #[derive(Debug, PartialEq, Eq, Clone)]
+    enum Ev {
+        Item(u32),
+        Dropped(u64),
+        Flush,
+        Close,
+    }
+
+    /// A sink that records what it was asked to do and can be held shut.
+    #[derive(Clone, Default)]
+    struct Probe {
+        events: Arc<Mutex<Vec<Ev>>>,
+        gate: Arc<(Mutex<(bool, usize)>, Condvar)>,
+        fail_first: Arc<std::sync::atomic::AtomicBool>,
+    }
+
+    impl Probe {
+        fn stalled() -> Probe {
+            let p = Probe::default();
+            p.gate.0.lock().0 = true;
+            p
+        }
+        /// Waits (failsafe 30 s) until the worker has entered `write_batch` `n` times.
+        fn wait_entered(&self, n: usize) {
+            let (m, cv) = &*self.gate;
+            let mut g = m.lock();
+            let end = Instant::now() + Duration::from_secs(30);
+            while g.1 < n {
+                assert!(
+                    !cv.wait_until(&mut g, end).timed_out(),
+                    "failsafe: worker never wrote"
+                );
+            }
+        }
+        fn release(&self) {
+            let (m, cv) = &*self.gate;
+            m.lock().0 = false;
+            cv.notify_all();
+        }
+        fn events(&self) -> Vec<Ev> {
+            self.events.lock().clone()
+        }
+    }
+
+    impl Sink for Probe {
+        type Item = u32;
+        fn write_batch(&mut self, batch: &mut Vec<u32>) -> io::Result<()> {
+            {
+                let (m, cv) = &*self.gate;
+                let mut g = m.lock();
+                g.1 += 1;
+                cv.notify_all();
+                while g.0 {
+                    cv.wait(&mut g);
+                }
+            }
+            if self
+                .fail_first
+                .swap(false, std::sync::atomic::Ordering::Relaxed)
+            {
+                return Err(io::Error::other("first write fails"));
+            }
+            self.events.lock().extend(batch.drain(..).map(Ev::Item));
+            Ok(())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            self.events.lock().push(Ev::Flush);
+            Ok(())
+        }
+        fn report_dropped(&mut self, count: u64) -> io::Result<()> {
+            self.events.lock().push(Ev::Dropped(count));
+            Ok(())
+        }
+        fn close(&mut self) -> io::Result<()> {
+            self.events.lock().push(Ev::Close);
+            Ok(())
+        }
+    }
+
+    fn far() -> Instant {
+        Instant::now() + Duration::from_secs(30)
+    }
+
+    fn items(ev: &[Ev]) -> Vec<u32> {
+        ev.iter()
+            .filter_map(|e| match e {
+                Ev::Item(i) => Some(*i),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn writes_in_order_and_closes_once() {
+        let probe = Probe::default();
+        let w = Worker::spawn(probe.clone(), Options::default().capacity(8)).unwrap();
+        for i in 0..100 {
+            // A full queue may drop some under Policy::Drop; what arrives is in order.
+            w.send(i, 1);
+        }
+        assert!(w.flush_by(far()));
+        assert!(w.close_by(far()));
+        let ev = probe.events();
+        let got = items(&ev);
+        assert!(got.windows(2).all(|p| p[0] < p[1]), "{got:?}");
+        let reported: u64 = ev
+            .iter()
+            .map(|e| if let Ev::Dropped(n) = e { *n } else { 0 })
+            .sum();
+        assert_eq!(got.len() as u64 + w.dropped(), 100);
+        assert_eq!(reported, w.dropped());
+        assert_eq!(ev.iter().filter(|e| **e == Ev::Close).count(), 1);
+        assert_eq!(ev.last(), Some(&Ev::Close));
+        assert!(!w.send(1000, 1), "closed workers refuse");
+    }
+
+    #[test]
+    fn drops_are_reported_at_the_gap() {
+        let probe = Probe::stalled();
+        let options = Options::default().capacity(3).capacity_bytes(50);
+        let w = Worker::spawn(probe.clone(), options).unwrap();
+        assert!(w.send(0, 1));
+        probe.wait_entered(1); // item 0 is being written (and still counts as held)
+        assert!(w.send(1, 1));
+        assert!(w.send(2, 1));
+        assert!(!w.send(3, 1));
+        assert!(!w.send(4, 1));
+        assert_eq!(w.dropped(), 2);
+        assert_eq!(w.queued(), 3);
+        probe.release();
+        assert!(w.flush_by(far()));
+        assert!(w.send(5, 1));
+        assert!(!w.send(6, 51), "larger than the byte capacity");
+        assert!(w.flush_by(far()));
+        let ev: Vec<Ev> = probe
+            .events()
+            .into_iter()
+            .filter(|e| *e != Ev::Flush)
+            .collect();
+        assert_eq!(
+            ev,
+            vec![
+                Ev::Item(0),
+                Ev::Item(1),
+                Ev::Item(2),
+                Ev::Dropped(2),
+                Ev::Item(5),
+                Ev::Dropped(1),
+            ]
+        );
+        assert_eq!(w.dropped(), 3);
+    }
+
+    #[test]
+    fn oversized_items_are_dropped_and_reported_when_idle() {
+        let probe = Probe::default();
+        let w = Worker::spawn(probe.clone(), Options::default().capacity_bytes(10)).unwrap();
+        assert!(w.send(1, 10));
+        assert!(!w.send(2, 11));
+        assert_eq!(w.dropped(), 1);
+        assert!(w.flush_by(far()), "the flush waits for the report as well");
+        let ev: Vec<Ev> = probe
+            .events()
+            .into_iter()
+            .filter(|e| *e != Ev::Flush)
+            .collect();
+        assert_eq!(ev, vec![Ev::Item(1), Ev::Dropped(1)]);
+    }
+
+    #[test]
+    fn stalled_flush_and_close_give_up_at_the_deadline() {
+        let probe = Probe::stalled();
+        let w = Worker::spawn(
+            probe.clone(),
+            Options::default().flush_timeout(Duration::from_secs(3600)),
+        )
+        .unwrap();
+        assert!(w.send(0, 1));
+        probe.wait_entered(1);
+        assert!(w.send(1, 1));
+        let start = Instant::now();
+        // Long enough to count as evidence of a stall (a shorter poll does not mark it).
+        assert!(!w.flush_by(start + STALL_EVIDENCE + Duration::from_millis(10)));
+        assert!(start.elapsed() >= STALL_EVIDENCE);
+        assert!(w.stalled());
+        assert_eq!(w.queued(), 2);
+        assert!(!w.close_by(Instant::now() + Duration::from_millis(20)));
+        assert!(!w.send(2, 1), "closing: refused");
+        // Dropping a stalled worker does not wait for the hour-long flush timeout.
+        drop(w);
+        probe.release();
+    }
+
+    #[test]
+    fn errors_are_reported_and_the_worker_goes_on() {
+        let probe = Probe::default();
+        probe
+            .fail_first
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+        let w = Worker::spawn(probe.clone(), Options::default()).unwrap();
+        assert!(w.send(1, 1));
+        assert!(w.flush_by(far()));
+        assert!(w.send(2, 1));
+        assert!(w.flush_by(far()));
+        assert_eq!(items(&probe.events()), vec![2]);
+        assert_eq!(w.errors().count(), 1);
+        let e = w.take_error().expect("the failure is kept");
+        assert!(e.to_string().contains("first write fails"), "{e}");
+        assert!(w.take_error().is_none());
+    }
+
+    /// Loses every odd item, as a sink whose server refused them would.
+    struct Lossy(Arc<Mutex<Vec<u32>>>, u64);
+
+    impl Sink for Lossy {
+        type Item = u32;
+        fn write_batch(&mut self, batch: &mut Vec<u32>) -> io::Result<()> {
+            for i in batch.drain(..) {
+                if i % 2 == 0 {
+                    self.0.lock().push(i);
+                } else {
+                    self.1 += 1;
+                }
+            }
+            Ok(())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+        fn report_dropped(&mut self, _count: u64) -> io::Result<()> {
+            Ok(())
+        }
+        fn take_lost(&mut self) -> u64 {
+            std::mem::take(&mut self.1)
+        }
+    }
+
+    #[test]
+    fn what_a_sink_loses_is_counted_by_the_queue_by_the_time_a_flush_returns() {
+        let out = Arc::new(Mutex::new(Vec::new()));
+        let w = Worker::spawn(Lossy(out.clone(), 0), Options::default()).unwrap();
+        for i in 0..10 {
+            assert!(w.send(i, 1));
+        }
+        assert!(w.flush_by(far()));
+        assert_eq!(*out.lock(), vec![0, 2, 4, 6, 8]);
+        assert_eq!(w.dropped(), 5, "lost by the sink, counted once");
+        // Queue refusals add to the same count.
+        w.count_dropped();
+        assert_eq!(w.dropped(), 6);
+    }
+
+    #[test]
+    fn queue_options_set_the_four_settings_and_keep_the_rest() {
+        let queue = QueueOptions::default()
+            .capacity(0)
+            .capacity_bytes(10)
+            .policy(Policy::Block)
+            .flush_timeout(Duration::from_millis(7));
+        let options = Options::default()
+            .thread_name("mine")
+            .max_batch(3)
+            .queue(queue);
+        assert_eq!(options.capacity, 1, "clamped to at least 1");
+        assert_eq!(options.capacity_bytes, 10);
+        assert_eq!(options.policy, Policy::Block);
+        assert_eq!(options.flush_timeout, Duration::from_millis(7));
+        assert_eq!(options.thread_name, "mine");
+        assert_eq!(options.max_batch, 3);
+        assert_eq!(options.queue_options(), queue);
+        assert_eq!(
+            QueueSettings::apply_to(queue, Options::default()),
+            Options::default().queue(queue)
+        );
+        let whole = Options::default().thread_name("whole");
+        assert_eq!(
+            whole.clone().apply_to(options),
+            whole,
+            "a whole Options replaces them all"
+        );
+        assert_eq!(Options::default().queue_options(), QueueOptions::default());
+    }
+}
