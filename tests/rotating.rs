@@ -48,11 +48,12 @@ fn backup(path: &Path, suffix: &str) -> PathBuf {
     PathBuf::from(format!("{}.{suffix}", path.display()))
 }
 
-/// Files in `dir`, sorted.
+/// Files in `dir`, sorted, without the cross-process lock (`app.log.lock`, checked on its own).
 fn listing(dir: &Path) -> Vec<String> {
     let mut names: Vec<String> = fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|name| !name.ends_with(".lock"))
         .collect();
     names.sort();
     names

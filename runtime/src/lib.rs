@@ -34,7 +34,7 @@ pub use bridge::log as log_bridge;
 #[cfg(feature = "tracing")]
 pub use bridge::tracing::TracingLayer;
 pub use fields::Fields;
-pub use handler::file::FileHandler;
+pub use handler::file::{FileHandler, FileOptions};
 pub use handler::memory::MemoryHandler;
 pub use handler::nonblocking::{NonBlocking, Policy};
 pub use handler::rotating::{

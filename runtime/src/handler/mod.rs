@@ -43,6 +43,7 @@ mod closer;
 pub mod file;
 pub mod memory;
 pub mod nonblocking;
+pub(crate) mod paths;
 pub mod rotating;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
