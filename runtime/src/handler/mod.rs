@@ -40,6 +40,7 @@ use crate::record::Record;
 
 mod append;
 mod closer;
+pub(crate) mod compress;
 pub mod file;
 pub mod memory;
 pub mod nonblocking;

@@ -9,11 +9,12 @@ use std::fs::{self, File};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use parking_lot::Mutex;
 
 use crate::format::{Format, TextFormat, with_formatted};
+use crate::handler::compress::{self, Job, Target, Tracker};
 use crate::handler::paths::{Lease, lock_sidecar, open_append, parent_of};
 use crate::handler::{ErrorReporter, Handler};
 use crate::record::Record;
@@ -98,6 +99,7 @@ pub struct RotatingFileBuilder {
     format: Box<dyn Format>,
     watch: bool,
     mode: Option<u32>,
+    compress: bool,
 }
 
 impl std::fmt::Debug for RotatingFileBuilder {
@@ -109,6 +111,7 @@ impl std::fmt::Debug for RotatingFileBuilder {
             .field("rotation", &self.rotation)
             .field("watch", &self.watch)
             .field("mode", &self.mode)
+            .field("compress", &self.compress)
             .finish_non_exhaustive()
     }
 }
@@ -165,6 +168,24 @@ impl RotatingFileBuilder {
         self
     }
 
+    /// Compresses rotated backups with gzip (default `false`), like logrotate's `compress`: a
+    /// backup becomes `app.log.1.gz` (size rotation) or `app.log.2026-11-24.gz` (time rotation),
+    /// with the mode of the file it was. The work is done by one background thread shared by
+    /// every handler of the process, never on the thread that logs.
+    ///
+    /// Crash rule: a backup is written to `<name>.gz.tmp`, synced, renamed to `.gz`, and only
+    /// then is its uncompressed source removed, so a process killed mid-compression loses no
+    /// record; a handler opened later with compression removes the `.gz.tmp` and compresses the
+    /// source again. At shutdown, [`close_by`](Handler::close_by) waits for the path's
+    /// compressions up to the deadline and no longer: one still running then is cut short by the
+    /// process's exit, with the same outcome (the source is kept and compressed by the next
+    /// start). [`close`](Handler::close) does not wait. Size-rotated sources wait their turn as
+    /// `app.log.pending-<time>`; backups kept by count are the `.gz` ones.
+    pub fn compress(mut self, compress: bool) -> Self {
+        self.compress = compress;
+        self
+    }
+
     /// Opens the file for appending, creating it if missing and never truncating it. The error
     /// names the path.
     ///
@@ -190,6 +211,7 @@ impl RotatingFileBuilder {
             watch: self.watch,
             rotates: true,
             mode: self.mode,
+            compress: self.compress,
             clock: self.clock,
         };
         let now = settings.clock.now();
@@ -218,6 +240,8 @@ pub(crate) struct Settings {
     /// synced at close.
     pub(crate) rotates: bool,
     pub(crate) mode: Option<u32>,
+    /// Gzip the backups on the background thread.
+    pub(crate) compress: bool,
     pub(crate) clock: Arc<dyn Clock>,
 }
 
@@ -231,6 +255,7 @@ impl Settings {
             watch: false,
             rotates: false,
             mode,
+            compress: false,
             clock: Arc::new(SystemClock),
         }
     }
@@ -274,6 +299,8 @@ pub(crate) struct Writer {
     path: PathBuf,
     state: Mutex<State>,
     pub(crate) errors: ErrorReporter,
+    /// Its backups being compressed.
+    pub(crate) compressions: Arc<Tracker>,
 }
 
 impl Writer {
@@ -296,7 +323,9 @@ impl Writer {
                 format!("opening log file {}: {e}", path.display()),
             )
         })?;
-        Ok(Writer {
+        let compress = settings.compress;
+        let writer = Writer {
+            compressions: Tracker::new(&path),
             errors: ErrorReporter::new(name),
             state: Mutex::new(State {
                 settings,
@@ -306,7 +335,65 @@ impl Writer {
                 lock,
             }),
             path,
-        })
+        };
+        if compress {
+            let settings = writer.state.lock().settings.clone();
+            writer.recover(&settings);
+        }
+        Ok(writer)
+    }
+
+    /// After a crash or a shutdown that cut compression short: removes leftover `.gz.tmp`
+    /// files and queues their sources (and any backup still uncompressed) again.
+    fn recover(&self, settings: &Settings) {
+        let Some(base) = self.path.file_name().and_then(|n| n.to_str()) else {
+            return;
+        };
+        let Ok(entries) = fs::read_dir(parent_of(&self.path)) else {
+            return;
+        };
+        let prefix = format!("{base}.");
+        let mut pending = Vec::new();
+        let mut timed = Vec::new();
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let Some(suffix) = name.to_str().and_then(|n| n.strip_prefix(&prefix)) else {
+                continue;
+            };
+            if suffix.ends_with(".gz.tmp") {
+                if let Err(e) = remove_if_present(&entry.path()) {
+                    self.errors
+                        .report("removing a partial compressed backup", e);
+                }
+            } else if suffix.starts_with(PENDING) {
+                pending.push(entry.path());
+            } else if settings.rotation != Rotation::Never && parse_timed_suffix(suffix).is_some() {
+                timed.push(entry.path());
+            }
+        }
+        pending.sort();
+        for source in pending {
+            self.submit(settings, source);
+        }
+        for source in timed {
+            self.submit(settings, source);
+        }
+    }
+
+    fn submit(&self, settings: &Settings, source: PathBuf) {
+        let target = if settings.rotation == Rotation::Never {
+            Target::Numbered {
+                base: self.path.clone(),
+                backups: settings.backups,
+            }
+        } else {
+            Target::Beside
+        };
+        compress::submit(Job {
+            source,
+            target,
+            tracker: self.compressions.clone(),
+        });
     }
 
     /// A rotating handler joins: its settings apply from now on, and the path is locked against
@@ -432,6 +519,11 @@ impl Writer {
         let settings = &state.settings;
         let moved = if settings.backups == 0 {
             remove_if_present(&self.path)
+        } else if settings.compress && settings.rotation == Rotation::Never {
+            // The numbered `.gz` backups are shifted by the compression thread, in order.
+            let stamp = secs_and_nanos(SystemTime::now());
+            let pending = self.sibling(&format!("{PENDING}{stamp}"));
+            fs::rename(&self.path, &pending).map(|()| self.submit(settings, pending))
         } else if settings.rotation == Rotation::Never {
             self.shift_numbered(settings)
         } else {
@@ -485,6 +577,9 @@ impl Writer {
             Some(k) => self.sibling(&format!("{label}.{}", k + 1)),
         };
         fs::rename(&self.path, &target)?;
+        if settings.compress {
+            self.submit(settings, target);
+        }
         self.prune_timed(settings)
     }
 
@@ -502,6 +597,8 @@ impl Writer {
             let Some(suffix) = name.to_str().and_then(|n| n.strip_prefix(&prefix)) else {
                 continue;
             };
+            // A compressed backup counts as the backup it was.
+            let suffix = suffix.strip_suffix(".gz").unwrap_or(suffix);
             if let Some((label, k)) = parse_timed_suffix(suffix) {
                 backups.push((label.to_owned(), k, entry.path()));
             }
@@ -644,6 +741,7 @@ impl RotatingFileHandler {
             format: Box::new(TextFormat),
             watch: true,
             mode: None,
+            compress: false,
         }
     }
 
@@ -681,13 +779,34 @@ impl Handler for RotatingFileHandler {
         self.lease.release();
     }
 
+    /// Closes, then waits for the path's backups being compressed until `deadline`; `false`
+    /// when some were still being compressed (their sources are kept, see
+    /// [`compress`](RotatingFileBuilder::compress)).
+    fn close_by(&self, deadline: Instant) -> bool {
+        self.lease.release();
+        self.lease.writer().compressions.wait_until(Some(deadline))
+    }
+
     fn target(&self) -> Option<String> {
         Some(self.path().display().to_string())
     }
 
     fn take_error(&self) -> Option<io::Error> {
-        self.lease.writer().errors.take()
+        let writer = self.lease.writer();
+        writer
+            .errors
+            .take()
+            .or_else(|| writer.compressions.errors.take())
     }
+}
+
+/// Size-rotated sources waiting for compression: `app.log.pending-<seconds>.<nanos>`.
+const PENDING: &str = "pending-";
+
+/// A name part that sorts in time order: 20 digits of seconds, 9 of nanoseconds.
+fn secs_and_nanos(time: SystemTime) -> String {
+    let d = time.duration_since(UNIX_EPOCH).unwrap_or_default();
+    format!("{:020}.{:09}", d.as_secs(), d.subsec_nanos())
 }
 
 fn secs_since_epoch(time: SystemTime) -> u64 {
