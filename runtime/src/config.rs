@@ -39,7 +39,10 @@
 //! path = "logs/app.log"
 //! max_bytes = 10_485_760
 //! backups = 5
-//! rotate = "daily"     # or "hourly", "never"
+//! rotate = "daily"     # or "hourly", "weekly", "never"
+//! local_time = true    # days and weeks end at local midnight (default: UTC)
+//! max_age = "14days"   # also delete backups older than this
+//! compress = true      # gzip the backups on a background thread
 //! mode = 0o640         # or "0640": permission bits of created files (unix)
 //!
 //! [handlers.jobs_db]
@@ -229,6 +232,22 @@ impl<'de> Deserialize<'de> for FileMode {
     }
 }
 
+/// `max_age = "14days"`: a humantime duration in a string.
+mod humantime_opt {
+    use serde::Deserialize as _;
+
+    pub(super) fn deserialize<'de, D: serde::Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<std::time::Duration>, D::Error> {
+        let text = String::deserialize(d)?;
+        humantime::parse_duration(&text).map(Some).map_err(|e| {
+            serde::de::Error::custom(format!(
+                "max_age `{text}` is not a duration ({e}): write e.g. \"14days\" or \"12h\""
+            ))
+        })
+    }
+}
+
 /// Time rotation for `rotating_file`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -238,8 +257,10 @@ pub enum RotateKind {
     Never,
     /// Every UTC hour.
     Hourly,
-    /// Every UTC day.
+    /// Every day.
     Daily,
+    /// Every week, from Monday.
+    Weekly,
 }
 
 /// One named handler: `kind` plus its options.
@@ -286,6 +307,15 @@ pub enum HandlerConfig {
         /// Permission bits of the files it creates.
         #[serde(default)]
         mode: Option<FileMode>,
+        /// Days and weeks end at local midnight rather than UTC's.
+        #[serde(default)]
+        local_time: bool,
+        /// Also delete backups older than this (`"14days"`, `"12h"`).
+        #[serde(default, with = "humantime_opt")]
+        max_age: Option<std::time::Duration>,
+        /// Gzip the backups.
+        #[serde(default)]
+        compress: bool,
         /// The handler's own level.
         level: Option<LevelFilter>,
         /// Text or JSON.
@@ -401,6 +431,9 @@ impl HandlerConfig {
                 backups,
                 rotate,
                 mode,
+                local_time,
+                max_age,
+                compress,
                 level,
                 format,
             } => {
@@ -410,13 +443,19 @@ impl HandlerConfig {
                         RotateKind::Never => crate::Rotation::Never,
                         RotateKind::Hourly => crate::Rotation::Hourly,
                         RotateKind::Daily => crate::Rotation::Daily,
+                        RotateKind::Weekly => crate::Rotation::Weekly,
                     })
+                    .local_time(*local_time)
+                    .compress(*compress)
                     .format(format.make());
                 if let Some(m) = max_bytes {
                     b = b.max_bytes(*m);
                 }
                 if let Some(FileMode(m)) = mode {
                     b = b.mode(*m);
+                }
+                if let Some(age) = max_age {
+                    b = b.max_age(*age);
                 }
                 leveled(b.open().map_err(|e| e.to_string())?, level)
             }

@@ -21,7 +21,9 @@ use crate::record::Record;
 
 /// When a [`RotatingFileHandler`] starts a new file regardless of its size.
 ///
-/// Periods are UTC: `Daily` rotates at midnight UTC, `Hourly` at the top of every UTC hour.
+/// Periods are UTC unless the builder says [`local_time`](RotatingFileBuilder::local_time) (or
+/// names a [`time_zone`](RotatingFileBuilder::time_zone)): `Daily` rotates at midnight, `Weekly`
+/// at midnight starting Monday, `Hourly` at the top of every UTC hour (always UTC).
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Rotation {
@@ -30,26 +32,19 @@ pub enum Rotation {
     Never,
     /// A new file every UTC hour; backups are named `app.log.2026-11-24T19`.
     Hourly,
-    /// A new file every UTC day; backups are named `app.log.2026-11-24`.
+    /// A new file every day; backups are named `app.log.2026-11-24`.
     Daily,
+    /// A new file every week, starting Monday; backups are named after the week's Monday,
+    /// `app.log.2026-11-23`.
+    Weekly,
 }
 
-impl Rotation {
-    fn period_secs(self) -> Option<u64> {
-        match self {
-            Rotation::Never => None,
-            Rotation::Hourly => Some(3600),
-            Rotation::Daily => Some(86_400),
-        }
-    }
-
-    /// Length of the backup label: `2026-11-24` or `2026-11-24T19`.
-    fn label_len(self) -> usize {
-        match self {
-            Rotation::Hourly => 13,
-            _ => 10,
-        }
-    }
+/// The zone whose midnights end days and weeks.
+#[derive(Debug, Clone)]
+enum Zone {
+    Utc,
+    System,
+    Named(String),
 }
 
 /// The time source of time rotation. The default is [`SystemClock`]; tests inject their own so
@@ -100,6 +95,8 @@ pub struct RotatingFileBuilder {
     watch: bool,
     mode: Option<u32>,
     compress: bool,
+    zone: Zone,
+    max_age: Option<Duration>,
 }
 
 impl std::fmt::Debug for RotatingFileBuilder {
@@ -112,6 +109,8 @@ impl std::fmt::Debug for RotatingFileBuilder {
             .field("watch", &self.watch)
             .field("mode", &self.mode)
             .field("compress", &self.compress)
+            .field("zone", &self.zone)
+            .field("max_age", &self.max_age)
             .finish_non_exhaustive()
     }
 }
@@ -168,6 +167,29 @@ impl RotatingFileBuilder {
         self
     }
 
+    /// Days and weeks end at local midnight (the system's time zone, read from its zone database
+    /// as the text formats do) instead of UTC midnight; backups are labelled with the local date.
+    /// Across a daylight-saving change a day is 23 or 25 hours long. `Hourly` stays UTC.
+    pub fn local_time(mut self, local: bool) -> Self {
+        self.zone = if local { Zone::System } else { Zone::Utc };
+        self
+    }
+
+    /// Days and weeks end at midnight in the IANA time zone `name` (e.g. `"Europe/Paris"`);
+    /// [`open`](Self::open) fails with an error naming it when the zone is unknown.
+    pub fn time_zone(mut self, name: &str) -> Self {
+        self.zone = Zone::Named(name.to_owned());
+        self
+    }
+
+    /// Also deletes backups (compressed or not) last modified longer than `age` ago, at each
+    /// rotation (flexi_logger's `KeepLogDays`, logrotate's `maxage`); the count limit of
+    /// [`backups`](Self::backups) still applies. Age is measured with the handler's clock.
+    pub fn max_age(mut self, age: Duration) -> Self {
+        self.max_age = Some(age);
+        self
+    }
+
     /// Compresses rotated backups with gzip (default `false`), like logrotate's `compress`: a
     /// backup becomes `app.log.1.gz` (size rotation) or `app.log.2026-11-24.gz` (time rotation),
     /// with the mode of the file it was. The work is done by one background thread shared by
@@ -212,6 +234,20 @@ impl RotatingFileBuilder {
             rotates: true,
             mode: self.mode,
             compress: self.compress,
+            zone: match &self.zone {
+                Zone::Utc => None,
+                Zone::System => Some(jiff::tz::TimeZone::system()),
+                Zone::Named(name) => Some(jiff::tz::TimeZone::get(name).map_err(|e| {
+                    io::Error::new(
+                        io::ErrorKind::InvalidInput,
+                        format!(
+                            "rotating log file {}: unknown time zone `{name}`: {e}",
+                            self.path.display()
+                        ),
+                    )
+                })?),
+            },
+            max_age: self.max_age,
             clock: self.clock,
         };
         let now = settings.clock.now();
@@ -242,6 +278,9 @@ pub(crate) struct Settings {
     pub(crate) mode: Option<u32>,
     /// Gzip the backups on the background thread.
     pub(crate) compress: bool,
+    /// Days and weeks end at this zone's midnight (`None`: UTC).
+    pub(crate) zone: Option<jiff::tz::TimeZone>,
+    pub(crate) max_age: Option<Duration>,
     pub(crate) clock: Arc<dyn Clock>,
 }
 
@@ -256,14 +295,56 @@ impl Settings {
             rotates: false,
             mode,
             compress: false,
+            zone: None,
+            max_age: None,
             clock: Arc::new(SystemClock),
         }
     }
 
     fn period_of(&self, time: SystemTime) -> u64 {
-        match self.rotation.period_secs() {
-            Some(p) => secs_since_epoch(time) / p,
-            None => 0,
+        match self.rotation {
+            Rotation::Never => 0,
+            Rotation::Hourly => secs_since_epoch(time) / 3600,
+            Rotation::Daily => self.day_of(time),
+            // 1970-01-01 was a Thursday: weeks count from Monday 1969-12-29, day -3.
+            Rotation::Weekly => (self.day_of(time) + 3) / 7,
+        }
+    }
+
+    /// Days since 1970-01-01 in the zone.
+    fn day_of(&self, time: SystemTime) -> u64 {
+        let secs = secs_since_epoch(time);
+        let Some(zone) = &self.zone else {
+            return secs / 86_400;
+        };
+        let days = i64::try_from(secs)
+            .ok()
+            .and_then(|s| jiff::Timestamp::from_second(s).ok())
+            .map(|ts| zone.to_offset(ts).to_datetime(ts).date())
+            .and_then(|date| date.since(jiff::civil::date(1970, 1, 1)).ok())
+            .map_or(0, |span| span.get_days());
+        u64::try_from(days).unwrap_or(0)
+    }
+
+    /// The backup label of a period: `2026-11-24T19` (hourly), `2026-11-24` (the day, or the
+    /// week's Monday).
+    fn label_of(&self, period: u64) -> String {
+        let days_from = |start: jiff::civil::Date, days: u64| {
+            i64::try_from(days)
+                .ok()
+                .and_then(|d| start.checked_add(jiff::Span::new().try_days(d).ok()?).ok())
+                .unwrap_or(start)
+                .to_string()
+        };
+        match self.rotation {
+            Rotation::Hourly => {
+                let start = UNIX_EPOCH + Duration::from_secs(period.saturating_mul(3600));
+                humantime::format_rfc3339_seconds(start).to_string()[..13].to_owned()
+            }
+            Rotation::Weekly => {
+                days_from(jiff::civil::date(1969, 12, 29), period.saturating_mul(7))
+            }
+            _ => days_from(jiff::civil::date(1970, 1, 1), period),
         }
     }
 }
@@ -532,6 +613,11 @@ impl Writer {
         if let Err(e) = moved {
             self.errors.report("rotating", e);
         }
+        if let Some(age) = settings.max_age
+            && let Err(e) = self.prune_aged(age, now)
+        {
+            self.errors.report("deleting old backups", e);
+        }
         match open_file(&self.path, settings, now, old_mode) {
             Ok(open) => state.file = Some(open),
             Err(e) => self.errors.report("opening a new file after rotating", e),
@@ -562,10 +648,7 @@ impl Writer {
     /// highest index that period already has (so the newest backup always sorts last, even
     /// after pruning removed the period's first ones); then the oldest backups beyond the count go.
     fn move_timed(&self, settings: &Settings, period: u64) -> io::Result<()> {
-        let secs = settings.rotation.period_secs().unwrap_or(1);
-        let start = UNIX_EPOCH + Duration::from_secs(period.saturating_mul(secs));
-        let stamp = humantime::format_rfc3339_seconds(start).to_string();
-        let label = &stamp[..settings.rotation.label_len().min(stamp.len())];
+        let label = &settings.label_of(period);
         let highest = self
             .timed_backups()?
             .into_iter()
@@ -604,6 +687,35 @@ impl Writer {
             }
         }
         Ok(backups)
+    }
+
+    /// Deletes backups (numbered, time-labelled, compressed or not) last modified more than
+    /// `age` before `now`. Sources waiting for compression are kept: they are not backups yet.
+    fn prune_aged(&self, age: Duration, now: SystemTime) -> io::Result<()> {
+        let Some(base) = self.path.file_name().and_then(|n| n.to_str()) else {
+            return Ok(());
+        };
+        let Some(cutoff) = now.checked_sub(age) else {
+            return Ok(());
+        };
+        let prefix = format!("{base}.");
+        for entry in fs::read_dir(parent_of(&self.path))? {
+            let entry = entry?;
+            let name = entry.file_name();
+            let Some(suffix) = name.to_str().and_then(|n| n.strip_prefix(&prefix)) else {
+                continue;
+            };
+            let suffix = suffix.strip_suffix(".gz").unwrap_or(suffix);
+            let backup = (!suffix.is_empty() && suffix.bytes().all(|b| b.is_ascii_digit()))
+                || parse_timed_suffix(suffix).is_some();
+            if backup
+                && let Ok(modified) = entry.metadata().and_then(|m| m.modified())
+                && modified < cutoff
+            {
+                remove_if_present(&entry.path())?;
+            }
+        }
+        Ok(())
     }
 
     /// Deletes the oldest time-labelled backups beyond the configured count: earliest period
@@ -742,6 +854,8 @@ impl RotatingFileHandler {
             watch: true,
             mode: None,
             compress: false,
+            zone: Zone::Utc,
+            max_age: None,
         }
     }
 
