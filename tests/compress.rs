@@ -326,3 +326,47 @@ fn a_process_killed_while_compressing_loses_no_record() {
         "no kill landed during a compression in 5 tries"
     );
 }
+
+/// Under CPU contention the threads that log come first: the compression thread runs at a
+/// lower priority (nice 10), and only it (a nice value is per thread on Linux).
+#[cfg(target_os = "linux")]
+#[test]
+fn the_compression_thread_yields_to_the_threads_that_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("app.log");
+    let h = RotatingFileHandler::builder(&path)
+        .max_bytes(500)
+        .compress(true)
+        .open()
+        .unwrap();
+    for i in 0..10 {
+        log(&h, i);
+    }
+    assert!(h.close_by(deadline()));
+    // /proc/self/task/<tid>/stat: "<tid> (<name>) <state> ..."; nice is the 19th field.
+    let nice_of = |stat: &str| -> (String, i64) {
+        let open = stat.find('(').unwrap();
+        let close = stat.rfind(')').unwrap();
+        let rest: Vec<&str> = stat[close + 2..].split(' ').collect();
+        (stat[open + 1..close].to_owned(), rest[16].parse().unwrap())
+    };
+    let mut found = None;
+    let mut others = Vec::new();
+    for task in fs::read_dir("/proc/self/task").unwrap() {
+        let stat = fs::read_to_string(task.unwrap().path().join("stat")).unwrap();
+        let (name, nice) = nice_of(&stat);
+        if name.starts_with("scoped-logger-g") {
+            found = Some(nice);
+        } else {
+            others.push((name, nice));
+        }
+    }
+    // Relative to this thread's own (the tests may run under `nice`).
+    let own = nice_of(&fs::read_to_string("/proc/thread-self/stat").unwrap()).1;
+    assert_eq!(
+        found,
+        Some(own.max(10)),
+        "the compression thread's nice value"
+    );
+    assert!(others.iter().all(|(_, nice)| *nice == own), "{others:?}");
+}

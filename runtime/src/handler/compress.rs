@@ -76,6 +76,10 @@ struct Queue {
     ready: Condvar,
 }
 
+/// The compression thread's nice value (Linux).
+#[cfg(target_os = "linux")]
+const WORKER_NICE: i32 = 10;
+
 static QUEUE: OnceLock<Arc<Queue>> = OnceLock::new();
 
 /// Hands `job` to the compression thread (started on first use). Never blocks on compression.
@@ -103,6 +107,10 @@ pub(crate) fn submit(job: Job) {
 }
 
 fn run(queue: &Queue) {
+    // Compression is background work: under CPU contention, the threads that log come first.
+    // (On Linux a nice value is per thread; elsewhere it would be the whole process's.)
+    #[cfg(target_os = "linux")]
+    let _ = rustix::process::setpriority_process(None, WORKER_NICE);
     loop {
         let job = {
             let mut jobs = queue.jobs.lock();
@@ -147,7 +155,7 @@ fn compress(job: &Job) -> io::Result<()> {
     let out = options.open(&tmp)?;
     #[cfg(unix)]
     out.set_permissions(source.metadata()?.permissions())?;
-    let mut gz = flate2::write::GzEncoder::new(BufWriter::new(out), flate2::Compression::default());
+    let mut gz = flate2::write::GzEncoder::new(BufWriter::new(out), flate2::Compression::fast());
     io::copy(&mut BufReader::new(source), &mut gz)?;
     let out = gz.finish()?.into_inner().map_err(|e| e.into_error())?;
     out.sync_all()?;

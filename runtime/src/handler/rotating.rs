@@ -193,7 +193,9 @@ impl RotatingFileBuilder {
     /// Compresses rotated backups with gzip (default `false`), like logrotate's `compress`: a
     /// backup becomes `app.log.1.gz` (size rotation) or `app.log.2026-11-24.gz` (time rotation),
     /// with the mode of the file it was. The work is done by one background thread shared by
-    /// every handler of the process, never on the thread that logs.
+    /// every handler of the process, never on the thread that logs, at gzip's fastest level and
+    /// (on Linux) at a lower priority (nice 10), so that it yields the CPU to the threads that
+    /// log.
     ///
     /// Crash rule: a backup is written to `<name>.gz.tmp`, synced, renamed to `.gz`, and only
     /// then is its uncompressed source removed, so a process killed mid-compression loses no
