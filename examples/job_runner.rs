@@ -7,8 +7,8 @@
 //! left open, after every task.
 //!
 //! ```text
-//! cargo run --release --example job_runner                      # 100,000 jobs
-//! cargo run --release --example job_runner -- --jobs 5000 --check   # CI: asserts the numbers
+//! cargo run --release --features sqlite --example job_runner                      # 100,000 jobs
+//! cargo run --release --features sqlite --example job_runner -- --jobs 5000 --check   # CI: asserts the numbers
 //! ```
 
 use std::io;

@@ -17,6 +17,8 @@ fn write(dir: &std::path::Path, name: &str, text: &str) -> std::path::PathBuf {
     p
 }
 
+// The full file has an `sqlite` handler.
+#[cfg(feature = "sqlite")]
 #[test]
 fn a_full_valid_file_applies() {
     let dir = tempfile::tempdir().unwrap();

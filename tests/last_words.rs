@@ -85,6 +85,7 @@ fn child_entry() {
             }
             exit_now(0);
         }
+        #[cfg(feature = "sqlite")]
         "sqlite" => {
             let root = scoped_logger::root();
             root.add_handler(scoped_logger::SqliteHandler::open(&arg).unwrap());
@@ -534,6 +535,7 @@ fn a_non_blocking_file_handler_writes_everything_before_exit() {
     }
 }
 
+#[cfg(feature = "sqlite")]
 #[test]
 fn an_sqlite_handler_commits_everything_before_exit() {
     let dir = tempfile::tempdir().unwrap();

@@ -48,11 +48,12 @@ fn backup(path: &Path, suffix: &str) -> PathBuf {
     PathBuf::from(format!("{}.{suffix}", path.display()))
 }
 
-/// Files in `dir`, sorted.
+/// Files in `dir`, sorted, without the cross-process lock (`app.log.lock`, checked on its own).
 fn listing(dir: &Path) -> Vec<String> {
     let mut names: Vec<String> = fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|name| !name.ends_with(".lock"))
         .collect();
     names.sort();
     names
@@ -503,4 +504,108 @@ fn size_rotations_within_one_period_keep_the_newest_backups() {
         .collect();
     kept.sort();
     assert_eq!(kept, [line("r3"), line("r4")], "{:?}", listing(dir.path()));
+}
+
+#[test]
+fn daily_rotation_at_midnight_in_a_named_zone() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("app.log");
+    // 10:00 UTC is 19:00 in Tokyo (UTC+9, no daylight saving).
+    let (now, clock) = manual_clock(NOV_24_10H);
+    let h = RotatingFileHandler::builder(&path)
+        .rotate_every(Rotation::Daily)
+        .time_zone("Asia/Tokyo")
+        .clock(clock)
+        .open()
+        .unwrap();
+    log(&h, "a");
+    now.store(NOV_24_10H + 5 * HOUR - 1, Ordering::SeqCst); // 23:59:59 in Tokyo
+    log(&h, "b");
+    assert_eq!(listing(dir.path()), ["app.log"]);
+    now.store(NOV_24_10H + 5 * HOUR, Ordering::SeqCst); // Tokyo's midnight, 15:00 UTC
+    log(&h, "c");
+    assert_eq!(listing(dir.path()), ["app.log", "app.log.2026-11-24"]);
+    assert_eq!(read(&backup(&path, "2026-11-24")), line("a") + &line("b"));
+    // UTC midnight (09:00 in Tokyo) is not a boundary.
+    now.store(NOV_24_10H + 14 * HOUR, Ordering::SeqCst);
+    log(&h, "d");
+    assert_eq!(read(&path), line("c") + &line("d"));
+    assert_eq!(h.error_count(), 0);
+
+    let err = RotatingFileHandler::builder(dir.path().join("b.log"))
+        .rotate_every(Rotation::Daily)
+        .time_zone("Mars/Olympus_Mons")
+        .open()
+        .unwrap_err();
+    assert!(err.to_string().contains("Mars/Olympus_Mons"), "{err}");
+    // The system's zone opens (its midnights cannot be asserted without knowing it).
+    let local = RotatingFileHandler::builder(dir.path().join("c.log"))
+        .rotate_every(Rotation::Daily)
+        .local_time(true)
+        .open();
+    assert!(local.is_ok(), "{:?}", local.err());
+}
+
+#[test]
+fn weekly_rotation_starts_on_monday_and_names_the_week_by_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("app.log");
+    // Tuesday 2026-11-24.
+    let (now, clock) = manual_clock(NOV_24_10H);
+    let h = RotatingFileHandler::builder(&path)
+        .rotate_every(Rotation::Weekly)
+        .clock(clock)
+        .open()
+        .unwrap();
+    log(&h, "tue");
+    now.store(1_795_996_740, Ordering::SeqCst); // Sunday 2026-11-29 23:59 UTC
+    log(&h, "sun");
+    assert_eq!(listing(dir.path()), ["app.log"]);
+    now.store(1_795_996_800, Ordering::SeqCst); // Monday 2026-11-30 00:00 UTC
+    log(&h, "mon");
+    assert_eq!(listing(dir.path()), ["app.log", "app.log.2026-11-23"]);
+    assert_eq!(
+        read(&backup(&path, "2026-11-23")),
+        line("tue") + &line("sun")
+    );
+    assert_eq!(read(&path), line("mon"));
+}
+
+#[test]
+fn backups_older_than_max_age_are_deleted_at_rotation() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("app.log");
+    let aged = |suffix: &str, text: &str, days: u64| {
+        let p = backup(&path, suffix);
+        fs::write(&p, text).unwrap();
+        let f = fs::File::options().write(true).open(&p).unwrap();
+        f.set_modified(SystemTime::now() - Duration::from_secs(days * DAY))
+            .unwrap();
+    };
+    aged("1", "recent\n", 1);
+    aged("2", "old\n", 30);
+    aged("3.gz", "old and compressed\n", 30);
+    let h = RotatingFileHandler::builder(&path)
+        .max_bytes(line("x").len() as u64)
+        .backups(10)
+        .max_age(Duration::from_secs(7 * DAY))
+        .open()
+        .unwrap();
+    log(&h, "x");
+    log(&h, "y"); // rotates: .1 → .2, .2 → .3, app.log → .1; then the old ones go
+    assert_eq!(listing(dir.path()), ["app.log", "app.log.1", "app.log.2"]);
+    assert_eq!(read(&backup(&path, "2")), "recent\n");
+    assert_eq!(read(&backup(&path, "1")), line("x"));
+    assert_eq!(h.error_count(), 0);
+}
+
+#[test]
+fn the_configuration_sets_weekly_local_age_and_compression() {
+    use scoped_logger::config::Config;
+    let text = "[handlers.roll]\nkind = \"rotating_file\"\npath = \"x.log\"\nrotate = \"weekly\"\n\
+                local_time = true\nmax_age = \"14days\"\ncompress = true\n";
+    Config::from_toml(text).unwrap();
+    let bad = "[handlers.roll]\nkind = \"rotating_file\"\npath = \"x.log\"\nmax_age = \"soon\"\n";
+    let err = Config::from_toml(bad).unwrap_err().to_string();
+    assert!(err.contains("max_age") && err.contains("14days"), "{err}");
 }

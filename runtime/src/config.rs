@@ -39,7 +39,11 @@
 //! path = "logs/app.log"
 //! max_bytes = 10_485_760
 //! backups = 5
-//! rotate = "daily"     # or "hourly", "never"
+//! rotate = "daily"     # or "hourly", "weekly", "never"
+//! local_time = true    # days and weeks end at local midnight (default: UTC)
+//! max_age = "14days"   # also delete backups older than this
+//! compress = true      # gzip the backups on a background thread
+//! mode = 0o640         # or "0640": permission bits of created files (unix)
 //!
 //! [handlers.jobs_db]
 //! kind = "sqlite"
@@ -184,6 +188,66 @@ impl<'de> Deserialize<'de> for FormatKind {
     }
 }
 
+/// Permission bits for the files a `file` or `rotating_file` handler creates: `mode = 0o640` (a
+/// TOML octal integer) or `mode = "0640"` (octal digits in a string). Unix only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FileMode(pub u32);
+
+impl<'de> Deserialize<'de> for FileMode {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        fn checked<E: serde::de::Error>(mode: u64) -> Result<FileMode, E> {
+            if mode > 0o7777 {
+                return Err(E::custom(format!(
+                    "mode {mode:#o} has bits beyond 0o7777: write it as 0o640 or \"0640\""
+                )));
+            }
+            Ok(FileMode(mode as u32))
+        }
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = FileMode;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(r#"permission bits such as 0o640 or "0640""#)
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<FileMode, E> {
+                checked(v)
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<FileMode, E> {
+                let v = u64::try_from(v).map_err(|_| {
+                    E::custom(format!("mode {v} is negative: write 0o640 or \"0640\""))
+                })?;
+                checked(v)
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<FileMode, E> {
+                let digits = v.strip_prefix("0o").unwrap_or(v);
+                let mode = u64::from_str_radix(digits, 8).map_err(|_| {
+                    E::custom(format!(
+                        "mode `{v}` is not octal permission bits: write \"0640\" or 0o640"
+                    ))
+                })?;
+                checked(mode)
+            }
+        }
+        d.deserialize_any(Visitor)
+    }
+}
+
+/// `max_age = "14days"`: a humantime duration in a string.
+mod humantime_opt {
+    use serde::Deserialize as _;
+
+    pub(super) fn deserialize<'de, D: serde::Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<std::time::Duration>, D::Error> {
+        let text = String::deserialize(d)?;
+        humantime::parse_duration(&text).map(Some).map_err(|e| {
+            serde::de::Error::custom(format!(
+                "max_age `{text}` is not a duration ({e}): write e.g. \"14days\" or \"12h\""
+            ))
+        })
+    }
+}
+
 /// Time rotation for `rotating_file`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -193,8 +257,10 @@ pub enum RotateKind {
     Never,
     /// Every UTC hour.
     Hourly,
-    /// Every UTC day.
+    /// Every day.
     Daily,
+    /// Every week, from Monday.
+    Weekly,
 }
 
 /// One named handler: `kind` plus its options.
@@ -217,6 +283,9 @@ pub enum HandlerConfig {
     File {
         /// The file.
         path: PathBuf,
+        /// Permission bits of the file when it is created.
+        #[serde(default)]
+        mode: Option<FileMode>,
         /// The handler's own level.
         level: Option<LevelFilter>,
         /// Text or JSON.
@@ -235,6 +304,18 @@ pub enum HandlerConfig {
         /// Time rotation.
         #[serde(default)]
         rotate: RotateKind,
+        /// Permission bits of the files it creates.
+        #[serde(default)]
+        mode: Option<FileMode>,
+        /// Days and weeks end at local midnight rather than UTC's.
+        #[serde(default)]
+        local_time: bool,
+        /// Also delete backups older than this (`"14days"`, `"12h"`).
+        #[serde(default, with = "humantime_opt")]
+        max_age: Option<std::time::Duration>,
+        /// Gzip the backups.
+        #[serde(default)]
+        compress: bool,
         /// The handler's own level.
         level: Option<LevelFilter>,
         /// Text or JSON.
@@ -292,6 +373,7 @@ impl HandlerConfig {
     pub fn file(path: impl Into<PathBuf>) -> Self {
         HandlerConfig::File {
             path: path.into(),
+            mode: None,
             level: None,
             format: FormatKind::Text,
         }
@@ -329,12 +411,18 @@ impl HandlerConfig {
             ),
             HandlerConfig::File {
                 path,
+                mode,
                 level,
                 format,
             } => leveled(
-                crate::FileHandler::create(path)
-                    .map_err(|e| e.to_string())?
-                    .format(format.make()),
+                {
+                    let mut options = crate::FileHandler::options();
+                    if let Some(FileMode(m)) = mode {
+                        options = options.mode(*m);
+                    }
+                    options.open(path).map_err(|e| e.to_string())?
+                }
+                .format(format.make()),
                 level,
             ),
             HandlerConfig::RotatingFile {
@@ -342,6 +430,10 @@ impl HandlerConfig {
                 max_bytes,
                 backups,
                 rotate,
+                mode,
+                local_time,
+                max_age,
+                compress,
                 level,
                 format,
             } => {
@@ -351,10 +443,19 @@ impl HandlerConfig {
                         RotateKind::Never => crate::Rotation::Never,
                         RotateKind::Hourly => crate::Rotation::Hourly,
                         RotateKind::Daily => crate::Rotation::Daily,
+                        RotateKind::Weekly => crate::Rotation::Weekly,
                     })
+                    .local_time(*local_time)
+                    .compress(*compress)
                     .format(format.make());
                 if let Some(m) = max_bytes {
                     b = b.max_bytes(*m);
+                }
+                if let Some(FileMode(m)) = mode {
+                    b = b.mode(*m);
+                }
+                if let Some(age) = max_age {
+                    b = b.max_age(*age);
                 }
                 leveled(b.open().map_err(|e| e.to_string())?, level)
             }

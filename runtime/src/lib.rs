@@ -40,7 +40,7 @@ pub use bridge::log as log_bridge;
 pub use bridge::tracing::TracingLayer;
 pub use error_value::OwnedError;
 pub use fields::Fields;
-pub use handler::file::FileHandler;
+pub use handler::file::{FileHandler, FileOptions};
 pub use handler::memory::MemoryHandler;
 pub use handler::nonblocking::{NonBlocking, Policy, QueueOptions};
 pub use handler::rotating::{

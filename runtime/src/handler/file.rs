@@ -2,16 +2,18 @@
 //! (Python's default mode), so many short scopes can share one file.
 //!
 //! Each record is one `write` on a file opened with `O_APPEND`: records of concurrent handlers on
-//! the same file never interleave within a line. The file is closed by `close` (or drop).
+//! the same file never interleave within a line. Handlers of one process on one path share one
+//! open file (see [`RotatingFileHandler`](crate::RotatingFileHandler)); the last one's `close`
+//! (or drop) closes it.
 
-use std::fs::{File, OpenOptions};
-use std::io::{self, Write as _};
+use std::io;
 use std::path::{Path, PathBuf};
-
-use parking_lot::Mutex;
+use std::time::SystemTime;
 
 use crate::format::{Format, TextFormat, with_formatted};
-use crate::handler::{ErrorReporter, Handler};
+use crate::handler::Handler;
+use crate::handler::paths::Lease;
+use crate::handler::rotating::Settings;
 use crate::record::Record;
 
 /// Appends formatted records to a file.
@@ -28,11 +30,9 @@ use crate::record::Record;
 /// # Ok::<(), std::io::Error>(())
 /// ```
 pub struct FileHandler {
-    /// The file, and whether a fragment of a record cut short is at its end.
-    file: Mutex<(Option<File>, bool)>,
     path: PathBuf,
+    lease: Lease,
     format: Box<dyn Format>,
-    errors: ErrorReporter,
 }
 
 impl std::fmt::Debug for FileHandler {
@@ -46,23 +46,12 @@ impl std::fmt::Debug for FileHandler {
 impl FileHandler {
     /// Opens `path` for appending, creating it if missing. The error names the path.
     pub fn create(path: impl AsRef<Path>) -> io::Result<FileHandler> {
-        let path = path.as_ref().to_path_buf();
-        let file = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&path)
-            .map_err(|e| {
-                io::Error::new(
-                    e.kind(),
-                    format!("opening log file {}: {e}", path.display()),
-                )
-            })?;
-        Ok(FileHandler {
-            file: Mutex::new((Some(file), false)),
-            errors: ErrorReporter::new(format!("file handler {}", path.display())),
-            path,
-            format: Box::new(TextFormat),
-        })
+        FileHandler::options().open(path)
+    }
+
+    /// Options for opening a file handler, such as its [`mode`](FileOptions::mode).
+    pub fn options() -> FileOptions {
+        FileOptions { mode: None }
     }
 
     /// Uses `format` instead of the text line.
@@ -77,39 +66,74 @@ impl FileHandler {
     }
 }
 
+/// How a [`FileHandler`] opens its file; see [`FileHandler::options`].
+///
+/// ```
+/// # let dir = tempfile::tempdir().unwrap();
+/// use scoped_logger::FileHandler;
+/// let handler = FileHandler::options().mode(0o640).open(dir.path().join("app.log"))?;
+/// # #[cfg(unix)] {
+/// use std::os::unix::fs::PermissionsExt;
+/// let mode = std::fs::metadata(handler.path())?.permissions().mode();
+/// assert_eq!(mode & 0o777, 0o640);
+/// # }
+/// # Ok::<(), std::io::Error>(())
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct FileOptions {
+    mode: Option<u32>,
+}
+
+impl FileOptions {
+    /// Creates a missing file with exactly these permission bits (e.g. `0o640`, whatever the
+    /// umask), like logrotate's `create 0640`; an existing file keeps its own. Unix only:
+    /// ignored elsewhere.
+    pub fn mode(mut self, mode: u32) -> Self {
+        self.mode = Some(mode);
+        self
+    }
+
+    /// Opens `path` for appending, creating it if missing and never truncating it. The error
+    /// names the path.
+    pub fn open(self, path: impl AsRef<Path>) -> io::Result<FileHandler> {
+        let path = path.as_ref().to_path_buf();
+        let lease = Lease::open(
+            &path,
+            Settings::plain(self.mode),
+            format!("file handler {}", path.display()),
+            SystemTime::now(),
+        )?;
+        Ok(FileHandler {
+            path,
+            lease,
+            format: Box::new(TextFormat),
+        })
+    }
+}
+
 impl Handler for FileHandler {
     fn handle(&self, record: &Record<'_>) {
         with_formatted(&*self.format, record, |line| {
-            let mut guard = self.file.lock();
-            let (file, torn) = &mut *guard;
-            match file.as_mut() {
-                Some(f) => {
-                    if let Err(e) = super::append::append_record(f, line, torn) {
-                        self.errors.report("writing a record", e);
-                    }
-                }
-                None => self.errors.report(
+            if self.lease.is_released() {
+                self.lease.writer().errors.report(
                     "writing a record",
                     io::Error::other("the handler was already closed"),
-                ),
+                );
+                return;
             }
+            self.lease.writer().write(line);
         });
     }
 
     fn flush(&self) {
-        if let Some(f) = self.file.lock().0.as_mut()
-            && let Err(e) = f.flush()
-        {
-            self.errors.report("flushing", e);
-        }
+        self.lease.writer().flush();
     }
 
     fn close(&self) {
-        // Dropping the file closes the descriptor. No fsync: like Python's FileHandler, durability
-        // against power loss is the file system's job, and an fsync per short scope would cost
-        // milliseconds each.
-        drop(self.file.lock().0.take());
-        self.errors.summarize();
+        // The last handler on the path closes the file. No fsync: like Python's FileHandler,
+        // durability against power loss is the file system's job, and an fsync per short scope
+        // would cost milliseconds each.
+        self.lease.release();
     }
 
     fn target(&self) -> Option<String> {
@@ -117,6 +141,6 @@ impl Handler for FileHandler {
     }
 
     fn take_error(&self) -> Option<io::Error> {
-        self.errors.take()
+        self.lease.writer().errors.take()
     }
 }

@@ -40,9 +40,11 @@ use crate::record::Record;
 
 mod append;
 mod closer;
+pub(crate) mod compress;
 pub mod file;
 pub mod memory;
 pub mod nonblocking;
+pub(crate) mod paths;
 pub mod queue;
 pub mod rotating;
 #[cfg(feature = "sqlite")]

@@ -1,0 +1,204 @@
+//! Gzip compression of rotated backups, on one background thread shared by the whole process:
+//! never on a caller's thread.
+//!
+//! The crash rule: a backup is compressed into `<name>.gz.tmp`, which is synced and only then
+//! renamed to its `.gz` name; the uncompressed source is removed last. A process killed at any
+//! point therefore leaves every record in the source or in a complete `.gz` (in the window
+//! between the rename and the removal, in both), and never a source removed before its copy is
+//! whole. A writer opened with compression removes leftover `.gz.tmp` files and queues their
+//! sources again (see `Writer::recover`).
+
+use std::collections::VecDeque;
+use std::fs::{self, File};
+use std::io::{self, BufReader, BufWriter};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
+use std::time::Instant;
+
+use parking_lot::{Condvar, Mutex};
+
+use crate::handler::ErrorReporter;
+
+/// Where a compressed backup goes.
+pub(crate) enum Target {
+    /// `<source>.gz` (time-labelled backups: their names never move).
+    Beside,
+    /// Numbered backups: `<base>.i.gz` move up one (the oldest beyond `backups` is deleted), then
+    /// the compressed source becomes `<base>.1.gz`. Jobs of one path run in order, so shifts never
+    /// race each other.
+    Numbered { base: PathBuf, backups: usize },
+}
+
+/// One backup to compress.
+pub(crate) struct Job {
+    pub(crate) source: PathBuf,
+    pub(crate) target: Target,
+    pub(crate) tracker: Arc<Tracker>,
+}
+
+/// A writer's outstanding compressions: what its `close_by` waits on, and where errors go.
+pub(crate) struct Tracker {
+    outstanding: Mutex<usize>,
+    idle: Condvar,
+    pub(crate) errors: ErrorReporter,
+}
+
+impl Tracker {
+    pub(crate) fn new(path: &Path) -> Arc<Tracker> {
+        Arc::new(Tracker {
+            outstanding: Mutex::new(0),
+            idle: Condvar::new(),
+            errors: ErrorReporter::new(format!("gzip compression of {}", path.display())),
+        })
+    }
+
+    /// Waits until this writer's compressions are done, or `deadline`. `false` when some are
+    /// still queued or running: their sources stay uncompressed (no record is lost) and the next
+    /// writer opened on the path queues them again.
+    pub(crate) fn wait_until(&self, deadline: Option<Instant>) -> bool {
+        let mut n = self.outstanding.lock();
+        while *n > 0 {
+            match deadline {
+                Some(d) => {
+                    if self.idle.wait_until(&mut n, d).timed_out() {
+                        return *n == 0;
+                    }
+                }
+                None => self.idle.wait(&mut n),
+            }
+        }
+        true
+    }
+}
+
+struct Queue {
+    jobs: Mutex<VecDeque<Job>>,
+    ready: Condvar,
+}
+
+/// The compression thread's nice value (Linux).
+#[cfg(target_os = "linux")]
+const WORKER_NICE: i32 = 10;
+
+static QUEUE: OnceLock<Arc<Queue>> = OnceLock::new();
+
+/// Hands `job` to the compression thread (started on first use). Never blocks on compression.
+pub(crate) fn submit(job: Job) {
+    *job.tracker.outstanding.lock() += 1;
+    let queue = QUEUE.get_or_init(|| {
+        let queue = Arc::new(Queue {
+            jobs: Mutex::new(VecDeque::new()),
+            ready: Condvar::new(),
+        });
+        let worker = queue.clone();
+        let spawned = std::thread::Builder::new()
+            .name("scoped-logger-gzip".into())
+            .spawn(move || run(&worker));
+        if let Err(e) = spawned {
+            crate::internal::warn(format_args!(
+                "cannot start the gzip compression thread: {e}; rotated backups stay \
+                 uncompressed"
+            ));
+        }
+        queue
+    });
+    queue.jobs.lock().push_back(job);
+    queue.ready.notify_one();
+}
+
+fn run(queue: &Queue) {
+    // Compression is background work: under CPU contention, the threads that log come first.
+    // (On Linux a nice value is per thread; elsewhere it would be the whole process's.)
+    #[cfg(target_os = "linux")]
+    let _ = rustix::process::setpriority_process(None, WORKER_NICE);
+    loop {
+        let job = {
+            let mut jobs = queue.jobs.lock();
+            loop {
+                if let Some(job) = jobs.pop_front() {
+                    break job;
+                }
+                queue.ready.wait(&mut jobs);
+            }
+        };
+        if let Err(e) = compress(&job) {
+            job.tracker
+                .errors
+                .report(&format!("compressing {}", job.source.display()), e);
+        }
+        let mut n = job.tracker.outstanding.lock();
+        *n -= 1;
+        if *n == 0 {
+            job.tracker.idle.notify_all();
+        }
+    }
+}
+
+/// `<path>` + `suffix`.
+pub(crate) fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(suffix);
+    PathBuf::from(name)
+}
+
+fn compress(job: &Job) -> io::Result<()> {
+    let source = match File::open(&job.source) {
+        Ok(f) => f,
+        // Already done (queued twice by a recovery): nothing to lose.
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e),
+    };
+    let tmp = with_suffix(&job.source, ".gz.tmp");
+    let _ = fs::remove_file(&tmp);
+    let mut options = fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    let out = options.open(&tmp)?;
+    #[cfg(unix)]
+    out.set_permissions(source.metadata()?.permissions())?;
+    let mut gz = flate2::write::GzEncoder::new(BufWriter::new(out), flate2::Compression::fast());
+    io::copy(&mut BufReader::new(source), &mut gz)?;
+    let out = gz.finish()?.into_inner().map_err(|e| e.into_error())?;
+    out.sync_all()?;
+    drop(out);
+    let target = match &job.target {
+        Target::Beside => with_suffix(&job.source, ".gz"),
+        Target::Numbered { base, backups } => {
+            let numbered = |i: usize| with_suffix(base, &format!(".{i}.gz"));
+            remove_if_present(&numbered(*backups))?;
+            for i in (1..*backups).rev() {
+                match fs::rename(numbered(i), numbered(i + 1)) {
+                    Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+                    _ => {}
+                }
+            }
+            numbered(1)
+        }
+    };
+    if matches!(job.target, Target::Numbered { backups: 0, .. }) {
+        fs::remove_file(&tmp)?;
+    } else {
+        fs::rename(&tmp, &target)?;
+        sync_folder(&target);
+    }
+    // Only now, with the copy complete under its final name, does the source go (pruning may
+    // have removed it already).
+    remove_if_present(&job.source)
+}
+
+fn remove_if_present(path: &Path) -> io::Result<()> {
+    match fs::remove_file(path) {
+        Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
+        _ => Ok(()),
+    }
+}
+
+/// Makes the rename durable before the source is removed (best effort: not every platform can
+/// sync a folder).
+fn sync_folder(path: &Path) {
+    #[cfg(unix)]
+    if let Ok(dir) = File::open(super::paths::parent_of(path)) {
+        let _ = dir.sync_all();
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+}
