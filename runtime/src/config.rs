@@ -251,6 +251,7 @@ mod humantime_opt {
 /// Time rotation for `rotating_file`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum RotateKind {
     /// Size only.
     #[default]

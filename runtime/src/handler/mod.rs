@@ -48,10 +48,12 @@ pub(crate) mod paths;
 pub mod queue;
 pub mod rotating;
 #[cfg(feature = "sqlite")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
 pub mod sqlite;
 pub mod stderr;
 pub mod stream;
 #[cfg(feature = "syslog")]
+#[cfg_attr(docsrs, doc(cfg(feature = "syslog")))]
 pub mod syslog;
 pub mod test_writer;
 

@@ -37,6 +37,7 @@ use state::Shared;
 ///
 /// See the [`nonblocking`](crate::handler::nonblocking#policies) module for the risks of each.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Policy {
     /// Never wait: drop the record and count it. The default.
     #[default]
