@@ -216,6 +216,8 @@ fn a_targets_own_directive_holds_inside_a_scope_and_other_threads_are_not_raised
     // `chatty=warn`: its info and debug stay out of the debug scope.
     global.configure("warn,chatty=warn").unwrap();
     chatty::work_with_log(2);
+    // A target below it (`::` as log writes module paths) falls under the same directive.
+    log::info!(target: "chatty::deep", "from a submodule");
     assert_eq!(mem.len(), 2, "{:?}", mem.messages());
     assert_eq!(
         log::max_level(),

@@ -109,9 +109,45 @@ impl RegistryInner {
         if self.shared.directives.load(Ordering::Relaxed) == 0 {
             return None;
         }
-        let name = name::normalize(name).ok()?;
+        // Targets are module paths (`hyper::proto`): written with dots into a per-thread buffer,
+        // so that a record on this path allocates nothing. A name that is not valid finds no
+        // entry (every entry's name was checked when it was made).
+        thread_local! {
+            static DOTTED: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+        }
+        if !name.contains(':') {
+            return self.nearest_configured(name);
+        }
+        let dotted = |out: &mut String| {
+            out.clear();
+            for (i, seg) in name.split("::").enumerate() {
+                if i > 0 {
+                    out.push('.');
+                }
+                out.push_str(seg);
+            }
+        };
+        DOTTED
+            .try_with(|cell| match cell.try_borrow_mut() {
+                Ok(mut buf) => {
+                    dotted(&mut buf);
+                    self.nearest_configured(&buf)
+                }
+                Err(_) => {
+                    let mut own = String::new();
+                    dotted(&mut own);
+                    self.nearest_configured(&own)
+                }
+            })
+            .ok()
+            .flatten()
+    }
+
+    /// The own level of `name`'s logger or its nearest ancestor logger below the root.
+    #[cfg(any(feature = "log", feature = "tracing"))]
+    fn nearest_configured(&self, name: &str) -> Option<LevelFilter> {
         let guard = self.entries.guard();
-        let mut cur: &str = &name;
+        let mut cur: &str = name;
         while !cur.is_empty() {
             // Lock-free: a library's logger has no scope, so its own level is the configured one.
             if let Some(node) = self.entries.get(cur, &guard)
