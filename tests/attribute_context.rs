@@ -7,6 +7,10 @@ use std::time::Duration;
 use scoped_logger::timing::ManualClock;
 use scoped_logger::{LevelFilter, MemoryHandler, OwnedRecord, Registry, info, scoped_logger};
 
+#[path = "support/poll.rs"]
+mod poll;
+use poll::{YieldOnce, block_on};
+
 static REG: LazyLock<Registry> = LazyLock::new(Registry::new);
 static CLOCK: LazyLock<std::sync::Arc<ManualClock>> = LazyLock::new(Default::default);
 
@@ -42,35 +46,9 @@ fn inner(id: u64) {
 #[scoped_logger("req.{id}", registry = &REG, level = "info", fields(id))]
 async fn handle_async(id: u64, who: String) -> usize {
     info!("before");
-    Yield(false).await;
+    YieldOnce(false).await;
     info!(who = %who; "after");
     who.len()
-}
-
-struct Yield(bool);
-impl std::future::Future for Yield {
-    type Output = ();
-    fn poll(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<()> {
-        if std::mem::replace(&mut self.0, true) {
-            std::task::Poll::Ready(())
-        } else {
-            cx.waker().wake_by_ref();
-            std::task::Poll::Pending
-        }
-    }
-}
-
-fn block_on<F: std::future::Future>(fut: F) -> F::Output {
-    let mut fut = std::pin::pin!(fut);
-    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-    loop {
-        if let std::task::Poll::Ready(v) = fut.as_mut().poll(&mut cx) {
-            return v;
-        }
-    }
 }
 
 #[scoped_logger("timed.{id}", registry = &REG, level = "info", record_below = "debug",

@@ -12,6 +12,10 @@ use scoped_logger::{
     OwnedRecord, Record, Registry, StreamHandler, debug, error, info, scoped_log, warn,
 };
 
+#[path = "support/poll.rs"]
+mod poll;
+use poll::block_on;
+
 /// `key=value` for every key-value of a record, in order.
 fn kv(r: &OwnedRecord) -> Vec<String> {
     r.key_values
@@ -248,16 +252,6 @@ fn a_future_in_an_opened_scope_carries_its_fields() {
     block_on(fut);
     assert_eq!(reg.node_count(), 0);
     assert_eq!(kv(&mem.records()[0]), ["job=9"]);
-}
-
-fn block_on<F: std::future::Future>(fut: F) -> F::Output {
-    let mut fut = std::pin::pin!(fut);
-    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-    loop {
-        if let std::task::Poll::Ready(v) = fut.as_mut().poll(&mut cx) {
-            return v;
-        }
-    }
 }
 
 /// One record as [`Seen`] keeps it: its thread, its message, its `k=v` pairs.

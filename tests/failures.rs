@@ -15,6 +15,10 @@ use scoped_logger::{
     error, info, scoped_logger,
 };
 
+#[path = "support/poll.rs"]
+mod poll;
+use poll::block_on;
+
 /// An error with a source: `top: cause: root` when written with its chain.
 #[derive(Debug)]
 struct Layer {
@@ -165,16 +169,6 @@ async fn async_err(fail: bool, mem: MemoryHandler) -> Result<u32, io::Error> {
         Err(io::Error::other(chain3()))
     } else {
         Ok(7)
-    }
-}
-
-fn block_on<F: std::future::Future>(fut: F) -> F::Output {
-    let mut fut = std::pin::pin!(fut);
-    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-    loop {
-        if let std::task::Poll::Ready(v) = fut.as_mut().poll(&mut cx) {
-            return v;
-        }
     }
 }
 

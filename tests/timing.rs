@@ -11,6 +11,10 @@ use scoped_logger::{
     FlightRecorder, FutureExt as _, LevelFilter, MemoryHandler, OwnedRecord, Registry, debug, info,
 };
 
+#[path = "support/poll.rs"]
+mod poll;
+use poll::{YieldOnce, block_on};
+
 fn setup() -> (Registry, MemoryHandler, Arc<ManualClock>) {
     let reg = Registry::new();
     let clock = Arc::new(ManualClock::new());
@@ -112,33 +116,6 @@ fn a_stuck_task_is_reported_once_with_its_trail_and_again_when_it_ends() {
     assert_eq!(value(&recs[4], "outcome"), "err");
     assert_eq!(value(&recs[4], "job"), "3");
     assert!(reg.live_scopes().is_empty());
-}
-
-fn block_on<F: std::future::Future>(fut: F) -> F::Output {
-    let mut fut = std::pin::pin!(fut);
-    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-    loop {
-        if let std::task::Poll::Ready(v) = fut.as_mut().poll(&mut cx) {
-            return v;
-        }
-    }
-}
-
-/// Pending once (waking itself), then ready.
-struct YieldOnce(bool);
-impl std::future::Future for YieldOnce {
-    type Output = ();
-    fn poll(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<()> {
-        if std::mem::replace(&mut self.0, true) {
-            std::task::Poll::Ready(())
-        } else {
-            cx.waker().wake_by_ref();
-            std::task::Poll::Pending
-        }
-    }
 }
 
 #[test]
