@@ -46,6 +46,16 @@ impl Handler for Discard {
     }
 }
 
+/// tracing's fmt subscriber at INFO, writing plain lines to `io::sink()`: the peer, in the same
+/// process, same input.
+fn tracing_fmt() -> impl tracing::Subscriber + Send + Sync {
+    tracing_subscriber::fmt()
+        .with_writer(io::sink)
+        .with_ansi(false)
+        .with_max_level(tracing::Level::INFO)
+        .finish()
+}
+
 /// `CONTEXT_BENCH_COUNT=case:n`: runs one case `n` times (see the module docs).
 fn count(case: &str, n: u64) {
     use tracing_subscriber::layer::SubscriberExt as _;
@@ -73,11 +83,7 @@ fn count(case: &str, n: u64) {
             many(&mut || info!("done in {} ms", black_box(42)));
         }
         "record_tracing" => {
-            let sub = tracing_subscriber::fmt()
-                .with_writer(io::sink)
-                .with_ansi(false)
-                .with_max_level(tracing::Level::INFO)
-                .finish();
+            let sub = tracing_fmt();
             tracing::subscriber::with_default(sub, || {
                 let span = tracing::info_span!("jobs", job = 1u64, user = "ann");
                 let _e = span.enter();
@@ -95,10 +101,7 @@ fn count(case: &str, n: u64) {
             )
         }),
         "tracing_disabled_own" => {
-            let sub = tracing_subscriber::fmt()
-                .with_writer(io::sink)
-                .with_max_level(tracing::Level::INFO)
-                .finish();
+            let sub = tracing_fmt();
             tracing::subscriber::with_default(sub, || {
                 many(&mut || tracing::debug!("step {}", black_box(1)))
             });
@@ -150,11 +153,7 @@ fn records(c: &mut criterion::Criterion) {
             b.iter(|| info!("done in {} ms", black_box(42)))
         });
     }
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(io::sink)
-        .with_ansi(false)
-        .with_max_level(tracing::Level::INFO)
-        .finish();
+    let subscriber = tracing_fmt();
     tracing::subscriber::with_default(subscriber, || {
         let span = tracing::info_span!("jobs", job = 1u64, user = "ann");
         let _e = span.enter();
@@ -200,10 +199,7 @@ fn verbose_scope_elsewhere(level: LevelFilter) -> mpsc::Sender<()> {
 fn bridges(c: &mut criterion::Criterion) {
     use tracing_subscriber::layer::SubscriberExt as _;
     let mut g = c.benchmark_group("bridge_disabled");
-    let own = tracing_subscriber::fmt()
-        .with_writer(io::sink)
-        .with_max_level(tracing::Level::INFO)
-        .finish();
+    let own = tracing_fmt();
     tracing::subscriber::with_default(own, || {
         g.bench_function("tracing debug!, tracing's fmt at INFO", |b| {
             b.iter(|| tracing::debug!("step {}", black_box(1)))
