@@ -7,7 +7,8 @@
 
 Every public path (items, re-exports, modules), every public method with its signature, enum
 variants, public fields, trait implementations and `#[non_exhaustive]`: one line each, sorted,
-so that a change to the API shows as a diff of lines. `.ci/run` regenerates the files and fails
+so that a change to the API shows as a diff of lines. It also fails when one item can be
+reached at two public paths (one path per item). `.ci/run` regenerates the files and fails
 when they differ from the committed ones: a change to the public API is made on purpose, by
 committing the new snapshot with it. Hidden items (`#[doc(hidden)]`, the `__private` door for
 generated code) are left out: they are not part of the API.
@@ -114,6 +115,10 @@ def main(path):
     lines = set()
     seen_types = set()
     walked = set()
+    paths = {}  # item id -> the public paths it is reachable at
+
+    def reach(item_id, full):
+        paths.setdefault(item_id, set()).add(full)
 
     def hidden(it):
         return any("hidden" in str(a) for a in it.get("attrs", []))
@@ -134,6 +139,7 @@ def main(path):
                 if target and target.get("crate_id") == 0 and not v["is_glob"]:
                     (tkind, tv), = target["inner"].items()
                     full = f"{prefix}::{v['name']}"
+                    reach(target["id"], full)
                     if tkind == "module":
                         if target["id"] not in walked:
                             walked.add(target["id"])
@@ -143,6 +149,7 @@ def main(path):
                 continue
             name = it["name"]
             full = f"{prefix}::{name}"
+            reach(it["id"], full)
             if kind == "module":
                 lines.add(f"mod {full}")
                 if i not in walked:
@@ -209,6 +216,13 @@ def main(path):
     walk_module(d["root"], root["name"])
     for line in sorted(lines):
         print(line)
+    # One path per item: a name a user can write two ways is two names to document, and a
+    # re-export that goes stale without anyone noticing.
+    twice = sorted(sorted(p) for p in paths.values() if len(p) > 1)
+    if twice:
+        for p in twice:
+            print("item reachable at more than one path: " + ", ".join(p), file=sys.stderr)
+        sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -107,7 +107,8 @@ fn count(case: &str, n: u64) {
             });
         }
         "tracing_disabled_ours" | "tracing_disabled_ours_verbose" => {
-            let sub = tracing_subscriber::registry().with(scoped_logger::TracingLayer::new());
+            let sub = tracing_subscriber::registry()
+                .with(scoped_logger::bridge::tracing::TracingLayer::new());
             let hold = (case == "tracing_disabled_ours_verbose")
                 .then(|| verbose_scope_elsewhere(LevelFilter::Debug));
             tracing::subscriber::with_default(sub, || {
@@ -116,7 +117,7 @@ fn count(case: &str, n: u64) {
             drop(hold);
         }
         "log_disabled" | "log_disabled_verbose" => {
-            scoped_logger::log_bridge::install().expect("the only log logger here");
+            scoped_logger::bridge::log::install().expect("the only log logger here");
             let hold = (case == "log_disabled_verbose")
                 .then(|| verbose_scope_elsewhere(LevelFilter::Debug));
             many(&mut || log::debug!("step {}", black_box(1)));
@@ -205,7 +206,8 @@ fn bridges(c: &mut criterion::Criterion) {
             b.iter(|| tracing::debug!("step {}", black_box(1)))
         });
     });
-    let layered = tracing_subscriber::registry().with(scoped_logger::TracingLayer::new());
+    let layered =
+        tracing_subscriber::registry().with(scoped_logger::bridge::tracing::TracingLayer::new());
     tracing::subscriber::with_default(layered, || {
         g.bench_function("tracing debug!, our layer", |b| {
             b.iter(|| tracing::debug!("step {}", black_box(1)))
@@ -218,7 +220,7 @@ fn bridges(c: &mut criterion::Criterion) {
         drop(hold);
     });
 
-    scoped_logger::log_bridge::install().expect("the only log logger here");
+    scoped_logger::bridge::log::install().expect("the only log logger here");
     g.bench_function("log debug!, no debug scope anywhere", |b| {
         b.iter(|| log::debug!("step {}", black_box(1)))
     });

@@ -15,7 +15,8 @@ use criterion::BenchmarkId;
 
 use scoped_logger::format::escape::push_escaped;
 use scoped_logger::format::{Format, TextFormat};
-use scoped_logger::{Level, Record, Value};
+use scoped_logger::kv::Value;
+use scoped_logger::{Level, Record};
 
 /// The text format as it was on `main` before the escaping writer, copied here (with the
 /// crate-private helpers it used) only to be measured against. Not used for output.
@@ -23,8 +24,9 @@ mod old_main {
     use std::fmt::Write as _;
     use std::io::Write as _;
 
+    use scoped_logger::Record;
     use scoped_logger::format::Format;
-    use scoped_logger::{Record, Value};
+    use scoped_logger::kv::Value;
 
     pub struct OldTextFormat;
 

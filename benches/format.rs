@@ -24,7 +24,8 @@ use std::hint::black_box;
 use std::time::{Duration, UNIX_EPOCH};
 
 use scoped_logger::format::{Format, PatternFormat, Styled, TextFormat};
-use scoped_logger::{Level, Record, Value};
+use scoped_logger::kv::Value;
+use scoped_logger::{Level, Record};
 
 fn format_one(format: &dyn Format, out: &mut Vec<u8>) {
     let kvs = [

@@ -8,7 +8,7 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use scoped_logger::{LevelFilter, NullHandler, Registry};
 
 fn bridge(c: &mut Criterion) {
-    scoped_logger::log_bridge::install().expect("the only log logger in this process");
+    scoped_logger::bridge::log::install().expect("the only log logger in this process");
     let reg = Registry::global();
     let target = reg.logger("log_bridge");
     target.add_handler(NullHandler);

@@ -26,8 +26,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
-use scoped_logger::handler::nonblocking::flush_all_by;
-use scoped_logger::{LevelFilter, Logger, NonBlocking, Registry};
+use scoped_logger::handler::NonBlocking;
+use scoped_logger::handler::queue::flush_all_by;
+use scoped_logger::{LevelFilter, Logger, Registry};
 
 /// Enough records to fill every library's default queue (ours 16,384; tracing-appender
 /// 128,000 lines; slog-async 128), so the stalled figures are the steady state.

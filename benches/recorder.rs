@@ -5,7 +5,8 @@
 //! `cargo bench -p scoped-logger-benches --bench recorder -- --quick`
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use scoped_logger::{FlightRecorder, LevelFilter, NullHandler, Registry, debug, info};
+use scoped_logger::scope::FlightRecorder;
+use scoped_logger::{LevelFilter, NullHandler, Registry, debug, info};
 
 fn recorder(c: &mut Criterion) {
     let reg = Registry::new();

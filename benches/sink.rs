@@ -13,7 +13,9 @@ use std::time::{Duration, Instant};
 
 use criterion::{Criterion, Throughput, criterion_group};
 use parking_lot::{Condvar, Mutex};
-use scoped_logger::{Handler, Level, NonBlocking, Policy, Record, Registry};
+use scoped_logger::handler::NonBlocking;
+use scoped_logger::handler::queue::Policy;
+use scoped_logger::{Handler, Level, Record, Registry};
 
 /// A writer held shut until released: the output nobody reads.
 #[derive(Clone, Default)]

@@ -7,7 +7,9 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use scoped_logger::{Handler, Level, Policy, Record, SqliteHandler, Value};
+use scoped_logger::handler::queue::Policy;
+use scoped_logger::kv::Value;
+use scoped_logger::{Handler, Level, Record, SqliteHandler};
 
 const BATCH: u64 = 1000;
 

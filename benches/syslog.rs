@@ -13,7 +13,10 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, Throughput};
-use scoped_logger::{Handler, Level, Policy, Record, SyslogHandler, Value};
+use scoped_logger::handler::queue::Policy;
+use scoped_logger::handler::syslog::SyslogHandler;
+use scoped_logger::kv::Value;
+use scoped_logger::{Handler, Level, Record};
 
 /// Records per measured iteration: enough that the final flush is a small part of it.
 const BATCH: u64 = 10_000;

@@ -11,8 +11,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main};
+use scoped_logger::scope::FlightRecorder;
 use scoped_logger::timing::ManualClock;
-use scoped_logger::{FlightRecorder, LevelFilter, NullHandler, Registry, debug};
+use scoped_logger::{LevelFilter, NullHandler, Registry, debug};
 
 fn timed_scopes(c: &mut criterion::Criterion) {
     let reg = Registry::new();

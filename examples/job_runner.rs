@@ -17,8 +17,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use scoped_logger::handler::queue::Policy;
 use scoped_logger::{
-    FileHandler, HandlerExt as _, LevelFilter, Policy, Registry, SqliteHandler, debug, error, info,
+    FileHandler, HandlerExt as _, LevelFilter, Registry, SqliteHandler, debug, error, info,
     scoped_logger,
 };
 

@@ -8,9 +8,8 @@
 
 use std::time::Duration;
 
-use scoped_logger::{
-    FlightRecorder, LevelFilter, Registry, StreamHandler, debug, info, timing::LiveScope,
-};
+use scoped_logger::scope::FlightRecorder;
+use scoped_logger::{LevelFilter, Registry, StreamHandler, debug, info, timing::LiveScope};
 
 fn job(reg: &Registry, id: u64, work: Duration) {
     let _task = reg

@@ -33,7 +33,8 @@ fn main() {
     #[cfg(feature = "tracing")]
     {
         use tracing_subscriber::layer::SubscriberExt as _;
-        let subscriber = tracing_subscriber::registry().with(scoped_logger::TracingLayer::new());
+        let subscriber = tracing_subscriber::registry()
+            .with(scoped_logger::bridge::tracing::TracingLayer::new());
         tracing::subscriber::set_global_default(subscriber).expect("no other subscriber");
     }
 

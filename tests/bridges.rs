@@ -4,7 +4,8 @@
 //!
 //! The `log` logger and `log::max_level` are process-wide, so that part is one sequential test.
 
-use scoped_logger::{Level, LevelFilter, MemoryHandler, OwnedValue, Registry};
+use scoped_logger::kv::OwnedValue;
+use scoped_logger::{Level, LevelFilter, MemoryHandler, Registry};
 
 /// Both tests change the global registry and the process-wide max level: one at a time.
 static SERIAL: parking_lot::Mutex<()> = parking_lot::const_mutex(());
@@ -12,7 +13,7 @@ static SERIAL: parking_lot::Mutex<()> = parking_lot::const_mutex(());
 #[test]
 fn log_bridge_routes_to_scope_else_target_and_tracks_max_level() {
     let _serial = SERIAL.lock();
-    let _ = scoped_logger::log_bridge::install(); // another test may have installed it
+    let _ = scoped_logger::bridge::log::install(); // another test may have installed it
     let global = Registry::global();
 
     // Nothing is more verbose than the root's Warn yet: log's max level says so, and a
@@ -80,7 +81,8 @@ fn tracing_layer_routes_like_the_log_bridge() {
     use tracing_subscriber::layer::SubscriberExt as _;
     let _serial = SERIAL.lock();
 
-    let subscriber = tracing_subscriber::registry().with(scoped_logger::TracingLayer::new());
+    let subscriber =
+        tracing_subscriber::registry().with(scoped_logger::bridge::tracing::TracingLayer::new());
     tracing::subscriber::with_default(subscriber, || {
         let reg = Registry::new();
         let mem = MemoryHandler::new();
@@ -124,7 +126,8 @@ fn span_fields_become_key_values_and_disabled_events_are_not_built() {
     use tracing_subscriber::layer::SubscriberExt as _;
     let _serial = SERIAL.lock();
 
-    let subscriber = tracing_subscriber::registry().with(scoped_logger::TracingLayer::new());
+    let subscriber =
+        tracing_subscriber::registry().with(scoped_logger::bridge::tracing::TracingLayer::new());
     tracing::subscriber::with_default(subscriber, || {
         let reg = Registry::new();
         let mem = MemoryHandler::new();
@@ -199,7 +202,7 @@ fn span_fields_become_key_values_and_disabled_events_are_not_built() {
 #[test]
 fn a_targets_own_directive_holds_inside_a_scope_and_other_threads_are_not_raised() {
     let _serial = SERIAL.lock();
-    let _ = scoped_logger::log_bridge::install();
+    let _ = scoped_logger::bridge::log::install();
     let global = Registry::global();
     let reg = Registry::new();
     let mem = MemoryHandler::new();

@@ -13,7 +13,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, UNIX_EPOCH};
 
-use scoped_logger::{Handler, Level, Record, RotatingFileHandler, Rotation};
+use scoped_logger::handler::Rotation;
+use scoped_logger::{Handler, Level, Record, RotatingFileHandler};
 
 const CHILD: &str = "SCOPED_LOGGER_COMPRESS_CHILD";
 const FAILSAFE: Duration = Duration::from_secs(60);

@@ -7,9 +7,10 @@ use std::io::{self, Write};
 use std::sync::{Arc, Mutex};
 
 use scoped_logger::format::{Format, JsonFormat, TextFormat};
+use scoped_logger::scope::FlightRecorder;
 use scoped_logger::{
-    Context, FlightRecorder, FutureExt as _, Handler, Level, LevelFilter, MemoryHandler,
-    OwnedRecord, Record, Registry, StreamHandler, debug, error, info, scoped_log, warn,
+    Context, FutureExt as _, Handler, Level, LevelFilter, MemoryHandler, OwnedRecord, Record,
+    Registry, StreamHandler, debug, error, info, scoped_log, warn,
 };
 
 #[path = "support/poll.rs"]
@@ -337,7 +338,7 @@ fn tokio_tasks_keep_the_fields_across_threads_and_spawned_children_join_the_scop
 #[cfg(feature = "log")]
 #[test]
 fn records_from_the_log_bridge_carry_the_scope_fields() {
-    scoped_logger::log_bridge::install().unwrap();
+    scoped_logger::bridge::log::install().unwrap();
     let (reg, mem) = setup();
     {
         let _s = reg.scope("jobs.2").field("job", 2).enter().unwrap();
@@ -384,8 +385,8 @@ fn syslog_structured_data_holds_the_fields() {
         .set_read_timeout(Some(std::time::Duration::from_secs(10)))
         .unwrap();
     let (reg, _) = setup();
-    let h = scoped_logger::SyslogHandler::udp(socket.local_addr().unwrap())
-        .format(scoped_logger::SyslogFormat::Rfc5424)
+    let h = scoped_logger::handler::syslog::SyslogHandler::udp(socket.local_addr().unwrap())
+        .format(scoped_logger::handler::syslog::SyslogFormat::Rfc5424)
         .open()
         .unwrap();
     reg.root().add_handler(h);

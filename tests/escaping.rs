@@ -7,9 +7,8 @@ use std::io::{self, Write};
 use std::sync::Arc;
 
 use parking_lot::Mutex;
-use scoped_logger::{
-    FileHandler, Handler, Level, LevelFilter, Record, Registry, StreamHandler, Value,
-};
+use scoped_logger::kv::Value;
+use scoped_logger::{FileHandler, Handler, Level, LevelFilter, Record, Registry, StreamHandler};
 
 /// Each payload class of issue 14, with a name for failure messages.
 const PAYLOADS: &[(&str, &str)] = &[
@@ -241,7 +240,7 @@ fn the_log_bridge_escapes_kv_keys_and_targets() {
         let target = format!("lib{p}");
         let kvs = [(key.as_str(), *p), ("plain", "v")];
         let source: &[(&str, &str)] = &kvs;
-        scoped_logger::log_bridge::LogBridge.log(
+        scoped_logger::bridge::log::LogBridge.log(
             &log::Record::builder()
                 .level(log::Level::Warn)
                 .target(&target)
@@ -279,7 +278,7 @@ fn the_local_syslog_form_is_one_line_per_record() {
             })
             .collect::<Vec<String>>()
     });
-    let syslog = scoped_logger::SyslogHandler::unix(&path)
+    let syslog = scoped_logger::handler::syslog::SyslogHandler::unix(&path)
         .app_name("escaping")
         .open()
         .unwrap();

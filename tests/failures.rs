@@ -10,9 +10,9 @@ use std::ops::Deref;
 use std::sync::LazyLock;
 
 use scoped_logger::format::{Format, JsonFormat, TextFormat};
+use scoped_logger::kv::{OwnedError, OwnedValue, ToValue, Value};
 use scoped_logger::{
-    Level, MemoryHandler, OwnedError, OwnedRecord, OwnedValue, Record, Registry, ToValue, Value,
-    error, info, scoped_logger,
+    Level, MemoryHandler, OwnedRecord, Record, Registry, error, info, scoped_logger,
 };
 
 #[path = "support/poll.rs"]

@@ -15,7 +15,8 @@ use std::sync::OnceLock;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
-use scoped_logger::{Handler, InitBuilder, Level, NonBlocking, Record, error};
+use scoped_logger::handler::NonBlocking;
+use scoped_logger::{Handler, InitBuilder, Level, Record, error};
 
 const ROLE: &str = "SCOPED_LOGGER_LAST_WORDS";
 /// Where a role writes (a file or a database), or its exit deadline in milliseconds.
@@ -24,6 +25,7 @@ const FAILSAFE: Duration = Duration::from_secs(60);
 /// Printed on stdout right before the child exits: the parent times the exit from it.
 const EXITING: &str = "exiting now";
 /// Printed by the SQLite child once its database is open.
+#[cfg(feature = "sqlite")]
 const OPENED: &str = "database open";
 /// Bytes per read of a slow reader (see `Stderr::SlowlyFromExit`).
 const SLOW_READ: usize = 8;
@@ -76,7 +78,7 @@ fn child_entry() {
             exit_now(2);
         }
         "file" => {
-            scoped_logger::handler::nonblocking::set_exit_deadline(Duration::from_secs(30));
+            scoped_logger::handler::queue::set_exit_deadline(Duration::from_secs(30));
             let file = std::fs::File::create(&arg).unwrap();
             let root = scoped_logger::root();
             root.add_handler(NonBlocking::new(SlowDisk(file)));
@@ -166,7 +168,7 @@ fn child_entry() {
 /// words queued after these are lost unless the exit waits for them. The exit deadline is made
 /// generous for that slow reader (the default is tested with an unread pipe).
 fn fill_stderr() {
-    use scoped_logger::handler::nonblocking::{exit_deadline, set_exit_deadline};
+    use scoped_logger::handler::queue::{exit_deadline, set_exit_deadline};
     set_exit_deadline(exit_deadline().max(Duration::from_secs(30)));
     let root = scoped_logger::root();
     for i in 0..FILL {

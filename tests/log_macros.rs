@@ -3,9 +3,10 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use scoped_logger::kv::OwnedValue;
 use scoped_logger::{
-    Level, LevelFilter, MemoryHandler, OwnedValue, Registry, ScopedLogger, debug, error, info,
-    scoped_log, trace, warn,
+    Level, LevelFilter, MemoryHandler, Registry, ScopedLogger, debug, error, info, scoped_log,
+    trace, warn,
 };
 
 /// A scope at `level` with a memory handler, current on this thread until dropped.

@@ -13,7 +13,9 @@ use std::time::{Duration, Instant};
 
 use parking_lot::{Condvar, Mutex};
 use scoped_logger::format::JsonFormat;
-use scoped_logger::{Handler, Level, NonBlocking, Policy, Registry};
+use scoped_logger::handler::NonBlocking;
+use scoped_logger::handler::queue::Policy;
+use scoped_logger::{Handler, Level, Registry};
 
 const FAILSAFE: Duration = Duration::from_secs(60);
 
@@ -502,7 +504,7 @@ fn a_full_non_blocking_output_is_waited_for_and_drops_are_counted() {
 /// dropping it skipped the usual wait and lost what was queued on a healthy output.
 #[test]
 fn a_zero_deadline_poll_does_not_disarm_the_wait_at_drop() {
-    use scoped_logger::handler::nonblocking::{Options, Sink, Worker};
+    use scoped_logger::handler::queue::{Options, Sink, Worker};
 
     /// A healthy but slow output: each batch takes 20 ms.
     struct Slow(Arc<Mutex<Vec<u32>>>);

@@ -6,9 +6,11 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier, LazyLock};
 use std::task::{Context, Waker};
 
+use scoped_logger::kv::OwnedValue;
+use scoped_logger::scope::FlightRecorder;
 use scoped_logger::{
-    FlightRecorder, Handler, Level, LevelFilter, MemoryHandler, OwnedRecord, OwnedValue, Record,
-    Registry, debug, info, scoped_logger, trace, warn,
+    Handler, Level, LevelFilter, MemoryHandler, OwnedRecord, Record, Registry, debug, info,
+    scoped_logger, trace, warn,
 };
 
 fn new_registry() -> Registry {

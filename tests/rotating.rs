@@ -8,7 +8,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use scoped_logger::format::{Format, JsonFormat, TextFormat};
-use scoped_logger::{Handler, Level, Record, RotatingFileHandler, Rotation, Value};
+use scoped_logger::handler::Rotation;
+use scoped_logger::kv::Value;
+use scoped_logger::{Handler, Level, Record, RotatingFileHandler};
 
 /// 2026-11-24T10:00:00Z.
 const NOV_24_10H: u64 = 1_795_514_400;

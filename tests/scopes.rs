@@ -7,9 +7,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier};
 use std::task::{Context, Poll, Waker};
 
+use scoped_logger::scope::ScopeError;
 use scoped_logger::{
     FileHandler, FutureExt as _, Handler, Level, LevelFilter, MemoryHandler, Record, Registry,
-    ScopeError, current,
+    current,
 };
 
 fn mem_factory(mem: &MemoryHandler) -> impl FnOnce() -> io::Result<MemoryHandler> + use<> {

@@ -239,7 +239,9 @@ fn shutdown_is_bounded_in_total_with_many_stalled_writers() {
     let gate = Gate::default();
     for i in 0..5 {
         let log = reg.logger(&format!("nb{i}"));
-        log.add_handler(scoped_logger::NonBlocking::new(Stalled(gate.clone())));
+        log.add_handler(scoped_logger::handler::NonBlocking::new(Stalled(
+            gate.clone(),
+        )));
         for j in 0..10 {
             log.log(Level::Warn, format_args!("record {j}"));
         }

@@ -8,7 +8,9 @@ use std::process::Command;
 use std::time::{Duration, Instant, UNIX_EPOCH};
 
 use rusqlite::Connection;
-use scoped_logger::{Handler, Level, Location, Policy, Record, Registry, SqliteHandler, Value};
+use scoped_logger::handler::queue::Policy;
+use scoped_logger::kv::Value;
+use scoped_logger::{Handler, Level, Location, Record, Registry, SqliteHandler};
 
 /// The query documented in the module docs, word for word.
 const DOCUMENTED_QUERY: &str =

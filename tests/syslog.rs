@@ -20,9 +20,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use rsyslog::{FAILSAFE, Line, Rsyslogd, wait_close_seen_by_client};
-use scoped_logger::{
-    Facility, Handler, Level, Record, Registry, SyslogFormat, SyslogHandler, Value, scoped_log,
-};
+use scoped_logger::handler::syslog::{Facility, SyslogFormat, SyslogHandler};
+use scoped_logger::kv::Value;
+use scoped_logger::{Handler, Level, Record, Registry, scoped_log};
 
 /// Starts rsyslogd, or prints why not and returns from the test. Under CI (`CI=true`), where
 /// `.ci/rsyslog.sh` installs rsyslog first, a missing rsyslogd fails the test instead: a green
@@ -157,7 +157,7 @@ fn count_tag(tag: &str, lines: &[Line]) -> usize {
     lines.iter().filter(|l| index_of(tag, l).is_some()).count()
 }
 
-fn open_5424(builder: scoped_logger::SyslogBuilder, app: &str) -> SyslogHandler {
+fn open_5424(builder: scoped_logger::handler::syslog::SyslogBuilder, app: &str) -> SyslogHandler {
     builder
         .app_name(app)
         .hostname("test-host")

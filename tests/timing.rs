@@ -6,9 +6,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use scoped_logger::scope::FlightRecorder;
 use scoped_logger::timing::ManualClock;
 use scoped_logger::{
-    FlightRecorder, FutureExt as _, LevelFilter, MemoryHandler, OwnedRecord, Registry, debug, info,
+    FutureExt as _, LevelFilter, MemoryHandler, OwnedRecord, Registry, debug, info,
 };
 
 #[path = "support/poll.rs"]

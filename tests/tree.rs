@@ -5,9 +5,9 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use scoped_logger::name::NameErrorKind;
 use scoped_logger::{
-    Handler, HandlerExt, Level, LevelFilter, Logger, MemoryHandler, NameErrorKind, NullHandler,
-    Record, Registry,
+    Handler, HandlerExt, Level, LevelFilter, Logger, MemoryHandler, NullHandler, Record, Registry,
 };
 
 fn warn(l: &Logger, msg: &str) {

@@ -9,7 +9,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use parking_lot::Mutex;
 use proptest::prelude::*;
-use scoped_logger::{Handler, HandlerExt, HandlerId, Level, LevelFilter, Record, Registry};
+use scoped_logger::handler::HandlerId;
+use scoped_logger::{Handler, HandlerExt, Level, LevelFilter, Record, Registry};
 
 const NAMES: [&str; 7] = ["", "a", "a.b", "a.b.c", "a.d", "e", "e.f.g"];
 
@@ -244,7 +245,7 @@ fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
                     seq += 1;
                     seen.lock().clear();
                     if l.enabled(level) {
-                        let kvs = [("seq", scoped_logger::Value::U64(seq))];
+                        let kvs = [("seq", scoped_logger::kv::Value::U64(seq))];
                         l.dispatch(
                             &scoped_logger::Record::builder(level, l.name(), format_args!("m"))
                                 .key_values(&kvs)

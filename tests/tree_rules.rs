@@ -6,9 +6,9 @@
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier, LazyLock, mpsc};
 
-use scoped_logger::{
-    FlightRecorder, Handler, Level, LevelFilter, MemoryHandler, NameErrorKind, Record, Registry,
-};
+use scoped_logger::name::NameErrorKind;
+use scoped_logger::scope::FlightRecorder;
+use scoped_logger::{Handler, Level, LevelFilter, MemoryHandler, Record, Registry};
 
 #[test]
 fn configured_levels_and_scope_levels_are_kept_apart() {

@@ -8,7 +8,8 @@
 use std::sync::mpsc;
 use std::time::Duration;
 
-use scoped_logger::{FileHandler, Level, NonBlocking, Registry};
+use scoped_logger::handler::NonBlocking;
+use scoped_logger::{FileHandler, Level, Registry};
 
 const FAILSAFE: Duration = Duration::from_secs(30);
 

@@ -9,10 +9,11 @@ use std::sync::{Arc, OnceLock};
 
 use arc_swap::ArcSwapOption;
 
-pub use crate::handler::Handler;
+pub use crate::handler::contract::Handler;
 pub use crate::level::{Level, LevelFilter};
 pub use crate::record::{Location, ToValue, Value};
-pub use crate::scope::{Begin, Creator, ScopeOptions, ScopedLogger};
+pub use crate::scope::builder::{Begin, Creator, ScopeOptions};
+pub use crate::scope::guard::ScopedLogger;
 pub use crate::tree::{Logger, Registry};
 pub use core;
 

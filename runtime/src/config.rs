@@ -119,7 +119,7 @@ pub struct LoggerConfig {
 
 /// The formats a handler can use: `format = "text"` (the default), `format = "json"`, or
 /// `format = { pattern = "{time} {level} [{thread}] {logger}: {message}{kv}" }` (the
-/// placeholders are listed in [`format::pattern`](crate::format::pattern); a bad one is an
+/// placeholders are listed in [`PatternFormat`]; a bad one is an
 /// error naming it and its line in the file).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[non_exhaustive]
@@ -441,10 +441,10 @@ impl HandlerConfig {
                 let mut b = crate::RotatingFileHandler::builder(path)
                     .backups(*backups)
                     .rotate_every(match rotate {
-                        RotateKind::Never => crate::Rotation::Never,
-                        RotateKind::Hourly => crate::Rotation::Hourly,
-                        RotateKind::Daily => crate::Rotation::Daily,
-                        RotateKind::Weekly => crate::Rotation::Weekly,
+                        RotateKind::Never => crate::handler::Rotation::Never,
+                        RotateKind::Hourly => crate::handler::Rotation::Hourly,
+                        RotateKind::Daily => crate::handler::Rotation::Daily,
+                        RotateKind::Weekly => crate::handler::Rotation::Weekly,
                     })
                     .local_time(*local_time)
                     .compress(*compress)
@@ -495,8 +495,8 @@ fn syslog(
     address: &Option<String>,
     facility: &Option<String>,
     app_name: &Option<String>,
-) -> Result<crate::SyslogHandler, String> {
-    use crate::SyslogHandler;
+) -> Result<crate::handler::syslog::SyslogHandler, String> {
+    use crate::handler::syslog::SyslogHandler;
     let address = address.as_deref().unwrap_or("/dev/log");
     let mut builder = if let Some(addr) = address.strip_prefix("udp://") {
         SyslogHandler::udp(addr)
@@ -876,7 +876,7 @@ impl Applied {
 
     /// Gives back what this configuration set and the next one (which set `levels` and
     /// `propagates`) no longer says: such a logger's configured level is cleared (it inherits
-    /// again; the root goes back to [`DEFAULT_ROOT_LEVEL`](crate::DEFAULT_ROOT_LEVEL)) and its
+    /// again; the root goes back to [`DEFAULT_ROOT_LEVEL`](crate::registry::DEFAULT_ROOT_LEVEL)) and its
     /// propagate flag is `true` again. These are configured values, so a live scope with a level
     /// or a propagate flag of its own keeps it until it ends, as it does for any other change.
     fn reset_unsaid(&self, levels: &[String], propagates: &[String]) {
@@ -889,7 +889,9 @@ impl Applied {
         };
         for name in self.set_levels.iter().filter(|n| !levels.contains(n)) {
             match logger(name) {
-                Some(root) if name.is_empty() => root.set_level(crate::DEFAULT_ROOT_LEVEL),
+                Some(root) if name.is_empty() => {
+                    root.set_level(crate::registry::DEFAULT_ROOT_LEVEL)
+                }
                 Some(l) => l.clear_level(),
                 None => {}
             }

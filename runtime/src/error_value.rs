@@ -40,7 +40,7 @@ pub(crate) fn sources(error: &dyn Error) -> impl Iterator<Item = &dyn Error> {
 /// was.
 ///
 /// ```
-/// use scoped_logger::OwnedError;
+/// use scoped_logger::kv::OwnedError;
 /// let root = std::io::Error::other("disk full");
 /// #[derive(Debug)]
 /// struct Top(std::io::Error);

@@ -191,7 +191,7 @@ impl fmt::Write for TextWriter<'_> {
 /// attribute's `fields(...)`): owned, so they can be captured when an `async fn` is called and
 /// used when its future is first polled.
 ///
-/// [`ScopeBuilder::field`]: crate::ScopeBuilder::field
+/// [`ScopeBuilder::field`]: crate::scope::ScopeBuilder::field
 #[derive(Clone, Default)]
 pub struct Fields {
     pub(crate) set: FieldSet,

@@ -13,9 +13,9 @@ use std::time::{Duration, Instant};
 
 use crate::format::{Format, WriteStyle};
 use crate::handler::Handler;
+use crate::handler::TestHandler;
 use crate::handler::queue::{Policy, QueueOptions, install_abort_flush, set_exit_deadline};
 use crate::handler::stderr::StderrHandler;
-use crate::handler::test_writer::TestHandler;
 use crate::level::Level;
 use crate::record::Record;
 use crate::tree::{DirectiveError as ConfigError, Registry};
@@ -111,7 +111,7 @@ pub fn init_for_tests() {
         let notes = apply_env_filters(registry, from_env, "info");
         registry.root().add_handler(TestHandler::new());
         #[cfg(feature = "log")]
-        let bridge_note = crate::log_bridge::install()
+        let bridge_note = crate::bridge::log::install()
             .err()
             .map(|e| format!("records of the `log` crate will not reach scoped-logger: {e}"));
         #[cfg(not(feature = "log"))]
@@ -171,7 +171,8 @@ impl std::error::Error for InitError {
 /// [`init`] with other defaults.
 ///
 /// ```no_run
-/// use scoped_logger::{InitBuilder, Policy, format::JsonFormat};
+/// use scoped_logger::{InitBuilder, format::JsonFormat};
+/// use scoped_logger::handler::queue::Policy;
 /// use std::time::Duration;
 /// let _guard = InitBuilder::new()
 ///     .default_filters("info,hyper=warn") // when RUST_LOG is unset
@@ -288,7 +289,7 @@ impl InitBuilder {
     /// How long the process may wait at exit (a return from `main`, `std::process::exit`, a
     /// panic under `panic = "abort"`) for the records still queued, by every handler together
     /// (default 1 s:
-    /// [`DEFAULT_EXIT_DEADLINE`](crate::handler::nonblocking::DEFAULT_EXIT_DEADLINE)). It is
+    /// [`DEFAULT_EXIT_DEADLINE`](crate::handler::queue::DEFAULT_EXIT_DEADLINE)). It is
     /// process-wide: `init` sets it with [`set_exit_deadline`].
     pub fn exit_deadline(mut self, deadline: Duration) -> Self {
         self.exit_deadline = Some(deadline);
@@ -324,7 +325,7 @@ impl InitBuilder {
         // `log::warn!` from dependencies reaches the handler installed above. Another `log`
         // logger set first is not fatal: the program keeps its own records, and is told.
         #[cfg(feature = "log")]
-        let bridge_note = crate::log_bridge::install()
+        let bridge_note = crate::bridge::log::install()
             .err()
             .map(|e| format!("records of the `log` crate will not reach scoped-logger: {e}"));
         #[cfg(not(feature = "log"))]

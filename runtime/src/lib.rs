@@ -20,11 +20,13 @@ mod gate;
 pub mod handler;
 mod init;
 mod internal;
+pub mod kv;
 mod level;
 pub mod name;
 mod panic;
 mod record;
-mod scope;
+pub mod registry;
+pub mod scope;
 mod striped;
 pub mod timing;
 mod tree;
@@ -32,47 +34,25 @@ mod tree;
 #[doc(hidden)]
 pub mod __private;
 
-#[cfg(feature = "log")]
-#[cfg_attr(docsrs, doc(cfg(feature = "log")))]
-pub use bridge::log as log_bridge;
-#[cfg(feature = "tracing")]
-#[cfg_attr(docsrs, doc(cfg(feature = "tracing")))]
-pub use bridge::tracing::TracingLayer;
-pub use error_value::OwnedError;
+// The names a user writes every day; everything else has one path, in its module.
 pub use fields::Fields;
-pub use handler::file::{FileHandler, FileOptions};
+pub use handler::contract::{Handler, HandlerExt, NullHandler};
+pub use handler::file::FileHandler;
 pub use handler::memory::MemoryHandler;
-pub use handler::nonblocking::{NonBlocking, Policy, QueueOptions};
-pub use handler::rotating::{
-    Clock, RotatingFileBuilder, RotatingFileHandler, Rotation, SystemClock,
-};
+pub use handler::rotating::RotatingFileHandler;
 #[cfg(feature = "sqlite")]
 #[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
-pub use handler::sqlite::{SqliteBuilder, SqliteError, SqliteHandler};
+pub use handler::sqlite::SqliteHandler;
 pub use handler::stderr::StderrHandler;
 pub use handler::stream::StreamHandler;
-#[cfg(feature = "syslog")]
-#[cfg_attr(docsrs, doc(cfg(feature = "syslog")))]
-pub use handler::syslog::{Facility, SyslogBuilder, SyslogFormat, SyslogHandler};
-pub use handler::test_writer::TestHandler;
-pub use handler::{Handler, HandlerExt, HandlerId, NullHandler, WithLevel};
 pub use init::{InitBuilder, InitError, InitGuard, init, init_for_tests};
 pub use level::{Level, LevelFilter, ParseLevelError};
-pub use name::{NameError, NameErrorKind};
 pub use panic::install_panic_hook;
-pub use record::{
-    KeyValues, Location, OwnedRecord, OwnedValue, Record, RecordBuilder, ToValue, Value,
-};
-pub use scope::{
-    BoxError, CloseError, Context, FlightRecorder, FutureExt, LiveScope, ScopeBuilder, ScopeError,
-    ScopedLogger, in_scope,
-};
-#[allow(deprecated)]
-pub use tree::ConfigError;
-pub use tree::{
-    DEFAULT_ROOT_LEVEL, DirectiveError, KindStats, Logger, Outcome, Registry, Stats, current,
-    current_scope,
-};
+pub use record::{Location, OwnedRecord, Record, RecordBuilder};
+pub use scope::context::Context;
+pub use scope::future::{FutureExt, in_scope};
+pub use scope::guard::ScopedLogger;
+pub use tree::{Logger, Registry, current, current_scope};
 
 /// Gets or creates the logger `name` in the global registry (Python's `logging.getLogger`).
 ///

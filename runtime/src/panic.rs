@@ -54,7 +54,7 @@ pub fn install_panic_hook() {
         return;
     }
     // Installed first, so it runs after ours: the panic record is queued before the flush.
-    crate::handler::nonblocking::install_abort_flush();
+    crate::handler::queue::install_abort_flush();
     let previous = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
         on_panic(info);

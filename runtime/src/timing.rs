@@ -4,4 +4,4 @@
 
 pub use crate::budget::DEFAULT_REPLAY_BUDGET;
 pub use crate::clock::{ManualClock, TaskClock};
-pub use crate::scope::LiveScope;
+pub use crate::scope::watchdog::LiveScope;

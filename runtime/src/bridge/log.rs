@@ -28,8 +28,8 @@ impl std::error::Error for InstallError {}
 /// tree. `scoped_logger::init()` calls it; call it yourself when you set handlers up by hand.
 ///
 /// ```
-/// scoped_logger::log_bridge::install().unwrap();
-/// assert!(scoped_logger::log_bridge::install().is_err(), "once per process");
+/// scoped_logger::bridge::log::install().unwrap();
+/// assert!(scoped_logger::bridge::log::install().is_err(), "once per process");
 /// ```
 pub fn install() -> Result<(), InstallError> {
     static BRIDGE: LogBridge = LogBridge;

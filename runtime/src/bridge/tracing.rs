@@ -37,7 +37,7 @@ use crate::record::{OwnedValue, Record, Value};
 ///
 /// ```
 /// use tracing_subscriber::layer::SubscriberExt as _;
-/// let subscriber = tracing_subscriber::registry().with(scoped_logger::TracingLayer::new());
+/// let subscriber = tracing_subscriber::registry().with(scoped_logger::bridge::tracing::TracingLayer::new());
 /// tracing::subscriber::with_default(subscriber, || {
 ///     // tracing::info!(...) here reaches the current scope's handlers.
 /// });

@@ -14,7 +14,8 @@ use crate::record::{KeyValues, Record, Value, render};
 /// One JSON object per line.
 ///
 /// ```
-/// use scoped_logger::{Level, Record, Value, format::{Format, JsonFormat}};
+/// use scoped_logger::{Level, Record, format::{Format, JsonFormat}};
+/// use scoped_logger::kv::Value;
 /// let kvs = [("job", Value::U64(7)), ("user", Value::Str("ana"))];
 /// let rec = Record::builder(Level::Info, "jobs.7", format_args!("done"))
 ///     .key_values(&kvs)

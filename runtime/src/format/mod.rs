@@ -6,15 +6,15 @@
 use crate::record::Record;
 
 pub mod escape;
-pub mod json;
-pub mod pattern;
-pub mod style;
-pub mod text;
+pub(crate) mod json;
+pub(crate) mod pattern;
+pub(crate) mod style;
+pub(crate) mod text;
 mod time;
 
 pub use json::JsonFormat;
 pub use pattern::{PatternError, PatternFormat, TextFormatBuilder};
-pub use style::WriteStyle;
+pub use style::{ParseWriteStyleError, WriteStyle};
 pub use text::TextFormat;
 pub use time::write_local_time;
 

@@ -1,51 +1,5 @@
-//! A text line people can shape: [`PatternFormat`], from a pattern string with a small set of
-//! placeholders checked when it is built, or from [`TextFormatBuilder`]'s switches.
-//!
-//! Everything a record brings (logger, message, keys, values, thread name, module, file) goes
-//! through the [`escape`] writer, as in the default line, and the pattern's own
-//! text may hold no control character: one record is one line whatever the pattern and the
-//! record hold.
-//!
-//! # Placeholders
-//!
-//! | placeholder | written as |
-//! | --- | --- |
-//! | `{time}` | RFC 3339 UTC with milliseconds: `2026-11-24T19:03:58.123Z` |
-//! | `{local_time}` | the same in the system's time zone, with its offset: `2026-11-24T20:03:58.123+01:00` |
-//! | `{level}` | `ERROR`, `WARN`, `INFO`, `DEBUG`, `TRACE` |
-//! | `{logger}` | the logger's name (`root` for the root) |
-//! | `{message}` | the message |
-//! | `{kv}` | ` k=v` for each key-value (each with a space before it), as the default line writes them; nothing when there are none |
-//! | `{thread}` | the thread's name, or its id when it has none |
-//! | `{thread_id}` | the id of the thread that formats the record (the logging thread, for every handler here) |
-//! | `{module}` | the module path (`-` when unknown) |
-//! | `{file}` / `{line}` | the source file and line (`-` when unknown) |
-//! | `{pid}` | the process id |
-//! | `{{` / `}}` | a literal `{` / `}` |
-//!
-//! Each line ends with `\n`, added after the pattern. The default line is the pattern
-//! `{time} {level} {logger}: {message}{kv}`. On a styled output (see
-//! [`WriteStyle`](super::WriteStyle)), `{time}` and `{local_time}` are dimmed and `{level}` is in
-//! colour.
-//!
-//! ```
-//! use scoped_logger::{Level, Record, format::{Format, PatternFormat}};
-//! use std::time::{Duration, UNIX_EPOCH};
-//! let format = PatternFormat::new("[{level}] {logger} {file}:{line} - {message}{kv}")?;
-//! let kvs = [("job", scoped_logger::Value::U64(42))];
-//! let rec = Record::builder(Level::Warn, "jobs", format_args!("disk at {}%", 91))
-//!     .key_values(&kvs)
-//!     .source(Some("jobs"), Some("src/jobs.rs"), Some(12))
-//!     .build();
-//! let mut out = Vec::new();
-//! format.format(&rec, &mut out);
-//! assert_eq!(String::from_utf8(out).unwrap(), "[WARN] jobs src/jobs.rs:12 - disk at 91% job=42\n");
-//!
-//! let err = PatternFormat::new("{time} {lvl} {message}").unwrap_err();
-//! assert_eq!(err.placeholder(), Some("lvl"));
-//! assert!(err.to_string().contains("`{lvl}`"));
-//! # Ok::<(), scoped_logger::format::PatternError>(())
-//! ```
+//! [`PatternFormat`] and [`TextFormatBuilder`]: the text line a user shapes (the placeholders are
+//! documented on [`PatternFormat`], where users read them).
 
 use std::fmt;
 use std::sync::Arc;
@@ -97,8 +51,55 @@ impl Piece {
     }
 }
 
-/// A text line shaped by a pattern string (see the [module docs](self) for the placeholders).
-/// Cheap to clone; two formats are equal when their patterns are.
+/// A text line people can shape, from a pattern string with a small set of
+/// placeholders checked when it is built, or from [`TextFormatBuilder`]'s switches.
+///
+/// Everything a record brings (logger, message, keys, values, thread name, module, file) goes
+/// through the [`escape`] writer, as in the default line, and the pattern's own
+/// text may hold no control character: one record is one line whatever the pattern and the
+/// record hold.
+///
+/// # Placeholders
+///
+/// | placeholder | written as |
+/// | --- | --- |
+/// | `{time}` | RFC 3339 UTC with milliseconds: `2026-11-24T19:03:58.123Z` |
+/// | `{local_time}` | the same in the system's time zone, with its offset: `2026-11-24T20:03:58.123+01:00` |
+/// | `{level}` | `ERROR`, `WARN`, `INFO`, `DEBUG`, `TRACE` |
+/// | `{logger}` | the logger's name (`root` for the root) |
+/// | `{message}` | the message |
+/// | `{kv}` | ` k=v` for each key-value (each with a space before it), as the default line writes them; nothing when there are none |
+/// | `{thread}` | the thread's name, or its id when it has none |
+/// | `{thread_id}` | the id of the thread that formats the record (the logging thread, for every handler here) |
+/// | `{module}` | the module path (`-` when unknown) |
+/// | `{file}` / `{line}` | the source file and line (`-` when unknown) |
+/// | `{pid}` | the process id |
+/// | `{{` / `}}` | a literal `{` / `}` |
+///
+/// Each line ends with `\n`, added after the pattern. The default line is the pattern
+/// `{time} {level} {logger}: {message}{kv}`. On a styled output (see
+/// [`WriteStyle`](super::WriteStyle)), `{time}` and `{local_time}` are dimmed and `{level}` is in
+/// colour.
+///
+/// ```
+/// use scoped_logger::{Level, Record, format::{Format, PatternFormat}};
+/// use std::time::{Duration, UNIX_EPOCH};
+/// let format = PatternFormat::new("[{level}] {logger} {file}:{line} - {message}{kv}")?;
+/// let kvs = [("job", scoped_logger::kv::Value::U64(42))];
+/// let rec = Record::builder(Level::Warn, "jobs", format_args!("disk at {}%", 91))
+///     .key_values(&kvs)
+///     .source(Some("jobs"), Some("src/jobs.rs"), Some(12))
+///     .build();
+/// let mut out = Vec::new();
+/// format.format(&rec, &mut out);
+/// assert_eq!(String::from_utf8(out).unwrap(), "[WARN] jobs src/jobs.rs:12 - disk at 91% job=42\n");
+///
+/// let err = PatternFormat::new("{time} {lvl} {message}").unwrap_err();
+/// assert_eq!(err.placeholder(), Some("lvl"));
+/// assert!(err.to_string().contains("`{lvl}`"));
+/// # Ok::<(), scoped_logger::format::PatternError>(())
+/// ```
+////// Cheap to clone; two formats are equal when their patterns are.
 #[derive(Clone)]
 pub struct PatternFormat {
     pattern: Arc<str>,

@@ -22,7 +22,7 @@ use crate::level::Level;
 /// program asked for and win over the environment.
 ///
 /// ```
-/// use scoped_logger::format::style::WriteStyle;
+/// use scoped_logger::format::WriteStyle;
 /// assert_eq!("ALWAYS".parse::<WriteStyle>(), Ok(WriteStyle::Always));
 /// assert!("sometimes".parse::<WriteStyle>().unwrap_err().to_string().contains("`sometimes`"));
 /// ```

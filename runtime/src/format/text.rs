@@ -16,7 +16,7 @@ use crate::record::{Record, Value};
 /// ```
 /// use scoped_logger::{Level, Record, format::{Format, TextFormat}};
 /// use std::time::{Duration, UNIX_EPOCH};
-/// let kvs = [("job", scoped_logger::Value::U64(42))];
+/// let kvs = [("job", scoped_logger::kv::Value::U64(42))];
 /// let rec = Record::builder(Level::Warn, "jobs.42", format_args!("disk at {}%", 91))
 ///     .key_values(&kvs)
 ///     .time(UNIX_EPOCH + Duration::from_millis(1_795_892_638_123))

@@ -1,76 +1,6 @@
-//! The never-blocking background writer: a bounded queue in front of a [`Sink`] that one worker
-//! thread drains, and [`NonBlocking`], the handler that formats lines on the caller's thread and
-//! hands them to it. A slow, stalled or unread output must never stall the program that logs.
-//!
-//! # What happens when the output is not read
-//!
-//! A pipe holds only so much (64 KiB on Linux). When nobody reads the other end, for example
-//! `my_prog 2>&1 | less` left in the pager, or a parent process that pipes a child's stderr and
-//! never drains it, the worker thread blocks inside `write`. Callers do not: the queue fills up
-//! to its limits ([`Options::capacity`] records and [`Options::capacity_bytes`] bytes, counting
-//! the batch the worker is writing), and then, under the default [`Policy::Drop`], each new
-//! record is dropped and counted ([`Worker::dropped`]). When the output is read again, the worker
-//! writes what it had queued and then, before the next record it writes, one line:
-//!
-//! ```text
-//! 2026-11-24T19:03:58.123Z WARN scoped_logger: 4242 records dropped while stderr was not being read
-//! ```
-//!
-//! in the handler's format, at the place in the stream where the records are missing. Drops
-//! that happen after the last queued record are reported as soon as the worker is idle again.
-//! A process that exits while its output is still unread cannot write that line (nor what was
-//! still queued, once the [exit deadline](#at-exit) has passed): the count is lost with it (read
-//! it from [`NonBlocking::dropped`] before exiting if you need it).
-//!
-//! A pipe in non-blocking mode (`O_NONBLOCK`, which a parent process may set on the stderr it
-//! shares with its children) answers a full pipe with `WouldBlock` instead of blocking. The
-//! line writer treats that the same way: it waits for room (polling, from 1 ms up to 50 ms
-//! apart) and goes on from where it stopped, so no line is cut and nothing is lost uncounted.
-//!
-//! The worker never holds up process exit past a deadline: [`Worker::close_by`] and the
-//! handler's `flush_by`/`close` give up at their deadline (the worker thread, still stuck in
-//! `write`, is left behind and ends with the process).
-//!
-//! # At exit
-//!
-//! A record logged just before the process ends is still written: a return from `main` and
-//! [`std::process::exit`], from any thread, flush every live worker of the process (this
-//! handler, [`StderrHandler`](crate::StderrHandler) and the last-resort handler, syslog, SQLite,
-//! and any [`Worker`] of your own) before the process goes, all of them against one deadline,
-//! [`exit_deadline`] (1 s unless [`set_exit_deadline`] or
-//! [`InitBuilder::exit_deadline`](crate::InitBuilder::exit_deadline) said otherwise). A panic
-//! under `panic = "abort"` does the same once [`install_abort_flush`] (which
-//! [`init`](crate::init) calls) is in place. Callers still never wait: only the exiting thread
-//! does, and only until the deadline; an output that is not read at exit delays the exit by the
-//! deadline, once, however many handlers wait on it. See [`flush_all_by`] for the details.
-//! This needs the C runtime's exit hooks, which scoped-logger uses on Linux only; elsewhere the
-//! last words are written by the handlers' own flushes ([`InitGuard`](crate::InitGuard) dropped
-//! at the end of `main`, [`Registry::shutdown`](crate::Registry::shutdown)).
-//!
-//! # Settings
-//!
-//! Every queued handler ([`NonBlocking`], [`StderrHandler`](crate::StderrHandler), SQLite,
-//! syslog, [`InitBuilder`](crate::InitBuilder)) takes the same four settings as one
-//! [`QueueOptions`] through its `queue` method: capacity in records and in bytes, the
-//! [`Policy`], and the flush timeout. The engine itself lives in
-//! [`handler::queue`](crate::handler::queue); its items are re-exported here.
-//!
-//! # Policies
-//!
-//! * [`Policy::Drop`] (default): a full queue drops the record and counts it. A log call costs
-//!   formatting plus one short lock, whatever the output does.
-//! * [`Policy::Block`]: the caller waits for room. Nothing is dropped, but a stalled output
-//!   stalls every thread that logs through this handler, for as long as it stays stalled: a
-//!   process whose stderr is never read hangs. A handler whose writer logs back into the same
-//!   handler can deadlock. Use it only for outputs you control (a file, a socket you drain).
-//! * [`Policy::BlockFor`]`(d)`: wait at most `d` for room, then drop and count. Bounds the
-//!   stall per call, not in total: a thread logging a thousand records into a stalled output
-//!   waits a thousand times `d`.
-//!
-//! Whatever the policy, a record larger than [`Options::capacity_bytes`] on its own is dropped
-//! and counted at once: it could never fit, and growing memory past the limit is what the limit
-//! is there to prevent. Records sent after the worker was closed are dropped and counted too
-//! (they are never reported: the worker is gone).
+//! [`NonBlocking`], the handler that formats lines on the caller's thread and hands them to the
+//! queue engine ([`handler::queue`](crate::handler::queue), whose docs say what happens when the
+//! output is not read, at exit, and under each policy).
 
 use std::fmt;
 use std::io::{self, Write};
@@ -84,10 +14,7 @@ use crate::handler::{ErrorReporter, Handler};
 use crate::level::Level;
 use crate::record::Record;
 
-pub use super::queue::{
-    DEFAULT_EXIT_DEADLINE, Options, Policy, QueueOptions, QueueSettings, Sink, Worker,
-    exit_deadline, flush_all_by, install_abort_flush, set_exit_deadline,
-};
+use super::queue::{Options, Policy, QueueSettings, Sink, Worker};
 
 // ---- the line handler -------------------------------------------------------------------------
 
@@ -191,14 +118,16 @@ impl Sink for LineSink {
 
 /// A [`Handler`] over any `Write + Send + 'static` that never blocks its callers (under the
 /// default [`Policy::Drop`]): each record is formatted on the caller's thread into one line and
-/// queued for a background [`Worker`] that writes it. See the [module docs](self) for what
+/// queued for a background [`Worker`] that writes it. See [`handler::queue`](crate::handler::queue) for what
 /// happens when the output is not read, and for the policies.
 ///
 /// The worker thread starts with the first record (so the builder methods are free to call).
 /// Lines from several threads never interleave, and each thread's records keep their order.
 ///
 /// ```
-/// use scoped_logger::{Handler, NonBlocking, Policy, Registry, Level};
+/// use scoped_logger::{Handler, Registry, Level};
+/// use scoped_logger::handler::NonBlocking;
+/// use scoped_logger::handler::queue::Policy;
 /// use std::time::{Duration, Instant};
 ///
 /// let file = tempfile::tempfile()?;
@@ -250,7 +179,7 @@ impl NonBlocking {
         }
     }
 
-    /// The queue's settings at once: a [`QueueOptions`] (capacity in records and bytes, policy,
+    /// The queue's settings at once: a [`QueueOptions`](super::queue::QueueOptions) (capacity in records and bytes, policy,
     /// flush timeout; the four setters below set one each), or a whole [`Options`].
     pub fn queue(mut self, settings: impl QueueSettings) -> Self {
         self.options = settings.apply_to(self.options);

@@ -53,7 +53,8 @@ enum Zone {
 /// Any `Fn() -> SystemTime + Send + Sync` is a clock:
 ///
 /// ```
-/// use scoped_logger::{RotatingFileHandler, Rotation};
+/// use scoped_logger::RotatingFileHandler;
+/// use scoped_logger::handler::Rotation;
 /// use std::time::{Duration, UNIX_EPOCH};
 /// # let dir = tempfile::tempdir().unwrap();
 /// let fixed = || UNIX_EPOCH + Duration::from_secs(1_795_892_638);
@@ -63,12 +64,12 @@ enum Zone {
 ///     .open()?;
 /// # Ok::<(), std::io::Error>(())
 /// ```
-pub trait Clock: Send + Sync {
+pub trait RotationClock: Send + Sync {
     /// The current time.
     fn now(&self) -> SystemTime;
 }
 
-impl<F: Fn() -> SystemTime + Send + Sync> Clock for F {
+impl<F: Fn() -> SystemTime + Send + Sync> RotationClock for F {
     fn now(&self) -> SystemTime {
         self()
     }
@@ -78,7 +79,7 @@ impl<F: Fn() -> SystemTime + Send + Sync> Clock for F {
 #[derive(Debug, Default, Clone, Copy)]
 pub struct SystemClock;
 
-impl Clock for SystemClock {
+impl RotationClock for SystemClock {
     fn now(&self) -> SystemTime {
         SystemTime::now()
     }
@@ -90,7 +91,7 @@ pub struct RotatingFileBuilder {
     max_bytes: Option<u64>,
     backups: usize,
     rotation: Rotation,
-    clock: Arc<dyn Clock>,
+    clock: Arc<dyn RotationClock>,
     format: Box<dyn Format>,
     watch: bool,
     mode: Option<u32>,
@@ -138,7 +139,7 @@ impl RotatingFileBuilder {
     }
 
     /// Uses `clock` instead of the system clock to decide time rotation.
-    pub fn clock(mut self, clock: impl Clock + 'static) -> Self {
+    pub fn clock(mut self, clock: impl RotationClock + 'static) -> Self {
         self.clock = Arc::new(clock);
         self
     }
@@ -283,7 +284,7 @@ pub(crate) struct Settings {
     /// Days and weeks end at this zone's midnight (`None`: UTC).
     pub(crate) zone: Option<jiff::tz::TimeZone>,
     pub(crate) max_age: Option<Duration>,
-    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) clock: Arc<dyn RotationClock>,
 }
 
 impl Settings {

@@ -1,47 +1,5 @@
-//! [`SqliteHandler`]: records as rows of an SQLite table, written by a background thread that owns
-//! the connection, in one transaction per batch. The caller never waits on the database: records
-//! go through a bounded queue, and when it is full they are dropped and counted (by default).
-//!
-//! # Schema
-//!
-//! The table (named `logs` unless [`SqliteBuilder::table`] says otherwise) is created when missing:
-//!
-//! ```sql
-//! CREATE TABLE IF NOT EXISTS logs (
-//!     id      INTEGER PRIMARY KEY,
-//!     time    TEXT NOT NULL,  -- RFC 3339, UTC, milliseconds: 2026-11-24T19:03:58.123Z
-//!     level   TEXT NOT NULL,  -- ERROR, WARN, INFO, DEBUG or TRACE
-//!     logger  TEXT NOT NULL,  -- the logger's dotted name; the root is "root"
-//!     message TEXT NOT NULL,
-//!     kv      TEXT,           -- the key-values as a JSON object; NULL when there are none
-//!     thread  TEXT,           -- the logging thread's name, when it has one
-//!     module  TEXT,           -- module path of the call site, when known
-//!     file    TEXT,           -- source file of the call site, when known
-//!     line    INTEGER         -- line of the call site, when known
-//! )
-//! ```
-//!
-//! Rows come back in logging order with:
-//!
-//! ```sql
-//! SELECT time, level, logger, message, kv, thread, module, file, line FROM logs ORDER BY id
-//! ```
-//!
-//! and key-values with SQLite's JSON functions, e.g.
-//! `SELECT message FROM logs WHERE json_extract(kv, '$.job') = 42`.
-//!
-//! # Sharing a database
-//!
-//! The database is put in WAL mode (`journal_mode=WAL`, `synchronous=NORMAL`: a power cut may
-//! lose the last transactions, never corrupt the file) and every connection waits up to a busy
-//! timeout (default 5 s) for another writer, so several handlers, in one process (per-task
-//! handlers on a shared file) or in several, can write the same file. When records are dropped
-//! because the database did not keep up, a `WARN` row of the logger `scoped_logger` says how many.
-//!
-//! A batch the database refuses (still locked after the busy timeout, disk full) is rolled back
-//! whole: none of it is written twice. Its records are counted as lost in
-//! [`SqliteHandler::dropped`], the error is reported once, and the next batch that goes in
-//! starts with a `WARN` row saying how many were lost.
+//! [`SqliteHandler`]: records as rows of an SQLite table (the schema and the sharing rules are
+//! documented on the type, where users read them).
 
 use std::fmt;
 use std::io;
@@ -58,10 +16,11 @@ use crate::handler::queue::{Options, Policy, QueueSettings, Sink, Worker};
 use crate::level::Level;
 use crate::record::{OwnedRecord, OwnedValue, Record, Value};
 
-/// The default table name.
-pub const DEFAULT_TABLE: &str = "logs";
-/// The default busy timeout: how long a write waits for another connection's lock.
-pub const DEFAULT_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+/// The default table name ([`SqliteBuilder::table`]).
+const DEFAULT_TABLE: &str = "logs";
+/// The default busy timeout ([`SqliteBuilder::busy_timeout`]): how long a write waits for another
+/// connection's lock.
+const DEFAULT_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Opening an SQLite log database failed: says which path and what step.
 #[derive(Debug)]
@@ -159,7 +118,7 @@ impl SqliteBuilder {
         self
     }
 
-    /// Settings of the queue: a [`QueueOptions`](crate::QueueOptions) (capacity in records and bytes, what to do
+    /// Settings of the queue: a [`QueueOptions`](crate::handler::queue::QueueOptions) (capacity in records and bytes, what to do
     /// when it is full, the flush timeout), or a whole [`Options`] (the writer thread's name
     /// too).
     pub fn queue(mut self, settings: impl QueueSettings) -> Self {
@@ -219,8 +178,51 @@ impl SqliteBuilder {
     }
 }
 
-/// Writes records into an SQLite table; see the [module docs](self) for the schema.
+/// Records as rows of an SQLite table, written by a background thread that owns
+/// the connection, in one transaction per batch. The caller never waits on the database: records
+/// go through a bounded queue, and when it is full they are dropped and counted (by default).
 ///
+/// # Schema
+///
+/// The table (named `logs` unless [`SqliteBuilder::table`] says otherwise) is created when missing:
+///
+/// ```sql
+/// CREATE TABLE IF NOT EXISTS logs (
+///     id      INTEGER PRIMARY KEY,
+///     time    TEXT NOT NULL,  -- RFC 3339, UTC, milliseconds: 2026-11-24T19:03:58.123Z
+///     level   TEXT NOT NULL,  -- ERROR, WARN, INFO, DEBUG or TRACE
+///     logger  TEXT NOT NULL,  -- the logger's dotted name; the root is "root"
+///     message TEXT NOT NULL,
+///     kv      TEXT,           -- the key-values as a JSON object; NULL when there are none
+///     thread  TEXT,           -- the logging thread's name, when it has one
+///     module  TEXT,           -- module path of the call site, when known
+///     file    TEXT,           -- source file of the call site, when known
+///     line    INTEGER         -- line of the call site, when known
+/// )
+/// ```
+///
+/// Rows come back in logging order with:
+///
+/// ```sql
+/// SELECT time, level, logger, message, kv, thread, module, file, line FROM logs ORDER BY id
+/// ```
+///
+/// and key-values with SQLite's JSON functions, e.g.
+/// `SELECT message FROM logs WHERE json_extract(kv, '$.job') = 42`.
+///
+/// # Sharing a database
+///
+/// The database is put in WAL mode (`journal_mode=WAL`, `synchronous=NORMAL`: a power cut may
+/// lose the last transactions, never corrupt the file) and every connection waits up to a busy
+/// timeout (default 5 s) for another writer, so several handlers, in one process (per-task
+/// handlers on a shared file) or in several, can write the same file. When records are dropped
+/// because the database did not keep up, a `WARN` row of the logger `scoped_logger` says how many.
+///
+/// A batch the database refuses (still locked after the busy timeout, disk full) is rolled back
+/// whole: none of it is written twice. Its records are counted as lost in
+/// [`SqliteHandler::dropped`], the error is reported once, and the next batch that goes in
+/// starts with a `WARN` row saying how many were lost.
+//////
 /// ```
 /// # let dir = tempfile::tempdir().unwrap();
 /// use scoped_logger::{Registry, Level, SqliteHandler};
@@ -693,8 +695,8 @@ mod tests {
         let conn = open_connection(&path, "logs", DEFAULT_BUSY_TIMEOUT).unwrap();
         let mut sink = SqliteSink::new(conn, "logs");
         let kvs = [
-            ("n", crate::Value::F64(f64::NAN)),
-            ("s", crate::Value::Str("x")),
+            ("n", crate::kv::Value::F64(f64::NAN)),
+            ("s", crate::kv::Value::Str("x")),
         ];
         let rec = Record::builder(Level::Info, "", format_args!("hi"))
             .key_values(&kvs)

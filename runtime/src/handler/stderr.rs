@@ -19,7 +19,8 @@ use crate::record::Record;
 /// Writes records to stderr from a background thread; callers never wait on stderr.
 ///
 /// ```
-/// use scoped_logger::{Level, Policy, Registry, StderrHandler, format::JsonFormat};
+/// use scoped_logger::{Level, Registry, StderrHandler, format::JsonFormat};
+/// use scoped_logger::handler::queue::Policy;
 /// let reg = Registry::new();
 /// reg.root().add_handler(
 ///     StderrHandler::new()
@@ -107,7 +108,7 @@ impl StderrHandler {
         self.map(|h| h.shared_format(format))
     }
 
-    /// The queue's settings at once: a [`QueueOptions`](crate::QueueOptions) (capacity in
+    /// The queue's settings at once: a [`QueueOptions`](crate::handler::queue::QueueOptions) (capacity in
     /// records and bytes, policy, flush timeout; the four setters below set one each), or a
     /// whole [`Options`].
     pub fn queue(self, settings: impl QueueSettings) -> Self {

@@ -23,7 +23,8 @@ use crate::record::Record;
 /// [`StderrHandler`](crate::StderrHandler), which never blocks.
 ///
 /// ```
-/// use scoped_logger::{Level, Registry, TestHandler};
+/// use scoped_logger::{Level, Registry};
+/// use scoped_logger::handler::TestHandler;
 /// let reg = Registry::new();
 /// reg.root().add_handler(TestHandler::new());
 /// reg.root().log(Level::Warn, format_args!("shown if this test fails"));

@@ -25,7 +25,8 @@ use crate::tree::{FrameContext, Outcome};
 /// drop, and emit them only if the task fails.
 ///
 /// ```
-/// use scoped_logger::{FlightRecorder, LevelFilter, MemoryHandler, Registry, Level};
+/// use scoped_logger::{LevelFilter, MemoryHandler, Registry, Level};
+/// use scoped_logger::scope::FlightRecorder;
 /// let reg = Registry::new();
 /// let mem = MemoryHandler::new();
 /// reg.root().add_handler(mem.clone());
@@ -245,26 +246,29 @@ impl Extras {
                 .then(crate::panic::unwinding)
                 .flatten();
             let mut kvs = vec![
-                ("outcome", crate::Value::Str(outcome.as_str())),
-                ("duration_us", crate::Value::U64(elapsed.as_micros() as u64)),
-                ("error", crate::Value::U64(c[0])),
-                ("warn", crate::Value::U64(c[1])),
-                ("info", crate::Value::U64(c[2])),
-                ("debug", crate::Value::U64(c[3])),
-                ("trace", crate::Value::U64(c[4])),
-                ("replayed", crate::Value::U64(replayed)),
-                ("discarded", crate::Value::U64(discarded)),
+                ("outcome", crate::kv::Value::Str(outcome.as_str())),
+                (
+                    "duration_us",
+                    crate::kv::Value::U64(elapsed.as_micros() as u64),
+                ),
+                ("error", crate::kv::Value::U64(c[0])),
+                ("warn", crate::kv::Value::U64(c[1])),
+                ("info", crate::kv::Value::U64(c[2])),
+                ("debug", crate::kv::Value::U64(c[3])),
+                ("trace", crate::kv::Value::U64(c[4])),
+                ("replayed", crate::kv::Value::U64(replayed)),
+                ("discarded", crate::kv::Value::U64(discarded)),
             ];
             let reason = (outcome == Outcome::Err)
                 .then(|| self.reason.lock().clone())
                 .flatten();
             if let Some(r) = &reason {
-                kvs.push(("reason", crate::Value::Str(r)));
+                kvs.push(("reason", crate::kv::Value::Str(r)));
             }
             if let Some(p) = &panic {
-                kvs.push(("panic", crate::Value::Str(&p.message)));
+                kvs.push(("panic", crate::kv::Value::Str(&p.message)));
                 if let Some(l) = &p.location {
-                    kvs.push(("location", crate::Value::Str(l)));
+                    kvs.push(("location", crate::kv::Value::Str(l)));
                 }
             }
             // Made whatever the scope's level: it is what the option asks for.

@@ -347,7 +347,7 @@ impl crate::Registry {
 
     /// How many records per second this registry's flight recorders and stuck-task reports may
     /// replay (default [`DEFAULT_REPLAY_BUDGET`](crate::timing::DEFAULT_REPLAY_BUDGET)); what
-    /// goes past it is counted in [`Stats::replays_suppressed`](crate::Stats) and told in one
+    /// goes past it is counted in [`Stats::replays_suppressed`](crate::registry::Stats) and told in one
     /// record on the next replay that goes through.
     pub fn set_replay_budget(&self, records_per_second: u32) {
         self.inner.budget.set(records_per_second);

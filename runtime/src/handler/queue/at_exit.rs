@@ -140,7 +140,7 @@ pub(super) fn mark_writer_thread<T>(shared: &Shared<T>) {
 }
 
 /// Flushes every live [`Worker`](super::Worker) of the process (every
-/// [`NonBlocking`](crate::NonBlocking), [`StderrHandler`](crate::StderrHandler) and the
+/// [`NonBlocking`](crate::handler::NonBlocking), [`StderrHandler`](crate::StderrHandler) and the
 /// last-resort handler, SQLite, syslog), all against the one `deadline`: each is asked first,
 /// so that they all write at once, then each is
 /// waited for until the same deadline. Returns `true` when everything they had accepted before

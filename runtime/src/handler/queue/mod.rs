@@ -1,10 +1,80 @@
-//! The one bounded-queue engine behind every queued handler ([`NonBlocking`](crate::NonBlocking),
+//! The one bounded-queue engine behind every queued handler ([`NonBlocking`](crate::handler::NonBlocking),
 //! [`StderrHandler`](crate::StderrHandler), SQLite, syslog): a bounded queue in front of a
 //! [`Sink`] that one [`Worker`] thread drains. The engine owns the limits ([`QueueOptions`]), the
 //! [`Policy`] a full queue follows, all drop counting and the "N records dropped" reports at the
 //! gaps, the bounded flushes and closes, and the flush of every live worker at process exit.
-//! See the [`nonblocking`](crate::handler::nonblocking) module for what it does when the output
-//! is not read.
+//! A slow, stalled or unread output must never stall the program that logs.
+//!
+//! # What happens when the output is not read
+//!
+//! A pipe holds only so much (64 KiB on Linux). When nobody reads the other end, for example
+//! `my_prog 2>&1 | less` left in the pager, or a parent process that pipes a child's stderr and
+//! never drains it, the worker thread blocks inside `write`. Callers do not: the queue fills up
+//! to its limits ([`Options::capacity`] records and [`Options::capacity_bytes`] bytes, counting
+//! the batch the worker is writing), and then, under the default [`Policy::Drop`], each new
+//! record is dropped and counted ([`Worker::dropped`]). When the output is read again, the worker
+//! writes what it had queued and then, before the next record it writes, one line:
+//!
+//! ```text
+//! 2026-11-24T19:03:58.123Z WARN scoped_logger: 4242 records dropped while stderr was not being read
+//! ```
+//!
+//! in the handler's format, at the place in the stream where the records are missing. Drops
+//! that happen after the last queued record are reported as soon as the worker is idle again.
+//! A process that exits while its output is still unread cannot write that line (nor what was
+//! still queued, once the [exit deadline](#at-exit) has passed): the count is lost with it (read
+//! it from [`NonBlocking::dropped`](crate::handler::NonBlocking::dropped) before exiting if you need it).
+//!
+//! A pipe in non-blocking mode (`O_NONBLOCK`, which a parent process may set on the stderr it
+//! shares with its children) answers a full pipe with `WouldBlock` instead of blocking. The
+//! line writer treats that the same way: it waits for room (polling, from 1 ms up to 50 ms
+//! apart) and goes on from where it stopped, so no line is cut and nothing is lost uncounted.
+//!
+//! The worker never holds up process exit past a deadline: [`Worker::close_by`] and the
+//! handler's `flush_by`/`close` give up at their deadline (the worker thread, still stuck in
+//! `write`, is left behind and ends with the process).
+//!
+//! # At exit
+//!
+//! A record logged just before the process ends is still written: a return from `main` and
+//! [`std::process::exit`], from any thread, flush every live worker of the process (this
+//! handler, [`StderrHandler`](crate::StderrHandler) and the last-resort handler, syslog, SQLite,
+//! and any [`Worker`] of your own) before the process goes, all of them against one deadline,
+//! [`exit_deadline`] (1 s unless [`set_exit_deadline`] or
+//! [`InitBuilder::exit_deadline`](crate::InitBuilder::exit_deadline) said otherwise). A panic
+//! under `panic = "abort"` does the same once [`install_abort_flush`] (which
+//! [`init`](crate::init) calls) is in place. Callers still never wait: only the exiting thread
+//! does, and only until the deadline; an output that is not read at exit delays the exit by the
+//! deadline, once, however many handlers wait on it. See [`flush_all_by`] for the details.
+//! This needs the C runtime's exit hooks, which scoped-logger uses on Linux only; elsewhere the
+//! last words are written by the handlers' own flushes ([`InitGuard`](crate::InitGuard) dropped
+//! at the end of `main`, [`Registry::shutdown`](crate::Registry::shutdown)).
+//!
+//! # Settings
+//!
+//! Every queued handler ([`NonBlocking`](crate::handler::NonBlocking), [`StderrHandler`](crate::StderrHandler), SQLite,
+//! syslog, [`InitBuilder`](crate::InitBuilder)) takes the same four settings as one
+//! [`QueueOptions`] through its `queue` method: capacity in records and in bytes, the
+//! [`Policy`], and the flush timeout.
+//!
+//! # Policies
+//!
+//! * [`Policy::Drop`] (default): a full queue drops the record and counts it. A log call costs
+//!   formatting plus one short lock, whatever the output does.
+//! * [`Policy::Block`]: the caller waits for room. Nothing is dropped, but a stalled output
+//!   stalls every thread that logs through this handler, for as long as it stays stalled: a
+//!   process whose stderr is never read hangs. A handler whose writer logs back into the same
+//!   handler can deadlock. Use it only for outputs you control (a file, a socket you drain).
+//! * [`Policy::BlockFor`]`(d)`: wait at most `d` for room, then drop and count. Bounds the
+//!   stall per call, not in total: a thread logging a thousand records into a stalled output
+//!   waits a thousand times `d`.
+//!
+//! Whatever the policy, a record larger than [`Options::capacity_bytes`] on its own is dropped
+//! and counted at once: it could never fit, and growing memory past the limit is what the limit
+//! is there to prevent. Records sent after the worker was closed are dropped and counted too
+//! (they are never reported: the worker is gone).
+//!
+//! # Inside
 //!
 //! * `state`: the bounded state and its progress marks;
 //! * `gap`: drop counting and where the reports go;
@@ -35,7 +105,7 @@ use state::Shared;
 
 /// What a caller does when the queue is full.
 ///
-/// See the [`nonblocking`](crate::handler::nonblocking#policies) module for the risks of each.
+/// See the [module docs](self#policies) for the risks of each.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Policy {
@@ -188,12 +258,13 @@ impl Options {
 }
 
 /// The settings every queued handler shares: how much its queue holds, what a caller does when
-/// it is full, and how long a flush waits. Taken by [`NonBlocking::queue`](crate::NonBlocking::queue),
+/// it is full, and how long a flush waits. Taken by [`NonBlocking::queue`](crate::handler::NonBlocking::queue),
 /// [`StderrHandler::queue`](crate::StderrHandler::queue), the SQLite and syslog builders'
 /// `queue_options`, and [`InitBuilder::queue`](crate::InitBuilder::queue).
 ///
 /// ```
-/// use scoped_logger::{NonBlocking, Policy, QueueOptions};
+/// use scoped_logger::handler::NonBlocking;
+/// use scoped_logger::handler::queue::{Policy, QueueOptions};
 /// use std::time::Duration;
 ///
 /// let queue = QueueOptions::default()
@@ -295,7 +366,7 @@ impl From<QueueOptions> for Options {
 /// end with the process.
 ///
 /// ```
-/// use scoped_logger::handler::nonblocking::{Options, Sink, Worker};
+/// use scoped_logger::handler::queue::{Options, Sink, Worker};
 /// use std::sync::{Arc, Mutex};
 ///
 /// struct Collect(Arc<Mutex<Vec<u32>>>);

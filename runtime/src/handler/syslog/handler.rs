@@ -22,7 +22,7 @@ use super::{DEFAULT_SD_ID, Facility, MIN_MESSAGE, SyslogFormat};
 /// goes away.
 ///
 /// ```no_run
-/// use scoped_logger::{Facility, SyslogHandler};
+/// use scoped_logger::handler::syslog::{Facility, SyslogHandler};
 ///
 /// // The local rsyslog, listening on TCP 514 (imtcp):
 /// let remote = SyslogHandler::tcp("127.0.0.1:514")
@@ -83,9 +83,11 @@ impl SyslogHandler {
         SyslogBuilder::new(endpoint)
     }
 
-    /// [`unix`](Self::unix)`("/dev/log")`: the system's logger, journald or rsyslog.
+    /// [`unix`](Self::unix) on the system logger's socket: the first of `/dev/log` (Linux:
+    /// journald or rsyslog; most BSDs), `/var/run/syslog` (macOS) and `/var/run/log` (FreeBSD)
+    /// that exists, else `/dev/log` (and [`open`](SyslogBuilder::open) says it is missing).
     pub fn local() -> SyslogBuilder {
-        Self::unix("/dev/log")
+        Self::unix(local_socket(|p| Path::new(p).exists()))
     }
 
     /// Records dropped so far: refused by a full queue, or not sent because the server could
@@ -179,7 +181,8 @@ fn resolve(addr: impl ToSocketAddrs) -> io::Result<Vec<SocketAddr>> {
 /// [`unix`](SyslogHandler::unix) or [`local`](SyslogHandler::local).
 ///
 /// ```
-/// use scoped_logger::{Facility, Policy, SyslogFormat, SyslogHandler};
+/// use scoped_logger::handler::syslog::{Facility, SyslogFormat, SyslogHandler};
+/// use scoped_logger::handler::queue::Policy;
 /// use std::time::Duration;
 ///
 /// let server = std::net::UdpSocket::bind("127.0.0.1:0")?;
@@ -277,7 +280,7 @@ impl SyslogBuilder {
         self
     }
 
-    /// The queue's settings at once: a [`QueueOptions`](crate::QueueOptions) (capacity in
+    /// The queue's settings at once: a [`QueueOptions`](crate::handler::queue::QueueOptions) (capacity in
     /// records and bytes, policy, flush timeout; the four setters below set one each), or a whole
     /// [`Options`] (the writer thread's name too).
     pub fn queue(mut self, settings: impl QueueSettings) -> Self {
@@ -371,5 +374,31 @@ impl SyslogBuilder {
             encoder,
             what,
         })
+    }
+}
+
+/// Where the system logger listens on this machine: the first of the usual sockets that
+/// `exists`, else the Linux one, so that the error names the path people expect.
+fn local_socket(exists: impl Fn(&str) -> bool) -> &'static str {
+    const SOCKETS: [&str; 3] = ["/dev/log", "/var/run/syslog", "/var/run/log"];
+    SOCKETS
+        .into_iter()
+        .find(|p| exists(p))
+        .unwrap_or(SOCKETS[0])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::local_socket;
+
+    #[test]
+    fn local_socket_is_the_first_that_exists() {
+        assert_eq!(local_socket(|_| true), "/dev/log");
+        // macOS has only its own.
+        assert_eq!(local_socket(|p| p == "/var/run/syslog"), "/var/run/syslog");
+        // FreeBSD without a /dev/log link.
+        assert_eq!(local_socket(|p| p == "/var/run/log"), "/var/run/log");
+        // None: the error will name the path people expect.
+        assert_eq!(local_socket(|_| false), "/dev/log");
     }
 }

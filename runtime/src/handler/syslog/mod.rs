@@ -16,7 +16,7 @@
 //! | --- | --- |
 //! | PRI | `facility * 8 + severity`; the facility is [`Facility::User`] unless set, the severity comes from the level (table below) |
 //! | TIMESTAMP | the record's time, RFC 3339 in UTC with milliseconds (`-` for a time before 1970 or after 9999) |
-//! | HOSTNAME | `/proc/sys/kernel/hostname`, else `/etc/hostname`, else `-`; or [`SyslogBuilder::hostname`] |
+//! | HOSTNAME | the kernel's host name (`uname`, as `hostname` prints it; `COMPUTERNAME` on Windows), `-` when there is none; or [`SyslogBuilder::hostname`] |
 //! | APP-NAME | the program's file name, or [`SyslogBuilder::app_name`] |
 //! | PROCID | the process id |
 //! | MSGID | the logger's name (`root` for the root logger) |
@@ -63,13 +63,13 @@
 //!   unreachable" that makes a later send fail; that send's record is counted as dropped.
 //! * [`SyslogHandler::tcp`]: a stream of `LEN SP MSG` frames (RFC 6587 octet counting, which
 //!   rsyslog and syslog-ng accept on their plain TCP inputs), so a message may contain newlines.
-//! * [`SyslogHandler::unix`] and [`SyslogHandler::local`] (`/dev/log`): one datagram per
+//! * [`SyslogHandler::unix`] and [`SyslogHandler::local`] (`/dev/log`, or macOS's `/var/run/syslog`): one datagram per
 //!   message, in [`SyslogFormat::Local`] by default, because neither journald (systemd
 //!   issue 19251) nor rsyslog's `imuxsock` with its default parser reads RFC 5424 there.
 //!
 //! # When the server goes away
 //!
-//! The caller never waits (under the default [`Policy::Drop`](crate::Policy::Drop)): messages go to a bounded queue
+//! The caller never waits (under the default [`Policy::Drop`](crate::handler::queue::Policy::Drop)): messages go to a bounded queue
 //! and a worker thread sends them. When a TCP server closes the connection or a Unix socket
 //! refuses a message, the worker keeps the messages it has not sent and reconnects, first after
 //! [`SyslogBuilder::reconnect_delay`]'s shortest delay and then doubling it up to its longest,
@@ -97,7 +97,8 @@
 //! counted as dropped, and the worker never holds up process exit past that deadline.
 //!
 //! ```
-//! use scoped_logger::{Facility, Handler, Level, Registry, SyslogHandler};
+//! use scoped_logger::{Handler, Level, Registry};
+//! use scoped_logger::handler::syslog::{Facility, SyslogHandler};
 //! use std::net::UdpSocket;
 //! use std::time::{Duration, Instant};
 //!
