@@ -166,13 +166,19 @@ pub(super) fn sd_id(id: &str) -> String {
     String::from_utf8(out).expect("ASCII")
 }
 
+/// The machine's host name: the kernel's (`uname`, the same value `hostname` prints) on Unix,
+/// `COMPUTERNAME` on Windows; empty (sent as `-`) where neither says.
 pub(super) fn default_hostname() -> String {
-    ["/proc/sys/kernel/hostname", "/etc/hostname"]
-        .iter()
-        .filter_map(|p| std::fs::read_to_string(p).ok())
-        .map(|s| s.trim().to_owned())
-        .find(|s| !s.is_empty())
-        .unwrap_or_default()
+    #[cfg(unix)]
+    let name = rustix::system::uname()
+        .nodename()
+        .to_string_lossy()
+        .into_owned();
+    #[cfg(windows)]
+    let name = std::env::var("COMPUTERNAME").unwrap_or_default();
+    #[cfg(not(any(unix, windows)))]
+    let name = String::new();
+    name.trim().to_owned()
 }
 
 pub(super) fn default_app_name() -> String {
@@ -192,6 +198,15 @@ pub(super) fn default_app_name() -> String {
 
 #[cfg(test)]
 mod tests {
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn host_name_is_the_kernels() {
+        // `uname` and /proc read the same kernel value; /proc is only the cross-check here.
+        let proc = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap();
+        assert_eq!(super::default_hostname(), proc.trim());
+        assert!(!super::default_hostname().is_empty());
+    }
+
     use super::super::DEFAULT_SD_ID;
     use super::*;
     use crate::level::Level;
