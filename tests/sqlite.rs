@@ -99,11 +99,7 @@ fn records_round_trip_through_the_documented_schema() {
     let h = SqliteHandler::open(&path).unwrap();
 
     let time = UNIX_EPOCH + Duration::from_millis(1_795_892_638_123);
-    let here = Location {
-        module_path: "app::jobs",
-        file: "src/jobs.rs",
-        line: 42,
-    };
+    let here = Location::new("app::jobs", "src/jobs.rs", 42);
     let kvs = [
         ("job", Value::U64(7)),
         ("user", Value::Str("ana \"b\"")),

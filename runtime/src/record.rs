@@ -10,7 +10,10 @@ use crate::fields::FieldSet;
 use crate::level::Level;
 
 /// Where a record was logged: fixed per call site, so the macros put it in a `static`.
+///
+/// Non-exhaustive (a column may come): build one with [`Location::new`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Location {
     /// `module_path!()` of the call site.
     pub module_path: &'static str,
@@ -18,6 +21,17 @@ pub struct Location {
     pub file: &'static str,
     /// `line!()` of the call site.
     pub line: u32,
+}
+
+impl Location {
+    /// The call site `module_path`, `file`, `line`; `const`, so it can live in a `static`.
+    pub const fn new(module_path: &'static str, file: &'static str, line: u32) -> Location {
+        Location {
+            module_path,
+            file,
+            line,
+        }
+    }
 }
 
 /// A key-value value. `k = v` in the macros uses [`ToValue`]; `k = %v` gives `Display`, `k = ?v` `Debug`.

@@ -323,11 +323,7 @@ fn look_at_return(plan: &Plan, scope: &Ident, ret: &Ident, output: &TokenStream)
     }
     let site = quote! {
         {
-            static __SCOPED_LOGGER_SITE: #p::Location = #p::Location {
-                module_path: ::core::module_path!(),
-                file: ::core::file!(),
-                line: ::core::line!(),
-            };
+            static __SCOPED_LOGGER_SITE: #p::Location = #p::Location::new(::core::module_path!(), ::core::file!(), ::core::line!());
             &__SCOPED_LOGGER_SITE
         }
     };

@@ -64,11 +64,7 @@ pub(crate) fn expand(call: LogCall) -> TokenStream {
         .collect();
     let format = &call.format;
     let location = quote! {
-        #p::Location {
-            module_path: ::core::module_path!(),
-            file: ::core::file!(),
-            line: ::core::line!(),
-        }
+        #p::Location::new(::core::module_path!(), ::core::file!(), ::core::line!())
     };
     let emit = |target: TokenStream, site: TokenStream| {
         quote! {
