@@ -24,6 +24,7 @@ const DEFAULT_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Opening an SQLite log database failed: says which path and what step.
 #[derive(Debug)]
+#[cfg(feature = "sqlite")] // as the module is: on the item, the facade's docs show the badge
 pub struct SqliteError {
     path: PathBuf,
     doing: &'static str,
@@ -97,6 +98,7 @@ impl From<SqliteError> for io::Error {
 
 /// Builder for a [`SqliteHandler`]; see [`SqliteHandler::builder`].
 #[derive(Debug, Clone)]
+#[cfg(feature = "sqlite")] // as the module is: on the item, the facade's docs show the badge
 pub struct SqliteBuilder {
     path: PathBuf,
     table: String,
@@ -239,6 +241,7 @@ impl SqliteBuilder {
 /// assert_eq!(message, "low disk");
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
+#[cfg(feature = "sqlite")] // as the module is: on the item, the facade's docs show the badge
 pub struct SqliteHandler {
     worker: Worker<SqliteSink>,
     path: PathBuf,

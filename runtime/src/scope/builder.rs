@@ -22,7 +22,6 @@ pub type BoxError = Box<dyn Error + Send + Sync + 'static>;
 type Factory<'a> = Box<dyn FnOnce() -> Result<Arc<dyn Handler>, BoxError> + 'a>;
 
 /// What a scope sets up for its live period (the builder's and the attribute's options).
-#[doc(hidden)]
 #[derive(Clone, Copy, Debug, Default)]
 pub struct ScopeOptions {
     /// The scope's level.
@@ -347,7 +346,6 @@ impl<'a> ScopeBuilder<'a> {
 }
 
 /// The outcome of reserving a scope: joined a live one, or this caller must create it.
-#[doc(hidden)]
 pub enum Begin {
     /// A same-name scope is live (or none needed making): this one shares its entry.
     Joined(ScopedLogger),
@@ -356,7 +354,6 @@ pub enum Begin {
 }
 
 /// Holds a same-name scope's init lock while the first one makes its handlers.
-#[doc(hidden)]
 pub struct Creator {
     node: Option<Arc<Node>>,
     init: Option<period::InitGuard>,
