@@ -152,6 +152,11 @@ impl FieldSet {
         self.entries.is_empty()
     }
 
+    /// How many bytes of keys and text values the set holds (a size hint for rendering it).
+    pub(crate) fn text_len(&self) -> usize {
+        self.text.len()
+    }
+
     /// How many fields.
     pub(crate) fn len(&self) -> usize {
         self.entries.len()

@@ -82,7 +82,7 @@ pub(crate) fn write_key_values(record: &Record<'_>, out: &mut Vec<u8>) {
                 write_pair(out, &mut scratch, key, value);
             }
             out.extend_from_slice(fields.rendered(|f| {
-                let mut bytes = Vec::new();
+                let mut bytes = Vec::with_capacity(f.text_len() + 24 * f.len());
                 for (key, value) in f.iter() {
                     write_pair(&mut bytes, &mut scratch, key, value);
                 }
@@ -97,20 +97,24 @@ pub(crate) fn write_key_values(record: &Record<'_>, out: &mut Vec<u8>) {
     }
 }
 
-/// ` key=value`, escaped and quoted as [`write_key_values`] says.
+/// ` key=value`, escaped and quoted as [`write_key_values`] says. Numbers, booleans and
+/// `null` never need either, so they skip the `core::fmt` machinery and the scan.
 fn write_pair(out: &mut Vec<u8>, scratch: &mut String, key: &str, value: Value<'_>) {
     out.push(b' ');
     escape::push_escaped_with(out, key, Extra::KEY);
     out.push(b'=');
-    let text = match value {
-        Value::Str(s) => s,
+    match value {
+        Value::Str(s) => write_value(out, s),
+        Value::I64(v) => out.extend_from_slice(itoa::Buffer::new().format(v).as_bytes()),
+        Value::U64(v) => out.extend_from_slice(itoa::Buffer::new().format(v).as_bytes()),
+        Value::Bool(v) => out.extend_from_slice(if v { b"true" } else { b"false" }),
+        Value::Null => out.extend_from_slice(b"null"),
         other => {
             scratch.clear();
             let _ = write!(scratch, "{other}");
-            scratch.as_str()
+            write_value(out, scratch);
         }
-    };
-    write_value(out, text);
+    }
 }
 
 /// One value, quoted when it would not stand alone (see [`write_key_values`]).
@@ -176,10 +180,17 @@ mod tests {
 
     #[test]
     fn values_are_quoted_only_when_they_would_not_stand_alone() {
-        let cases: [(Value<'_>, &str); 9] = [
+        let cases: [(Value<'_>, &str); 16] = [
             (Value::Str("plain"), "plain"),
             (Value::Str("déjà-vu"), "déjà-vu"),
             (Value::U64(42), "42"),
+            (Value::U64(u64::MAX), "18446744073709551615"),
+            (Value::I64(-7), "-7"),
+            (Value::I64(i64::MIN), "-9223372036854775808"),
+            (Value::Bool(false), "false"),
+            (Value::Null, "null"),
+            (Value::F64(0.5), "0.5"),
+            (Value::Char(' '), r#"" ""#),
             (Value::Str(""), r#""""#),
             (Value::Str("two words"), r#""two words""#),
             (Value::Str("a=b"), r#""a=b""#),
