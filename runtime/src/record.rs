@@ -164,7 +164,7 @@ impl fmt::Display for OwnedValue {
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be a key-value value as it stands",
     label = "write `key = %value` to log it with `Display`, or `key = ?value` for `Debug`",
-    note = "an error keeps its `source()` chain as `key = &err as &dyn Error`, or with `impl ToValue for MyError {{ fn to_value(&self) -> Value<'_> {{ Value::Error(self) }} }}`"
+    note = "an error keeps its `source()` chain as `key = &err as &dyn Error`, or with `impl scoped_logger::kv::ToValue for MyError {{ fn to_value(&self) -> scoped_logger::kv::Value<'_> {{ scoped_logger::kv::Value::Error(self) }} }}`"
 )]
 pub trait ToValue {
     /// Borrows `self` as a [`Value`].

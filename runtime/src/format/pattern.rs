@@ -99,7 +99,8 @@ impl Piece {
 /// assert!(err.to_string().contains("`{lvl}`"));
 /// # Ok::<(), scoped_logger::format::PatternError>(())
 /// ```
-////// Cheap to clone; two formats are equal when their patterns are.
+///
+/// Cheap to clone; two formats are equal when their patterns are.
 #[derive(Clone)]
 pub struct PatternFormat {
     pattern: Arc<str>,

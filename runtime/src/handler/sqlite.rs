@@ -224,7 +224,7 @@ impl SqliteBuilder {
 /// whole: none of it is written twice. Its records are counted as lost in
 /// [`SqliteHandler::dropped`], the error is reported once, and the next batch that goes in
 /// starts with a `WARN` row saying how many were lost.
-//////
+///
 /// ```
 /// # let dir = tempfile::tempdir().unwrap();
 /// use scoped_logger::{Registry, Level, SqliteHandler};

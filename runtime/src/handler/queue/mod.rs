@@ -260,7 +260,7 @@ impl Options {
 /// The settings every queued handler shares: how much its queue holds, what a caller does when
 /// it is full, and how long a flush waits. Taken by [`NonBlocking::queue`](crate::handler::NonBlocking::queue),
 /// [`StderrHandler::queue`](crate::StderrHandler::queue), the SQLite and syslog builders'
-/// `queue_options`, and [`InitBuilder::queue`](crate::InitBuilder::queue).
+/// `queue`, and [`InitBuilder::queue`](crate::InitBuilder::queue).
 ///
 /// ```
 /// use scoped_logger::handler::NonBlocking;

@@ -85,7 +85,11 @@ impl SyslogHandler {
 
     /// [`unix`](Self::unix) on the system logger's socket: the first of `/dev/log` (Linux:
     /// journald or rsyslog; most BSDs), `/var/run/syslog` (macOS) and `/var/run/log` (FreeBSD)
-    /// that exists, else `/dev/log` (and [`open`](SyslogBuilder::open) says it is missing).
+    /// that exists, else `/dev/log`. As with any socket that is not there yet,
+    /// [`open`](SyslogBuilder::open) still succeeds and the worker keeps trying to connect:
+    /// records wait in the queue meanwhile, and what a full queue refuses is counted in
+    /// [`dropped`](SyslogHandler::dropped) and reported once. Off Unix, `open` fails with
+    /// [`io::ErrorKind::Unsupported`].
     pub fn local() -> SyslogBuilder {
         Self::unix(local_socket(|p| Path::new(p).exists()))
     }
