@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier};
 use std::task::{Context, Poll, Waker};
 
-use scoped_logger::scope::ScopeError;
+use scoped_logger::ScopeError;
 use scoped_logger::{
     FileHandler, FutureExt as _, Handler, Level, LevelFilter, MemoryHandler, Record, Registry,
     current,

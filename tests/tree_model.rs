@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use parking_lot::Mutex;
 use proptest::prelude::*;
-use scoped_logger::handler::HandlerId;
+use scoped_logger::HandlerId;
 use scoped_logger::{Handler, HandlerExt, Level, LevelFilter, Record, Registry};
 
 const NAMES: [&str; 7] = ["", "a", "a.b", "a.b.c", "a.d", "e", "e.f.g"];

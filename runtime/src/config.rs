@@ -57,7 +57,7 @@
 //!
 //! [handlers.system]
 //! kind = "syslog"      # feature `syslog`
-//! address = "udp://127.0.0.1:514"   # or "tcp://host:port", or a socket path (default /dev/log)
+//! address = "udp://127.0.0.1:514"   # or "tcp://host:port", or a socket path (default: the system's)
 //! facility = "local0"
 //! ```
 
@@ -265,11 +265,17 @@ pub enum RotateKind {
 }
 
 /// One named handler: `kind` plus its options.
+///
+/// Each kind may gain options, so the variants are `#[non_exhaustive]`: a configuration comes
+/// from a file (deserialized), or in code from [`stderr`](Self::stderr) and
+/// [`file`](Self::file), whose options can then be set through a match
+/// (`if let HandlerConfig::File { level, .. } = &mut h { *level = Some(LevelFilter::Warn) }`).
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 #[non_exhaustive]
 pub enum HandlerConfig {
     /// The never-blocking stderr sink.
+    #[non_exhaustive]
     Stderr {
         /// The handler's own level.
         level: Option<LevelFilter>,
@@ -281,6 +287,7 @@ pub enum HandlerConfig {
         style: WriteStyle,
     },
     /// A file, appended to.
+    #[non_exhaustive]
     File {
         /// The file.
         path: PathBuf,
@@ -294,6 +301,7 @@ pub enum HandlerConfig {
         format: FormatKind,
     },
     /// A file rotated by size and/or time.
+    #[non_exhaustive]
     RotatingFile {
         /// The file.
         path: PathBuf,
@@ -324,6 +332,7 @@ pub enum HandlerConfig {
         format: FormatKind,
     },
     /// A SQLite database (feature `sqlite`).
+    #[non_exhaustive]
     Sqlite {
         /// The database file.
         path: PathBuf,
@@ -332,6 +341,7 @@ pub enum HandlerConfig {
     },
     /// Standard output (`kind = "stream"`), written on the logging thread: a program whose
     /// stdout is not read waits for it, unlike `stderr`.
+    #[non_exhaustive]
     Stream {
         /// The handler's own level.
         level: Option<LevelFilter>,
@@ -343,9 +353,11 @@ pub enum HandlerConfig {
     /// with `propagate = false`, it silences that branch, the last-resort handler included.
     Null,
     /// A syslog server (feature `syslog`).
+    #[non_exhaustive]
     Syslog {
         /// Where to send: `udp://host:port`, `tcp://host:port`, or the path of a Unix datagram
-        /// socket (default `/dev/log`, the system's logger).
+        /// socket (default: the system logger's socket, as
+        /// [`SyslogHandler::local`](crate::handler::syslog::SyslogHandler::local) finds it).
         address: Option<String>,
         /// The facility's name (`user`, the default, `daemon`, `local0` to `local7`, ...).
         facility: Option<String>,
@@ -497,19 +509,24 @@ fn syslog(
     app_name: &Option<String>,
 ) -> Result<crate::handler::syslog::SyslogHandler, String> {
     use crate::handler::syslog::SyslogHandler;
-    let address = address.as_deref().unwrap_or("/dev/log");
-    let mut builder = if let Some(addr) = address.strip_prefix("udp://") {
-        SyslogHandler::udp(addr)
-    } else if let Some(addr) = address.strip_prefix("tcp://") {
-        SyslogHandler::tcp(addr)
-    } else if let Some(path) = address.strip_prefix("unix://") {
-        SyslogHandler::unix(path)
-    } else if address.starts_with('/') {
-        SyslogHandler::unix(address)
-    } else {
-        return Err(format!(
-            "address `{address}` is none of `udp://host:port`, `tcp://host:port` or a socket path"
-        ));
+    let (mut builder, address) = match address.as_deref() {
+        None => (SyslogHandler::local(), "the local syslog socket"),
+        Some(a) => {
+            let builder = if let Some(addr) = a.strip_prefix("udp://") {
+                SyslogHandler::udp(addr)
+            } else if let Some(addr) = a.strip_prefix("tcp://") {
+                SyslogHandler::tcp(addr)
+            } else if let Some(path) = a.strip_prefix("unix://") {
+                SyslogHandler::unix(path)
+            } else if a.starts_with('/') {
+                SyslogHandler::unix(a)
+            } else {
+                return Err(format!(
+                    "address `{a}` is none of `udp://host:port`, `tcp://host:port` or a socket path"
+                ));
+            };
+            (builder, a)
+        }
     };
     if let Some(f) = facility {
         builder = builder.facility(f.parse().map_err(|e| format!("{e}"))?);

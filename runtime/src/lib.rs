@@ -36,7 +36,7 @@ pub mod __private;
 
 // The names a user writes every day; everything else has one path, in its module.
 pub use fields::Fields;
-pub use handler::contract::{Handler, HandlerExt, NullHandler};
+pub use handler::contract::{Handler, HandlerExt, HandlerId, NullHandler};
 pub use handler::file::FileHandler;
 pub use handler::memory::MemoryHandler;
 pub use handler::rotating::RotatingFileHandler;
@@ -47,12 +47,17 @@ pub use handler::stderr::StderrHandler;
 pub use handler::stream::StreamHandler;
 pub use init::{InitBuilder, InitError, InitGuard, init, init_for_tests};
 pub use level::{Level, LevelFilter, ParseLevelError};
+pub use name::error::NameError;
 pub use panic::install_panic_hook;
 pub use record::{Location, OwnedRecord, Record, RecordBuilder};
+pub use scope::builder::{CloseError, ScopeError};
 pub use scope::context::Context;
 pub use scope::future::{FutureExt, in_scope};
 pub use scope::guard::ScopedLogger;
 pub use tree::{Logger, Registry, current, current_scope};
+/// The old name of [`registry::DirectiveError`], kept so that code written against it builds.
+#[deprecated(since = "0.1.0", note = "renamed to `registry::DirectiveError`")]
+pub type ConfigError = registry::DirectiveError;
 
 /// Gets or creates the logger `name` in the global registry (Python's `logging.getLogger`).
 ///

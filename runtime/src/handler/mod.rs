@@ -1,8 +1,9 @@
 //! What configures and extends the handlers: their builders and options, the wrappers
 //! ([`NonBlocking`], [`WithLevel`]), the queue engine ([`queue`]), syslog ([`syslog`]), and the
-//! pieces for writing a handler of your own ([`ErrorReporter`], [`HandlerId`]). The
-//! [`Handler`] trait and the everyday handlers ([`StderrHandler`](crate::StderrHandler),
-//! [`FileHandler`](crate::FileHandler), ...) are at the crate root.
+//! pieces for writing a handler of your own ([`ErrorReporter`]). The [`Handler`] trait, the
+//! everyday handlers ([`StderrHandler`](crate::StderrHandler),
+//! [`FileHandler`](crate::FileHandler), ...) and the [`HandlerId`] that
+//! `add_handler` returns are at the crate root.
 //!
 //! A handler never takes the caller down: the tree calls it inside `catch_unwind`, and built-in
 //! handlers report I/O errors through [`ErrorReporter`] rather than returning them. A record
@@ -53,7 +54,9 @@ pub(crate) mod stream;
 pub mod syslog;
 mod test_writer;
 
-pub use contract::{HandlerId, WithLevel};
+pub use contract::WithLevel;
+// `HandlerId` is at the crate root: `add_handler` returns it.
+pub(crate) use contract::HandlerId;
 pub use file::FileOptions;
 pub use nonblocking::NonBlocking;
 pub use rotating::{RotatingFileBuilder, Rotation, RotationClock, SystemClock};

@@ -4,43 +4,12 @@
 //! Validation never panics: bad input is a [`NameError`] that says which character or segment is wrong.
 
 use std::borrow::Cow;
-use std::fmt;
 
-/// Why a logger name was rejected. The message names the offending segment or character and where.
-///
-/// ```
-/// use scoped_logger::Registry;
-/// let err = Registry::new().try_logger("a..b").unwrap_err();
-/// assert_eq!(err.to_string(), "invalid logger name `a..b`: empty segment at byte 2 (write `a.b`?)");
-/// ```
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct NameError {
-    name: String,
-    kind: NameErrorKind,
-}
+pub(crate) mod error;
 
-/// What exactly is wrong with a name.
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum NameErrorKind {
-    /// Two separators in a row, or a separator at the end (`"a..b"`, `"a."`).
-    EmptySegment {
-        /// Byte offset (in the name as given) where the empty segment starts.
-        at: usize,
-    },
-    /// Whitespace or a control character.
-    BadChar {
-        /// The character.
-        ch: char,
-        /// Its byte offset in the name as given.
-        at: usize,
-    },
-    /// More than [`MAX_SEGMENTS`] segments (after resolving a relative name).
-    TooDeep {
-        /// How many segments the name has.
-        segments: usize,
-    },
-}
+pub use error::NameErrorKind;
+// At the crate root: the error of everyday calls (`Registry::try_logger`).
+pub(crate) use error::NameError;
 
 /// The most segments a logger name may have. Every ancestor of a name is an entry of the tree,
 /// so a name costs one entry per segment: the limit keeps a runaway name (a relative name
@@ -87,53 +56,6 @@ pub(crate) fn clamp_depth(full: &mut String) {
         full.push_str(&tail);
     }
 }
-
-impl NameError {
-    /// The name as it was given.
-    pub fn name(&self) -> &str {
-        &self.name
-    }
-
-    /// What is wrong with it.
-    pub fn kind(&self) -> &NameErrorKind {
-        &self.kind
-    }
-}
-
-impl fmt::Display for NameError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.kind {
-            NameErrorKind::EmptySegment { at } => {
-                let fixed: Vec<&str> = self
-                    .name
-                    .split("::")
-                    .flat_map(|s| s.split('.'))
-                    .filter(|s| !s.is_empty())
-                    .collect();
-                write!(
-                    f,
-                    "invalid logger name `{}`: empty segment at byte {at} (write `{}`?)",
-                    self.name,
-                    fixed.join(".")
-                )
-            }
-            NameErrorKind::TooDeep { segments } => write!(
-                f,
-                "invalid logger name `{}`: {segments} segments, more than the {MAX_SEGMENTS} a \
-                 name may have",
-                self.name
-            ),
-            NameErrorKind::BadChar { ch, at } => write!(
-                f,
-                "invalid logger name `{}`: character {ch:?} at byte {at} is not allowed \
-                 (names are dot-separated segments without whitespace or control characters)",
-                self.name
-            ),
-        }
-    }
-}
-
-impl std::error::Error for NameError {}
 
 /// Normalizes an absolute or relative name: `::` becomes `.`, `"root"` becomes `""`.
 ///

@@ -80,7 +80,8 @@ impl fmt::Debug for ScopeBuilder<'_> {
 pub enum ScopeError {
     /// The name is invalid.
     Name(NameError),
-    /// A handler factory failed.
+    /// A handler factory failed (more may be said of it later: match it with `..`).
+    #[non_exhaustive]
     Handler {
         /// The scope's name.
         scope: String,

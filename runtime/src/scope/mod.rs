@@ -1,8 +1,10 @@
 //! Scopes: a logger bound to a task. [`ScopedLogger`] is the guard: when it
 //! goes (return, `?`, panic, a dropped future) the handlers the scope owns are flushed and
 //! closed and the entry is deleted. This module holds what comes with it less often: the
-//! [`ScopeBuilder`] that `Registry::scope` returns, the errors of entering and closing, how a
-//! scope ended ([`Outcome`]) and the [`FlightRecorder`].
+//! [`ScopeBuilder`] that `Registry::scope` returns, how a scope ended ([`Outcome`]) and the
+//! [`FlightRecorder`]. The errors of entering and closing
+//! ([`ScopeError`](crate::ScopeError), [`CloseError`]) are at the crate root,
+//! with the guard.
 //!
 //! Same-name scopes share one entry: the first runs the handler factories (other threads wait
 //! for it instead of running them again), the last one out closes. A factory that fails leaves
@@ -22,7 +24,9 @@ mod recorder;
 pub(crate) mod watchdog;
 
 pub use crate::tree::Outcome;
-pub use builder::{BoxError, CloseError, ScopeBuilder, ScopeError};
+pub use builder::{BoxError, ScopeBuilder};
+// The errors of entering and closing are at the crate root, with the guard.
+pub(crate) use builder::CloseError;
 pub use recorder::FlightRecorder;
 
 pub(crate) use builder::{begin, enter_plain};

@@ -14,11 +14,6 @@ pub struct DirectiveError {
     reason: String,
 }
 
-/// The old name of [`DirectiveError`]: it is an error in a directive, not in a configuration
-/// file (that is [`ConfigFileError`](crate::config::ConfigFileError)).
-#[deprecated(since = "0.1.0", note = "renamed to `DirectiveError`")]
-pub type ConfigError = DirectiveError;
-
 impl DirectiveError {
     /// The directive that was wrong, as written.
     pub fn directive(&self) -> &str {

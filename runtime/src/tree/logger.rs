@@ -103,7 +103,7 @@ impl Logger {
     }
 
     /// The logger `<name>.<suffix>`, or the error naming what is wrong with `suffix`.
-    pub fn try_child(&self, suffix: &str) -> Result<Logger, crate::name::NameError> {
+    pub fn try_child(&self, suffix: &str) -> Result<Logger, crate::NameError> {
         let full = if self.node.is_root() {
             suffix.to_owned()
         } else {

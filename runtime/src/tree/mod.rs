@@ -28,9 +28,9 @@ pub(crate) use current::{
     pop, push, thread_label, thread_number,
 };
 pub use current::{current, current_scope};
-pub(crate) use directives::parse_lenient as parse_directives_lenient;
 #[allow(deprecated)]
-pub use directives::{ConfigError, DirectiveError};
+pub use directives::DirectiveError;
+pub(crate) use directives::parse_lenient as parse_directives_lenient;
 pub use logger::Logger;
 pub(crate) use node::Node;
 pub use period::Outcome;
