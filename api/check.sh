@@ -5,6 +5,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 target=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
+# First the script itself: on a crate made to hold each kind of change it must see (variant
+# payloads, bounds, associated types, deprecation, paths through private modules).
+RUSTC_BOOTSTRAP=1 cargo rustdoc -q --manifest-path api/selftest/Cargo.toml --target-dir "$target" -- \
+  -Z unstable-options --output-format json
+if ! python3 api/snapshot.py "$target/doc/snapshot_selftest.json" | diff -u api/selftest/expected.txt -; then
+  echo "api/snapshot.py no longer describes api/selftest as api/selftest/expected.txt says (above)."
+  exit 1
+fi
 status=0
 for pkg in scoped-logger-runtime scoped-logger; do
   # rustdoc's JSON output is unstable: RUSTC_BOOTSTRAP lets the stable toolchain produce it.

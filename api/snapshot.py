@@ -124,8 +124,8 @@ def args(a):
         for c in a["angle_bracketed"].get("constraints", []):
             binding = c.get("binding") or {}
             if "equality" in binding:
-                (_, term), = binding["equality"].items()
-                parts.append(f"{c['name']} = " + (ty(term) if isinstance(term, dict) and len(term) == 1 and "expr" not in term else str(term)))
+                (kind, term), = binding["equality"].items()
+                parts.append(f"{c['name']} = " + (ty(term) if kind == "type" else str(term.get("expr", "_"))))
             elif "constraint" in binding:
                 parts.append(f"{c['name']}: " + bounds(binding["constraint"]))
             else:
@@ -166,7 +166,8 @@ def generics(g):
     return ("<" + ", ".join(params) + ">" if params else ""), (" where " + ", ".join(preds) if preds else "")
 
 
-def sig(name, f):
+def sig(name, f, keyword="fn "):
+    """`const async fn name<..>(..) -> T where ..`; `keyword=""` for methods' lines."""
     s = f["sig"]
     def param(n, t):
         if n == "self":
@@ -178,7 +179,7 @@ def sig(name, f):
     g, where = generics(f["generics"])
     header = f["header"]
     quals = ("const " if header.get("is_const") else "") + ("async " if header.get("is_async") else "")
-    return f"{quals}fn {name}{g}({ins})" + (f" -> {ty(out)}" if out else "") + where
+    return f"{quals}{keyword}{name}{g}({ins})" + (f" -> {ty(out)}" if out else "") + where
 
 
 def marks(it):
@@ -287,7 +288,7 @@ def main(path):
                 for mid in v["items"]:
                     m = idx[str(mid)]
                     if "function" in m["inner"]:
-                        lines.add(f"trait-fn {full}::" + sig(m["name"], m["inner"]["function"]).replace("fn ", "", 1) + marks(m))
+                        lines.add("trait-fn " + sig(f"{full}::{m['name']}", m["inner"]["function"], "") + marks(m))
                     elif "assoc_type" in m["inner"]:
                         at = m["inner"]["assoc_type"]
                         b = bounds(at.get("bounds"))
@@ -312,7 +313,7 @@ def main(path):
                         if m.get("visibility") != "public" or hidden(m):
                             continue
                         if "function" in m["inner"]:
-                            lines.add(f"method {full}::" + sig(m["name"], m["inner"]["function"]).replace("fn ", "", 1) + marks(m))
+                            lines.add("method " + sig(f"{full}::{m['name']}", m["inner"]["function"], "") + marks(m))
                         elif "assoc_const" in m["inner"]:
                             lines.add(f"const {full}::{m['name']}: {ty(m['inner']['assoc_const']['type'])}")
         elif kind in ("constant", "static"):
