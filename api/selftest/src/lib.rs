@@ -54,7 +54,10 @@ pub struct Config {
 impl Config {
     /// A method, const.
     pub const fn new() -> Config {
-        Config { level: None, size: 0 }
+        Config {
+            level: None,
+            size: 0,
+        }
     }
 
     /// Deprecated methods are marked.
