@@ -44,7 +44,8 @@ where
 /// Synthetic `impl Trait` parameters show in the parameter's type only.
 pub fn take(_s: impl Source<Item = u8>) {}
 
-/// A public field and a hidden one.
+/// A public field and a hidden one; a derived trait impl.
+#[derive(Default)]
 pub struct Config {
     /// Shown.
     pub level: Option<u8>,
