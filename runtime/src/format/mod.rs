@@ -111,6 +111,11 @@ pub fn write_time(time: std::time::SystemTime, out: &mut Vec<u8>) {
     ]);
 }
 
+/// An integer in decimal, without `core::fmt` (numbers never need escaping).
+pub(crate) fn push_int(out: &mut Vec<u8>, n: impl itoa::Integer) {
+    out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
+}
+
 /// Appends a formatted message, escaped (see [`escape`]): formatted as it stands, then scanned
 /// once, so a message with nothing to escape (the rule) costs one pass over its bytes.
 pub(crate) fn write_args(out: &mut Vec<u8>, args: std::fmt::Arguments<'_>) {

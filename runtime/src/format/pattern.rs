@@ -197,10 +197,10 @@ impl PatternFormat {
                 Piece::Module => push_or_dash(out, record.module_path()),
                 Piece::File => push_or_dash(out, record.file()),
                 Piece::Line => match record.line() {
-                    Some(line) => push_u64(out, u64::from(line)),
+                    Some(line) => super::push_int(out, line),
                     None => out.push(b'-'),
                 },
-                Piece::Pid => push_u64(out, u64::from(std::process::id())),
+                Piece::Pid => super::push_int(out, std::process::id()),
             }
         }
         out.push(b'\n');
@@ -237,10 +237,6 @@ fn push_or_dash(out: &mut Vec<u8>, text: Option<&str>) {
         Some(t) => escape::push_escaped(out, t),
         None => out.push(b'-'),
     }
-}
-
-fn push_u64(out: &mut Vec<u8>, n: u64) {
-    out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
 }
 
 thread_local! {

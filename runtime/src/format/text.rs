@@ -105,8 +105,8 @@ fn write_pair(out: &mut Vec<u8>, scratch: &mut String, key: &str, value: Value<'
     out.push(b'=');
     match value {
         Value::Str(s) => write_value(out, s),
-        Value::I64(v) => out.extend_from_slice(itoa::Buffer::new().format(v).as_bytes()),
-        Value::U64(v) => out.extend_from_slice(itoa::Buffer::new().format(v).as_bytes()),
+        Value::I64(v) => super::push_int(out, v),
+        Value::U64(v) => super::push_int(out, v),
         Value::Bool(v) => out.extend_from_slice(if v { b"true" } else { b"false" }),
         Value::Null => out.extend_from_slice(b"null"),
         other => {
