@@ -7,7 +7,7 @@ use std::io;
 use std::sync::Arc;
 
 use super::ScopedLogger;
-use super::recorder::{Extras, FlightRecorder};
+use super::recorder::{FlightRecorder, Recorder};
 use crate::fields::{FieldSet, Fields};
 use crate::handler::Handler;
 use crate::level::LevelFilter;
@@ -41,7 +41,7 @@ pub struct ScopeOptions {
 impl ScopeOptions {
     fn setup(&self) -> Setup {
         let observer = (self.recorder.is_some() || self.summary).then(|| {
-            Arc::new(Extras::new(self.recorder, self.summary)) as Arc<dyn period::Observer>
+            Arc::new(Recorder::new(self.recorder, self.summary)) as Arc<dyn period::Observer>
         });
         Setup {
             level: self.level,

@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 
 use parking_lot::{Condvar, Mutex};
 
+use super::recorder::Recorder;
 use crate::clock::Clock;
 use crate::level::Level;
 use crate::record::Value;
@@ -261,7 +262,7 @@ fn fire(w: &Watch, now: Instant) {
     let trail = logger
         .node
         .observer()
-        .map(|o| o.trail())
+        .and_then(|o| Recorder::of(&*o).map(Recorder::trail))
         .unwrap_or_default();
     let grant = inner.budget.take(1 + trail.len(), now);
     if grant.granted == 0 {
