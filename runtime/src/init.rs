@@ -126,7 +126,7 @@ pub fn init_for_tests() {
 /// Hands the library's own warnings about the set-up to `handler`.
 fn report(handler: &dyn Handler, messages: impl Iterator<Item = String>) {
     for message in messages {
-        crate::internal::with_thread_name(|thread| {
+        crate::thread::with_name(|thread| {
             handler.handle(
                 &Record::builder(Level::Warn, "scoped_logger", format_args!("{message}"))
                     .thread_name(thread)

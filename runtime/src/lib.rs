@@ -2,8 +2,10 @@
 //! records, handlers and formats. Depend on the `scoped-logger` crate, which re-exports all of
 //! this together with the `#[scoped_logger]` attribute and the logging macros.
 //!
-//! Nothing here holds a registry lock while a handler runs, and nothing here panics on bad input:
-//! names, levels, directives and handler factories return errors that say what was wrong.
+//! Nothing here holds a registry lock while a handler runs. Bad input is an error that says what
+//! was wrong (names, levels, directives, handler factories, config files); the few shorthands
+//! that panic on a bad name instead ([`logger`], `Registry::logger`) say so in
+//! their docs and have a `try_` twin, and a handler that panics is caught and reported.
 
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
@@ -28,6 +30,7 @@ mod record;
 pub mod registry;
 pub mod scope;
 mod striped;
+mod thread;
 pub mod timing;
 mod tree;
 

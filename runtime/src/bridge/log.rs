@@ -99,7 +99,7 @@ impl log::Log for LogBridge {
                 borrowed.push(("target", Value::Str(record.target())));
             }
             borrowed.extend(kvs.0.iter().map(|(k, v)| (k.as_str(), v.as_value())));
-            crate::internal::with_thread_name(|thread| {
+            crate::thread::with_name(|thread| {
                 let rec = Record::builder(level, route.logger.name(), *record.args())
                     .key_values(&borrowed)
                     .fields(route.fields)

@@ -236,7 +236,7 @@ where
             }
             kvs.extend(fields.kvs.iter().map(|(k, v)| (*k, v.as_value())));
             kvs.extend(span_fields.iter().map(|(k, v)| (*k, v.as_value())));
-            crate::internal::with_thread_name(|thread| {
+            crate::thread::with_name(|thread| {
                 route.logger.dispatch(
                     &Record::builder(
                         level,

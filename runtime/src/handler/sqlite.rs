@@ -634,7 +634,7 @@ fn dropped_row(count: u64) -> OwnedRecord {
         message: format!("{count} records dropped while the database was not keeping up"),
         key_values: Vec::new(),
         time: SystemTime::now(),
-        thread_name: crate::internal::with_thread_name(|t| t.map(str::to_owned)),
+        thread_name: crate::thread::with_name(|t| t.map(str::to_owned)),
         module_path: None,
         file: None,
         line: None,

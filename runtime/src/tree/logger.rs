@@ -310,7 +310,7 @@ impl Logger {
         location: Option<&Location>,
         fields: Option<&FieldSet>,
     ) {
-        crate::internal::with_thread_name(|thread_name| {
+        crate::thread::with_name(|thread_name| {
             let mut b = Record::builder(level, self.name(), args)
                 .key_values(kvs)
                 .fields(fields)
