@@ -278,9 +278,11 @@ pub fn begin_with(
     begin
 }
 
-/// Enters the scope `name` when the attribute has no `handler`: nothing to make, so a fresh scope
-/// starts in one trip through the registry's lock.
-pub fn enter(
+/// Opens the scope `name` when the attribute has no `handler`: nothing to make, so a fresh scope
+/// starts in one trip through the registry's lock. Like [`ScopeBuilder::open`](crate::scope::ScopeBuilder::open),
+/// it does not make the scope current: [`make_current`] (sync fns) or the per-poll wrapper
+/// (async fns) does.
+pub fn open(
     registry: &Registry,
     base: Option<&Base>,
     name: &str,
