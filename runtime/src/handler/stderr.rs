@@ -4,7 +4,7 @@
 //! It is a [`NonBlocking`] handler on the process's stderr: when nobody reads stderr (a full
 //! pipe), records are dropped and counted instead of stalling the program, and
 //! `N records dropped while stderr was not being read` is written when stderr drains again. See
-//! the [`nonblocking`](crate::handler::nonblocking) module for the details and the policies.
+//! the [`queue`](crate::handler::queue) module for the details and the policies.
 
 use std::io::{self, IsTerminal};
 use std::sync::{Arc, LazyLock};
