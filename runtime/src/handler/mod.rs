@@ -67,6 +67,6 @@ pub use test_writer::TestHandler;
 
 pub(crate) use closer::{Attached, Closer, release_all};
 pub use closer::{MAX_HANDLER_DEPTH, recursion_dropped_count};
-pub(crate) use contract::{Handler, HandlerExt, describe};
+pub(crate) use contract::{Handler, describe};
 pub(crate) use report::HANDLER_ERRORS;
 pub use report::{ErrorReporter, handler_error_count};
