@@ -12,7 +12,8 @@ use super::Config;
 use super::error::ConfigFileError;
 use super::schema::HandlerConfig;
 use crate::handler::contract::{Handler, HandlerId};
-use crate::tree::{DEFAULT_ROOT_LEVEL, Logger, Registry};
+use crate::gate::DEFAULT_ROOT_LEVEL;
+use crate::tree::{Logger, Registry};
 
 impl Config {
     /// `apply`, keeping from `previous` every handler whose name and settings did not change,
