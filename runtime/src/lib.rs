@@ -39,7 +39,7 @@ pub use fields::Fields;
 pub use handler::contract::{Handler, HandlerExt, HandlerId, NullHandler};
 pub use handler::file::FileHandler;
 pub use handler::memory::MemoryHandler;
-pub use handler::rotating::RotatingFileHandler;
+pub use handler::file::rotating::RotatingFileHandler;
 #[cfg(feature = "sqlite")]
 #[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
 pub use handler::sqlite::SqliteHandler;

@@ -6,15 +6,20 @@
 //! open file (see [`RotatingFileHandler`](crate::RotatingFileHandler)); the last one's `close`
 //! (or drop) closes it.
 
+pub(crate) mod append;
+pub(crate) mod compress;
+pub(crate) mod paths;
+pub(crate) mod rotating;
+
 use std::io;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 use crate::format::{Format, TextFormat, with_formatted};
 use crate::handler::Handler;
-use crate::handler::paths::Lease;
-use crate::handler::rotating::Settings;
 use crate::record::Record;
+use paths::Lease;
+use rotating::Settings;
 
 /// Appends formatted records to a file.
 ///

@@ -14,8 +14,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use parking_lot::Mutex;
 
 use crate::format::{Format, TextFormat, with_formatted};
-use crate::handler::compress::{self, Job, Target, Tracker};
-use crate::handler::paths::{Lease, lock_sidecar, open_append, parent_of};
+use crate::handler::file::compress::{self, Job, Target, Tracker};
+use crate::handler::file::paths::{Lease, lock_sidecar, open_append, parent_of};
 use crate::handler::{ErrorReporter, Handler};
 use crate::record::Record;
 
