@@ -53,9 +53,8 @@ mod test_writer;
 pub use contract::WithLevel;
 // `HandlerId` is at the crate root: `add_handler` returns it.
 pub(crate) use contract::HandlerId;
-pub use file::FileOptions;
+pub use file::{FileOptions, RotatingFileBuilder, Rotation, RotationClock, SystemClock};
 pub use nonblocking::NonBlocking;
-pub use file::rotating::{RotatingFileBuilder, Rotation, RotationClock, SystemClock};
 #[cfg(feature = "sqlite")]
 #[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
 pub use sqlite::{SqliteBuilder, SqliteError};

@@ -1,25 +1,38 @@
-//! [`FileHandler`]: appends records to a file, creating it if missing and never truncating it
-//! (Python's default mode), so many short scopes can share one file.
+//! The file handlers: [`FileHandler`] (here) appends records to a file, creating it if missing
+//! and never truncating it (Python's default mode), so many short scopes can share one file;
+//! [`RotatingFileHandler`] also rotates it. Neither returns an I/O error to the caller that logs.
 //!
 //! Each record is one `write` on a file opened with `O_APPEND`: records of concurrent handlers on
 //! the same file never interleave within a line. Handlers of one process on one path share one
-//! open file (see [`RotatingFileHandler`](crate::RotatingFileHandler)); the last one's `close`
-//! (or drop) closes it.
+//! open file (see [`RotatingFileHandler`]); the last one's `close` (or drop) closes it.
+//!
+//! Imports point one way, from the handlers down: `mod.rs` and `rotating.rs` (the handlers) use
+//! `lease.rs` (one writer per path), which uses `writer.rs` (append, rotate, watch); the writer
+//! uses `rule.rs` (when to rotate, backup names), `compress.rs` (gzip thread), `append.rs` (one
+//! record, one write) and `open.rs` (opening, locking, removing paths), which `compress.rs` and
+//! `lease.rs` also use.
 
-pub(crate) mod append;
-pub(crate) mod compress;
-pub(crate) mod paths;
-pub(crate) mod rotating;
+mod append;
+mod compress;
+mod lease;
+mod open;
+mod rotating;
+mod rule;
+mod writer;
 
 use std::io;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
-use crate::format::{Format, TextFormat, with_formatted};
-use crate::handler::Handler;
+pub use rotating::{RotatingFileBuilder, RotatingFileHandler};
+pub use rule::{Rotation, RotationClock, SystemClock};
+
+use crate::format::text::TextFormat;
+use crate::format::{Format, with_formatted};
+use crate::handler::contract::Handler;
 use crate::record::Record;
-use paths::Lease;
-use rotating::Settings;
+use lease::Lease;
+use writer::Settings;
 
 /// Appends formatted records to a file.
 ///
