@@ -72,8 +72,21 @@ impl Lease {
         &self.writer
     }
 
-    pub(crate) fn is_released(&self) -> bool {
+    fn is_released(&self) -> bool {
         self.released.load(Ordering::Acquire)
+    }
+
+    /// Appends one formatted record; after this handler's `close` the record is refused and
+    /// reported instead, even while other handlers keep the writer open.
+    pub(crate) fn write(&self, line: &[u8]) {
+        if self.is_released() {
+            self.writer.errors.report(
+                "writing a record",
+                io::Error::other("the handler was already closed"),
+            );
+            return;
+        }
+        self.writer.write(line);
     }
 
     /// Gives the lease back; the last one closes the file. Idempotent.

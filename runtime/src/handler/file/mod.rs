@@ -131,16 +131,7 @@ impl FileOptions {
 
 impl Handler for FileHandler {
     fn handle(&self, record: &Record<'_>) {
-        with_formatted(&*self.format, record, |line| {
-            if self.lease.is_released() {
-                self.lease.writer().errors.report(
-                    "writing a record",
-                    io::Error::other("the handler was already closed"),
-                );
-                return;
-            }
-            self.lease.writer().write(line);
-        });
+        with_formatted(&*self.format, record, |line| self.lease.write(line));
     }
 
     fn flush(&self) {
