@@ -40,9 +40,8 @@ pub mod __private;
 // The names a user writes every day; everything else has one path, in its module.
 pub use fields::Fields;
 pub use handler::contract::{Handler, HandlerExt, HandlerId, NullHandler};
-pub use handler::file::FileHandler;
+pub use handler::file::{FileHandler, RotatingFileHandler};
 pub use handler::memory::MemoryHandler;
-pub use handler::rotating::RotatingFileHandler;
 #[cfg(feature = "sqlite")]
 #[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
 pub use handler::sqlite::SqliteHandler;

@@ -34,17 +34,13 @@
 
 // The handlers a user writes every day are re-exported at the crate root from these
 // crate-visible files; this module's own public names are what configures or extends them.
-mod append;
 mod closer;
-pub(crate) mod compress;
 pub(crate) mod contract;
 pub(crate) mod file;
 pub(crate) mod memory;
 mod nonblocking;
-pub(crate) mod paths;
 pub mod queue;
 mod report;
-pub(crate) mod rotating;
 #[cfg(feature = "sqlite")]
 pub(crate) mod sqlite;
 pub(crate) mod stderr;
@@ -57,9 +53,8 @@ mod test_writer;
 pub use contract::WithLevel;
 // `HandlerId` is at the crate root: `add_handler` returns it.
 pub(crate) use contract::HandlerId;
-pub use file::FileOptions;
+pub use file::{FileOptions, RotatingFileBuilder, Rotation, RotationClock, SystemClock};
 pub use nonblocking::NonBlocking;
-pub use rotating::{RotatingFileBuilder, Rotation, RotationClock, SystemClock};
 #[cfg(feature = "sqlite")]
 #[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
 pub use sqlite::{SqliteBuilder, SqliteError};
