@@ -17,9 +17,9 @@ pub use crate::scope::guard::ScopedLogger;
 pub use crate::tree::{Logger, Registry};
 pub use core;
 
-pub use crate::fields::Fields;
+pub use crate::kv::fields::Fields;
 
-use crate::fields::FieldSet;
+use crate::kv::fields::FieldSet;
 use crate::name;
 use crate::tree::{Current, FrameContext};
 

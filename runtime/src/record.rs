@@ -6,7 +6,7 @@
 use std::fmt;
 use std::time::SystemTime;
 
-use crate::fields::FieldSet;
+use crate::kv::fields::FieldSet;
 use crate::level::Level;
 
 /// Where a record was logged: fixed per call site, so the macros put it in a `static`.
@@ -75,7 +75,7 @@ impl fmt::Display for Value<'_> {
             Value::Null => f.write_str("null"),
             Value::Display(v) => fmt::Display::fmt(v, f),
             Value::Debug(v) => fmt::Debug::fmt(v, f),
-            Value::Error(e) => crate::error_value::write_chain(f, *e),
+            Value::Error(e) => crate::kv::error::write_chain(f, *e),
         }
     }
 }
@@ -114,7 +114,7 @@ impl Value<'_> {
             Value::Char(v) => OwnedValue::Str(v.to_string()),
             Value::Null => OwnedValue::Null,
             Value::Display(_) | Value::Debug(_) => OwnedValue::Str(render(format_args!("{self}"))),
-            Value::Error(e) => OwnedValue::Error(crate::error_value::OwnedError::new(e)),
+            Value::Error(e) => OwnedValue::Error(crate::kv::error::OwnedError::new(e)),
         }
     }
 }
@@ -136,7 +136,7 @@ pub enum OwnedValue {
     /// No value.
     Null,
     /// An error and its chain, each message rendered (what [`Value::Error`] becomes).
-    Error(crate::error_value::OwnedError),
+    Error(crate::kv::error::OwnedError),
 }
 
 impl OwnedValue {

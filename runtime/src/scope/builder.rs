@@ -8,8 +8,8 @@ use std::sync::Arc;
 
 use super::ScopedLogger;
 use super::recorder::{Extras, FlightRecorder};
-use crate::fields::{FieldSet, Fields};
 use crate::handler::Handler;
+use crate::kv::fields::{FieldSet, Fields};
 use crate::level::LevelFilter;
 use crate::name::NameError;
 use crate::record::ToValue;

@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use super::CloseError;
 use super::watchdog::Timer;
-use crate::fields::{FieldSet, Fields};
 use crate::handler::{Attached, Handler};
+use crate::kv::fields::{FieldSet, Fields};
 use crate::tree::period;
 use crate::tree::{FrameContext, Logger, Outcome, RegistryInner};
 

@@ -294,7 +294,7 @@ fn fire(w: &Watch, now: Instant) {
 pub(crate) fn tell_suppressed(
     logger: &Logger,
     untold: u64,
-    fields: Option<&crate::fields::FieldSet>,
+    fields: Option<&crate::kv::fields::FieldSet>,
 ) {
     if untold > 0 {
         logger.emit_with(

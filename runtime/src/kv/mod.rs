@@ -2,5 +2,8 @@
 //! kept), how a type becomes one ([`ToValue`]), errors kept as values ([`OwnedError`]), and the
 //! iterator over a record's pairs ([`KeyValues`]).
 
-pub use crate::error_value::OwnedError;
+pub(crate) mod error;
+pub(crate) mod fields;
+
 pub use crate::record::{KeyValues, OwnedValue, ToValue, Value};
+pub use error::OwnedError;
