@@ -9,7 +9,9 @@ use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
 
 use super::{Format, display_name};
-use crate::record::{KeyValues, Record, Value, render};
+use crate::kv::key_values::KeyValues;
+use crate::kv::{Value, render};
+use crate::record::Record;
 
 /// One JSON object per line.
 ///

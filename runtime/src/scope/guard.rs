@@ -158,7 +158,7 @@ impl ScopedLogger {
     /// Tells the scope's summary why the task failed (the error an `err` function returned).
     pub(crate) fn note_reason(&self, why: fmt::Arguments<'_>) {
         if let Some(observer) = self.logger.node.observer() {
-            observer.reason(&crate::record::render(why));
+            observer.reason(&crate::kv::render(why));
         }
     }
 

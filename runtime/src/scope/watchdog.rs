@@ -14,8 +14,8 @@ use std::time::{Duration, Instant};
 use parking_lot::{Condvar, Mutex};
 
 use crate::clock::Clock;
+use crate::kv::Value;
 use crate::level::Level;
-use crate::record::Value;
 use crate::tree::{FrameContext, Logger, Marked, RegistryInner, thread_label, thread_number};
 
 /// A scope's timing: when it started, by which clock, and its thresholds. Kept in the guard;
