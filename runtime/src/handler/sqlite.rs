@@ -13,8 +13,9 @@ use serde::ser::{SerializeMap, Serializer};
 use crate::format::display_name;
 use crate::handler::Handler;
 use crate::handler::queue::{Options, Policy, QueueSettings, Sink, Worker};
+use crate::kv::{OwnedValue, Value};
 use crate::level::Level;
-use crate::record::{OwnedRecord, OwnedValue, Record, Value};
+use crate::record::{OwnedRecord, Record};
 
 /// The default table name ([`SqliteBuilder::table`]).
 const DEFAULT_TABLE: &str = "logs";

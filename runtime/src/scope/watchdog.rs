@@ -15,8 +15,8 @@ use parking_lot::{Condvar, Mutex};
 
 use super::recorder::Recorder;
 use crate::clock::Clock;
+use crate::kv::Value;
 use crate::level::Level;
-use crate::record::Value;
 use crate::tree::{FrameContext, Logger, Marked, RegistryInner, thread_label, thread_number};
 
 /// A scope's timing: when it started, by which clock, and its thresholds. Kept in the guard;
@@ -295,7 +295,7 @@ fn fire(w: &Watch, now: Instant) {
 pub(crate) fn tell_suppressed(
     logger: &Logger,
     untold: u64,
-    fields: Option<&crate::fields::FieldSet>,
+    fields: Option<&crate::kv::fields::FieldSet>,
 ) {
     if untold > 0 {
         logger.emit_with(

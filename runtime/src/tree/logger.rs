@@ -8,10 +8,11 @@ use std::sync::atomic::Ordering;
 
 use super::node::Node;
 use super::{Registry, RegistryInner};
-use crate::fields::FieldSet;
 use crate::handler::{Attached, Closer, Handler, HandlerId};
+use crate::kv::Value;
+use crate::kv::fields::FieldSet;
 use crate::level::{Level, LevelFilter};
-use crate::record::{Location, Record, Value};
+use crate::record::{Location, Record};
 
 /// A handle on a logger in a [`Registry`]: cheap to clone, `Send + Sync`.
 ///

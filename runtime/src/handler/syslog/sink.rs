@@ -8,8 +8,9 @@ use std::time::{Duration, Instant};
 
 use crate::handler::ErrorReporter;
 use crate::handler::queue::Sink;
+use crate::kv::Value;
 use crate::level::Level;
-use crate::record::{Record, Value};
+use crate::record::Record;
 
 use super::format::Encoder;
 use super::transport::{Backoff, Conn, Control, Endpoint};
