@@ -9,7 +9,7 @@ use std::sync::{Arc, OnceLock};
 
 use arc_swap::ArcSwapOption;
 
-pub use crate::handler::contract::Handler;
+pub use crate::handler::handler_trait::Handler;
 pub use crate::kv::{ToValue, Value};
 pub use crate::level::{Level, LevelFilter};
 pub use crate::record::Location;

@@ -19,7 +19,6 @@ pub mod format;
 mod gate;
 pub mod handler;
 mod init;
-mod internal;
 pub mod kv;
 mod level;
 pub mod name;
@@ -36,8 +35,8 @@ mod tree;
 pub mod __private;
 
 // The names a user writes every day; everything else has one path, in its module.
-pub use handler::contract::{Handler, HandlerExt, HandlerId, NullHandler};
 pub use handler::file::{FileHandler, RotatingFileHandler};
+pub use handler::handler_trait::{Handler, HandlerExt, HandlerId, NullHandler};
 pub use handler::memory::MemoryHandler;
 #[cfg(feature = "sqlite")]
 #[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]

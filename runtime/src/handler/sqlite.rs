@@ -631,7 +631,7 @@ impl Sink for SqliteSink {
 fn dropped_row(count: u64) -> OwnedRecord {
     OwnedRecord {
         level: Level::Warn,
-        logger: "scoped_logger".to_owned(),
+        logger: crate::handler::last_resort::OWN_LOGGER.to_owned(),
         message: format!("{count} records dropped while the database was not keeping up"),
         key_values: Vec::new(),
         time: SystemTime::now(),

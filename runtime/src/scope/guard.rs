@@ -249,7 +249,7 @@ impl ScopedLogger {
                 ("outcome", crate::kv::Value::Str(outcome.as_str())),
             ];
             self.logger.emit_with(
-                crate::Level::Warn,
+                crate::level::Level::Warn,
                 format_args!("stuck task ended after {took:.1?}"),
                 &kvs,
                 None,

@@ -308,7 +308,7 @@ pub(crate) fn tell_suppressed(
     }
 }
 
-impl crate::Registry {
+impl crate::tree::Registry {
     /// The live scopes with a `stuck` threshold, oldest first, with their age and the thread
     /// that last ran them: what an operator's endpoint can list. Other scopes are not watched
     /// (a `slow` threshold needs only the clock at the start and the end; watching every scope
@@ -342,7 +342,7 @@ impl crate::Registry {
 
     /// Replaces this registry's task clock (the system's monotonic clock by default): what
     /// `slow`, `stuck` and the replay budget measure time with.
-    pub fn set_task_clock(&self, clock: impl crate::timing::TaskClock) {
+    pub fn set_task_clock(&self, clock: impl crate::clock::TaskClock) {
         self.inner.clock.store(Some(Arc::new(Box::new(clock))));
     }
 

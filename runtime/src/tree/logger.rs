@@ -104,7 +104,7 @@ impl Logger {
     }
 
     /// The logger `<name>.<suffix>`, or the error naming what is wrong with `suffix`.
-    pub fn try_child(&self, suffix: &str) -> Result<Logger, crate::NameError> {
+    pub fn try_child(&self, suffix: &str) -> Result<Logger, crate::name::NameError> {
         let full = if self.node.is_root() {
             suffix.to_owned()
         } else {
@@ -342,7 +342,7 @@ impl Logger {
                     super::dispatch::dispatch(&l.node, record);
                 }
             }
-            None => crate::internal::last_resort(record),
+            None => crate::handler::last_resort::last_resort(record),
         }
     }
 

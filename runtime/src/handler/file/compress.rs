@@ -96,7 +96,7 @@ pub(crate) fn submit(job: Job) {
             .name("scoped-logger-gzip".into())
             .spawn(move || run(&worker));
         if let Err(e) = spawned {
-            crate::internal::warn(format_args!(
+            crate::handler::last_resort::warn(format_args!(
                 "cannot start the gzip compression thread: {e}; rotated backups stay \
                  uncompressed"
             ));

@@ -25,11 +25,11 @@ use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 pub use rotating::{RotatingFileBuilder, RotatingFileHandler};
-pub use rule::{Rotation, RotationClock, SystemClock};
+pub use rule::{Rotation, RotationClock, WallClock};
 
 use crate::format::text::TextFormat;
 use crate::format::{Format, with_formatted};
-use crate::handler::contract::Handler;
+use crate::handler::handler_trait::Handler;
 use crate::record::Record;
 use lease::Lease;
 use writer::Settings;

@@ -12,11 +12,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::lease::Lease;
-use super::rule::{Rotation, RotationClock, SystemClock, Zone};
+use super::rule::{Rotation, RotationClock, WallClock, Zone};
 use super::writer::Settings;
 use crate::format::text::TextFormat;
 use crate::format::{Format, with_formatted};
-use crate::handler::contract::Handler;
+use crate::handler::handler_trait::Handler;
 use crate::record::Record;
 
 /// Builder for a [`RotatingFileHandler`]; see [`RotatingFileHandler::builder`].
@@ -267,7 +267,7 @@ impl RotatingFileHandler {
             max_bytes: None,
             backups: 5,
             rotation: Rotation::Never,
-            clock: Arc::new(SystemClock),
+            clock: Arc::new(WallClock),
             format: Box::new(TextFormat),
             watch: true,
             mode: None,

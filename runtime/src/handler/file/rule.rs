@@ -36,7 +36,7 @@ pub(crate) enum Zone {
     Named(String),
 }
 
-/// The time source of time rotation. The default is [`SystemClock`]; tests inject their own so
+/// The time source of time rotation. The default is [`WallClock`]; tests inject their own so
 /// that they can cross a day without sleeping.
 ///
 /// Any `Fn() -> SystemTime + Send + Sync` is a clock:
@@ -64,11 +64,13 @@ impl<F: Fn() -> SystemTime + Send + Sync> RotationClock for F {
     }
 }
 
-/// The system's wall clock ([`SystemTime::now`]).
+/// The system's wall clock ([`SystemTime::now`]), the default of time rotation: the time of day
+/// that periods end at, not the monotonic [`TaskClock`](crate::timing::TaskClock) that measures how
+/// long a task took.
 #[derive(Debug, Default, Clone, Copy)]
-pub struct SystemClock;
+pub struct WallClock;
 
-impl RotationClock for SystemClock {
+impl RotationClock for WallClock {
     fn now(&self) -> SystemTime {
         SystemTime::now()
     }

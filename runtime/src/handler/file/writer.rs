@@ -15,7 +15,7 @@ use super::append::append_record;
 use super::compress::{self, Job, Target, Tracker};
 use super::open::{lock_sidecar, open_append, parent_of, remove_if_present, rename_if_present};
 use super::rule::{
-    PENDING, Rotation, RotationClock, SystemClock, parse_timed_suffix, secs_and_nanos,
+    PENDING, Rotation, RotationClock, WallClock, parse_timed_suffix, secs_and_nanos,
 };
 use crate::handler::report::ErrorReporter;
 
@@ -51,7 +51,7 @@ impl Settings {
             compress: false,
             zone: None,
             max_age: None,
-            clock: Arc::new(SystemClock),
+            clock: Arc::new(WallClock),
         }
     }
 
