@@ -568,13 +568,14 @@ impl<T, E> ReturnsResult for Result<T, E> {
     }
 }
 
-/// `err`: logs the returned error on the scope's logger at `level`, as `error = e`.
+/// `err`: logs the returned error on the scope's logger at `level`, as `error = e`, with the
+/// scope's fields (for an `async fn` the scope is no longer current when it returns).
 #[cold]
 #[inline(never)]
 pub fn log_err(scope: &ScopedLogger, level: Level, site: &Location, error: Value<'_>) {
     scope.note_reason(format_args!("{error}"));
     if scope.enabled(level) {
-        scope.emit(
+        scope.emit_in_scope(
             level,
             format_args!("returned an error"),
             &[("error", error)],
@@ -583,11 +584,12 @@ pub fn log_err(scope: &ScopedLogger, level: Level, site: &Location, error: Value
     }
 }
 
-/// `ret`: logs the returned value on the scope's logger at `level`, as `return = ?value`.
+/// `ret`: logs the returned value on the scope's logger at `level`, as `return = ?value`, with
+/// the scope's fields.
 #[inline]
 pub fn log_ret<T: fmt::Debug>(scope: &ScopedLogger, level: Level, site: &Location, ret: &T) {
     if max_allows(level) && scope.enabled(level) {
-        scope.emit(
+        scope.emit_in_scope(
             level,
             format_args!("returned"),
             &[("return", Value::Debug(ret))],
