@@ -400,10 +400,11 @@ pub(crate) fn expand_async(plan: Plan, f: Function) -> TokenStream {
             Pat::Ident(pi) if pi.by_ref.is_none() && pi.subpat.is_none() => {
                 let ident = &pi.ident;
                 let mutability = pi.mutability.take();
-                // An argument only the name template reads was used, at call time.
+                // An argument only the name template or `fields(..)` reads was used, at call
+                // time (before the future exists); its rebinding in the future is not a sign
+                // of a mistake.
                 let allow = plan
-                    .template_args()
-                    .any(|a| a == ident)
+                    .reads_at_call(ident)
                     .then(|| quote!(#[allow(unused_variables)]));
                 rebinds.extend(quote!(#(#attrs)* #allow let #mutability #ident = #ident;));
             }
