@@ -88,7 +88,8 @@ mod levels;
 /// - `slow = "500ms"`: a task that takes longer replays its flight recorder's trail as a
 ///   failing one does, and its summary says `outcome=slow`. See `ScopeBuilder::slow`.
 /// - `stuck = "30s"`: a task still running after this long is reported once, while it runs,
-///   with its trail so far; see `ScopeBuilder::stuck`. Durations take `ns`, `us`, `ms`, `s`,
+///   with its trail so far (a later replay, `slow` or failed, shows only what came after);
+///   see `ScopeBuilder::stuck`. Durations take `ns`, `us`, `ms`, `s`,
 ///   `m`, `h` (`"1m 30s"`); a zero or unitless one is a compile error.
 ///
 /// With `record_below`, `summary`, `err` or `ret`, the body of a sync function runs in a closure so that its
