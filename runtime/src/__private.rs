@@ -552,7 +552,7 @@ impl<'a, T: 'a> PickDebug<'a, T> for &Pick<'a, T> {
 #[diagnostic::on_unimplemented(
     message = "`err` logs the error a function returns, and this function returns `{Self}`, not a `Result`",
     label = "`err` needs a function returning `Result<_, E>`",
-    note = "remove `err`, or make the function return a `Result`"
+    note = "remove `err`, or make the function return `Result<{Self}, E>` with `E` the error to log"
 )]
 pub trait ReturnsResult {
     /// The error type.
@@ -560,6 +560,9 @@ pub trait ReturnsResult {
     /// `Result::err`, borrowed.
     fn returned_err(&self) -> Option<&Self::Error>;
 }
+// Not offered as "the trait is implemented for `Result<T, E>`" in the error: that points into
+// this file, which the user cannot change; the message already says what to write.
+#[diagnostic::do_not_recommend]
 impl<T, E> ReturnsResult for Result<T, E> {
     type Error = E;
     #[inline]
