@@ -339,6 +339,50 @@ fn two_processes_write_one_database() {
     );
 }
 
+/// A pool's unnamed workers: each row's thread column says which one, by the id the text
+/// formats' `{thread}` writes for a thread without a name (a named thread keeps its name).
+#[test]
+fn an_unnamed_threads_rows_carry_its_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("logs.db");
+    let reg = Registry::new();
+    reg.root().set_level(scoped_logger::LevelFilter::Info);
+    let h = std::sync::Arc::new(SqliteHandler::open(&path).unwrap());
+    reg.root().add_handler(h.clone());
+    let id_of = |id: std::thread::ThreadId| -> String {
+        format!("{id:?}")
+            .chars()
+            .filter(char::is_ascii_digit)
+            .collect()
+    };
+    let root = reg.root();
+    let unnamed = std::thread::spawn(move || {
+        root.log(Level::Info, format_args!("from a pool worker"));
+        std::thread::current().id()
+    })
+    .join()
+    .unwrap();
+    let root = reg.root();
+    std::thread::Builder::new()
+        .name("named".into())
+        .spawn(move || root.log(Level::Info, format_args!("from a named thread")))
+        .unwrap()
+        .join()
+        .unwrap();
+    h.close();
+    let got: Vec<(String, Option<String>)> = rows(&path)
+        .into_iter()
+        .map(|r| (r.message, r.thread))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("from a pool worker".to_owned(), Some(id_of(unnamed))),
+            ("from a named thread".to_owned(), Some("named".to_owned())),
+        ]
+    );
+}
+
 #[test]
 fn per_task_scopes_share_one_database_file() {
     let dir = tempfile::tempdir().unwrap();

@@ -197,7 +197,7 @@ impl SqliteBuilder {
 ///     logger  TEXT NOT NULL,  -- the logger's dotted name; the root is "root"
 ///     message TEXT NOT NULL,
 ///     kv      TEXT,           -- the key-values as a JSON object; NULL when there are none
-///     thread  TEXT,           -- the logging thread's name, when it has one
+///     thread  TEXT,           -- the logging thread's name, or its id (`7`) when it has none
 ///     module  TEXT,           -- module path of the call site, when known
 ///     file    TEXT,           -- source file of the call site, when known
 ///     line    INTEGER         -- line of the call site, when known
@@ -363,12 +363,26 @@ fn to_row(record: &Record<'_>) -> OwnedRecord {
             })
             .collect(),
         time: record.time(),
-        thread_name: record.thread_name().map(str::to_owned),
+        // A pool's workers are usually unnamed: an empty column could not tell their rows
+        // apart. The id is the one the text formats' `{thread}` writes for such a thread, so a
+        // row and a stderr line of one record agree; made here, on the logging thread.
+        thread_name: Some(
+            record
+                .thread_name()
+                .map_or_else(unnamed_thread_id, str::to_owned),
+        ),
         module_path: record.module_path().map(str::to_owned),
         file: record.file().map(str::to_owned),
         line: record.line(),
         replayed: record.is_replayed(),
     }
+}
+
+/// The calling thread's id as a number (`ThreadId` has no stable accessor for it: its `Debug`
+/// form is `ThreadId(7)`).
+fn unnamed_thread_id() -> String {
+    let debug = format!("{:?}", std::thread::current().id());
+    debug.chars().filter(char::is_ascii_digit).collect()
 }
 
 fn lossy_string(args: fmt::Arguments<'_>) -> String {
