@@ -97,6 +97,11 @@ fn peak_rss_kib() -> u64 {
         .unwrap_or(0)
 }
 
+/// One number out of the database.
+fn count(conn: &rusqlite::Connection, sql: &str) -> rusqlite::Result<u64> {
+    conn.query_row(sql, [], |r| r.get(0))
+}
+
 /// The size of the files in `dir` (not recursive: the demo writes no sub-folder).
 fn dir_bytes(dir: &Path) -> u64 {
     std::fs::read_dir(dir).map_or(0, |d| {
@@ -224,16 +229,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // Write everything out, then count what reached the database.
     let flushed = reg.shutdown(Duration::from_secs(10));
     let conn = rusqlite::Connection::open(&db_path)?;
-    let rows: u64 = conn.query_row(
+    let rows = count(
+        &conn,
         "SELECT count(*) FROM logs WHERE logger LIKE 'jobs.%'",
-        [],
-        |r| r.get(0),
     )?;
     // The scope's fields are columns a consumer can query: every row knows its job.
-    let with_job: u64 = conn.query_row(
+    let with_job = count(
+        &conn,
         "SELECT count(*) FROM logs WHERE json_extract(kv, '$.job') = CAST(substr(logger, 6) AS INTEGER)",
-        [],
-        |r| r.get(0),
     )?;
     let sample: String = conn.query_row(
         "SELECT level || ' ' || logger || ': ' || message || ' ' || kv FROM logs WHERE level = 'ERROR' LIMIT 1",
@@ -241,15 +244,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         |r| r.get(0),
     )?;
     // Unnamed pool workers are told apart by their thread id.
-    let with_thread: u64 = conn.query_row(
+    let with_thread = count(
+        &conn,
         "SELECT count(*) FROM logs WHERE logger LIKE 'jobs.%' AND thread <> ''",
-        [],
-        |r| r.get(0),
     )?;
-    let threads: u64 = conn.query_row(
+    let threads = count(
+        &conn,
         "SELECT count(DISTINCT thread) FROM logs WHERE logger LIKE 'jobs.%'",
-        [],
-        |r| r.get(0),
     )?;
     drop(conn);
     let files = std::fs::read_dir(&args.dir)?

@@ -345,9 +345,8 @@ fn two_processes_write_one_database() {
 fn an_unnamed_threads_rows_carry_its_id() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("logs.db");
-    let reg = Registry::new();
-    reg.root().set_level(scoped_logger::LevelFilter::Info);
     let h = std::sync::Arc::new(SqliteHandler::open(&path).unwrap());
+    let reg = Registry::new();
     reg.root().add_handler(h.clone());
     let id_of = |id: std::thread::ThreadId| -> String {
         format!("{id:?}")
@@ -357,7 +356,7 @@ fn an_unnamed_threads_rows_carry_its_id() {
     };
     let root = reg.root();
     let unnamed = std::thread::spawn(move || {
-        root.log(Level::Info, format_args!("from a pool worker"));
+        root.log(Level::Warn, format_args!("from a pool worker"));
         std::thread::current().id()
     })
     .join()
@@ -365,7 +364,7 @@ fn an_unnamed_threads_rows_carry_its_id() {
     let root = reg.root();
     std::thread::Builder::new()
         .name("named".into())
-        .spawn(move || root.log(Level::Info, format_args!("from a named thread")))
+        .spawn(move || root.log(Level::Warn, format_args!("from a named thread")))
         .unwrap()
         .join()
         .unwrap();
