@@ -371,3 +371,61 @@ fn the_compression_thread_yields_to_the_threads_that_log() {
     );
     assert!(others.iter().all(|(_, nice)| *nice == own), "{others:?}");
 }
+
+/// The backlog probe of issue 34 (not a timed test: run it by hand with `--ignored --nocapture`):
+/// two threads log flat out for 10 s into a 2 MB, 3-backup compressed path while a third polls
+/// the folder; prints what waited for compression and the most rotated files seen at once.
+#[test]
+#[ignore = "a 10 s measurement, run by hand"]
+fn backlog_probe() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("app.log");
+    let h = Arc::new(
+        RotatingFileHandler::builder(&path)
+            .max_bytes(2 << 20)
+            .backups(3)
+            .compress(true)
+            .open()
+            .unwrap(),
+    );
+    let stop = Instant::now() + Duration::from_secs(10);
+    let writers: Vec<_> = (0..2)
+        .map(|_| {
+            let h = h.clone();
+            std::thread::spawn(move || {
+                let mut i = 0;
+                while Instant::now() < stop {
+                    log(&*h, i);
+                    i += 1;
+                }
+                i
+            })
+        })
+        .collect();
+    let mut most = 0;
+    while Instant::now() < stop {
+        let rotated = names(dir.path())
+            .iter()
+            .filter(|n| n.contains(".pending-") && !n.ends_with(".tmp") || n.ends_with(".gz"))
+            .count();
+        most = most.max(rotated);
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let records: u64 = writers.into_iter().map(|w| w.join().unwrap()).sum();
+    let (mut pending, mut pending_bytes, mut total_bytes) = (0, 0, 0);
+    for name in names(dir.path()) {
+        let len = fs::metadata(dir.path().join(&name)).unwrap().len();
+        total_bytes += len;
+        if name.contains(".pending-") && !name.ends_with(".tmp") {
+            pending += 1;
+            pending_bytes += len;
+        }
+    }
+    println!(
+        "after 10 s: {records} records; {pending} pending files ({} MB); {} MB in the folder; \
+         at most {most} rotated files (.gz + pending) seen at once; errors reported: {}",
+        pending_bytes >> 20,
+        total_bytes >> 20,
+        h.error_count()
+    );
+}
