@@ -36,6 +36,16 @@ use writer::Settings;
 
 /// Appends formatted records to a file.
 ///
+/// Missing folders above the file are created when it opens (like `mkdir -p`, mode `0o755`
+/// narrowed by the umask), so a configuration's first run needs no `logs/` folder made by hand.
+///
+/// On Unix it follows an outside rotation (logrotate's default `create`, an `rm`, a file put in
+/// its place): before each record it checks that the path still names the file it has open (one
+/// `stat`, as [`RotatingFileBuilder::watch`] does), and when it does not, the record goes to a
+/// file opened (or created) at the path, never to the file moved away. logrotate's
+/// `copytruncate` needs nothing: each record is appended at the file's current end. A folder
+/// removed later is not created again: records fail (reported once, counted) until it is back.
+///
 /// ```
 /// # let dir = tempfile::tempdir().unwrap();
 /// use scoped_logger::{FileHandler, Registry, Level};
@@ -62,7 +72,8 @@ impl std::fmt::Debug for FileHandler {
 }
 
 impl FileHandler {
-    /// Opens `path` for appending, creating it if missing. The error names the path.
+    /// Opens `path` for appending, creating it (and its missing folders) if missing. The error
+    /// names the path.
     pub fn create(path: impl AsRef<Path>) -> io::Result<FileHandler> {
         FileHandler::options().open(path)
     }
@@ -111,8 +122,8 @@ impl FileOptions {
         self
     }
 
-    /// Opens `path` for appending, creating it if missing and never truncating it. The error
-    /// names the path.
+    /// Opens `path` for appending, creating it (and its missing folders) if missing and never
+    /// truncating it. The error names the path.
     pub fn open(self, path: impl AsRef<Path>) -> io::Result<FileHandler> {
         let path = path.as_ref().to_path_buf();
         let lease = Lease::open(

@@ -145,8 +145,9 @@ impl RotatingFileBuilder {
         self
     }
 
-    /// Opens the file for appending, creating it if missing and never truncating it. The error
-    /// names the path.
+    /// Opens the file for appending, creating it if missing and never truncating it; missing
+    /// folders above it are created first (like `mkdir -p`, mode `0o755` narrowed by the umask).
+    /// The error names the path.
     ///
     /// When a handler of this process already has the path open (another scope's, one from the
     /// configuration), the new handler shares its file and its rotation, and these settings

@@ -39,13 +39,15 @@ pub(crate) struct Settings {
 }
 
 impl Settings {
-    /// A plain appended file: no rotation, no watch, no lock.
+    /// A plain appended file: no rotation, no lock. On Unix it follows an outside rotation with
+    /// the rotating handler's check (one `stat` per record); elsewhere that check has no inode
+    /// to compare and would only notice a deletion.
     pub(crate) fn plain(mode: Option<u32>) -> Settings {
         Settings {
             max_bytes: None,
             backups: 0,
             rotation: Rotation::Never,
-            watch: false,
+            watch: cfg!(unix),
             rotates: false,
             mode,
             compress: false,
