@@ -109,7 +109,10 @@ fn missing_folders_are_created_nested_too() {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        for folder in [dir.path().join("logs"), dir.path().join("logs").join("2026")] {
+        for folder in [
+            dir.path().join("logs"),
+            dir.path().join("logs").join("2026"),
+        ] {
             let mode = fs::metadata(&folder).unwrap().permissions().mode() & 0o7777;
             // 0o755 narrowed by the umask: never more than that.
             assert_eq!(mode & !0o755, 0, "{}: {mode:o}", folder.display());

@@ -147,10 +147,7 @@ fn factory_failure_registers_nothing() {
         }
         other => panic!("unexpected {other:?}"),
     }
-    assert!(
-        err.to_string().contains("/dev/null/x/y.log"),
-        "{err}"
-    );
+    assert!(err.to_string().contains("/dev/null/x/y.log"), "{err}");
     assert_eq!(reg.node_count(), 0);
     assert_eq!(current().name(), "root");
     assert_eq!(
