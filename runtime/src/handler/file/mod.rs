@@ -8,17 +8,22 @@
 //!
 //! Imports point one way, from the handlers down: `mod.rs` and `rotating.rs` (the handlers) use
 //! `lease.rs` (one writer per path), which uses `writer.rs` (append, rotate, watch); the writer
-//! uses `rule.rs` (when to rotate, backup names), `compress.rs` (gzip thread), `append.rs` (one
-//! record, one write) and `open.rs` (opening, locking, removing paths), which `compress.rs` and
-//! `lease.rs` also use.
+//! uses `rule.rs` (when to rotate, backup names), `compress.rs` (gzip thread), `retain.rs`
+//! (which rotated files stay, compressed or waiting; the gzip thread uses it too), `append.rs`
+//! (one record, one write) and `open.rs` (creating folders, opening, locking, removing paths),
+//! which `compress.rs` and `lease.rs` also use.
 
 mod append;
 mod compress;
 mod lease;
 mod open;
+mod retain;
 mod rotating;
 mod rule;
 mod writer;
+
+#[cfg(test)]
+mod tests;
 
 use std::io;
 use std::path::{Path, PathBuf};
