@@ -3,9 +3,10 @@
 //! is the only extra), and with `max_age` none last modified earlier, waiting or not.
 //!
 //! Callers hold [`BACKLOG`](super::compress::BACKLOG), so a count is never taken while the
-//! compression thread moves a file. It never deletes the file being compressed, and says (through
-//! the path's reporter) each time a source goes before it was compressed: that is compression
-//! falling behind, never done silently.
+//! compression thread moves a file. Writers never delete the file being compressed (only the
+//! compression thread, once done, counts its source, and drops it when newer files fill the
+//! count). Each source that goes before it was compressed is said through the path's reporter:
+//! that is compression falling behind, never done silently.
 
 use std::collections::BTreeMap;
 use std::fs;
