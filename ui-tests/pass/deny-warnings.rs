@@ -29,7 +29,7 @@ fn everything(id: u64, name: &str) -> u64 {
     id
 }
 
-#[scoped_logger("io", handler = scoped_logger::FileHandler::create("/nonexistent-dir-for-ui-test/x.log"))]
+#[scoped_logger("io", handler = scoped_logger::FileHandler::create("/dev/null/x.log"))]
 fn fallible() -> std::io::Result<()> {
     Ok(())
 }
