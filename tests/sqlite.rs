@@ -530,10 +530,14 @@ fn a_database_deleted_while_idle_is_created_again_and_nothing_is_lost() {
     assert!(h.flush_by(Instant::now() + FAILSAFE));
     let err = h.take_error().expect("the deletion is reported");
     assert!(
-        err.to_string().contains("was deleted or replaced while open"),
+        err.to_string()
+            .contains("was deleted or replaced while open"),
         "{err}"
     );
-    assert!(err.to_string().contains(&path.display().to_string()), "{err}");
+    assert!(
+        err.to_string().contains(&path.display().to_string()),
+        "{err}"
+    );
     assert_eq!(h.dropped(), 0);
     assert!(h.close_by(Instant::now() + FAILSAFE), "nothing was lost");
     let got = rows(&path);
@@ -541,7 +545,9 @@ fn a_database_deleted_while_idle_is_created_again_and_nothing_is_lost() {
     assert_eq!(got[0].logger, "scoped_logger");
     assert_eq!(got[0].level, "WARN");
     assert!(
-        got[0].message.starts_with("the database file was deleted or replaced while open"),
+        got[0]
+            .message
+            .starts_with("the database file was deleted or replaced while open"),
         "{}",
         got[0].message
     );

@@ -293,6 +293,13 @@ fn long_messages_are_cut_at_a_utf8_boundary() {
     }
 }
 
+/// Sends records `p1 0..n` and waits until rsyslogd has written them all.
+fn deliver_phase_1(rs: &Rsyslogd, handler: &SyslogHandler, app: &str, n: usize) {
+    send_records(handler, "p1", n);
+    assert!(handler.flush_by(deadline()));
+    rs.wait_for(app, "phase 1", |l| count_tag("p1", l) >= n);
+}
+
 /// Kills rsyslogd once everything sent so far has arrived, keeps logging while it is down,
 /// starts it again on the same port and keeps logging: every record not counted as dropped
 /// arrives, once and in order, and the drop report arrives at the gap.
@@ -313,10 +320,7 @@ fn tcp_server_restart_loses_nothing_uncounted() {
     const P1: usize = 300;
     const P2: usize = 3000;
     const P3: usize = 300;
-
-    send_records(&handler, "p1", P1);
-    assert!(handler.flush_by(deadline()));
-    rs.wait_for(app, "phase 1", |l| count_tag("p1", l) >= P1);
+    deliver_phase_1(&rs, &handler, app, P1);
 
     rs.stop();
     wait_close_seen_by_client(rs.tcp_port);
@@ -423,10 +427,7 @@ fn udp_server_restart_counts_every_refused_record() {
     const P1: usize = 200;
     const P2: usize = 3000;
     const P3: usize = 200;
-    send_records(&handler, "p1", P1);
-    assert!(handler.flush_by(deadline()));
-    rs.wait_for(app, "phase 1", |l| count_tag("p1", l) >= P1);
-
+    deliver_phase_1(&rs, &handler, app, P1);
     rs.stop();
     send_records(&handler, "p2", P2);
     assert!(handler.flush_by(deadline()));

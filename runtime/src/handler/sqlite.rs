@@ -474,7 +474,10 @@ fn open_connection(
     // A link planted where the database goes (say in a shared folder) would have the handler
     // create or write another file, wherever the link points: refuse it. The check gives the
     // clear error; SQLite's no-follow flag closes the gap between the check and the open.
-    if path.symlink_metadata().is_ok_and(|m| m.file_type().is_symlink()) {
+    if path
+        .symlink_metadata()
+        .is_ok_and(|m| m.file_type().is_symlink())
+    {
         return Err(symlink_refused(path));
     }
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
@@ -666,7 +669,10 @@ impl SqliteSink {
             Err(e) => {
                 // Tried again before the next batch: the identity no longer matches anything.
                 self.identity = Some(Identity(u64::MAX, u64::MAX));
-                io::Error::new(e.kind(), format!("{what}, and creating it again failed: {e}"))
+                io::Error::new(
+                    e.kind(),
+                    format!("{what}, and creating it again failed: {e}"),
+                )
             }
         }
     }

@@ -48,11 +48,15 @@ impl InFlight {
     pub(super) fn seen_open(&mut self) {
         let now = Instant::now();
         self.seen_open = Some(now);
-        let Some(cutoff) = now.checked_sub(CONFIRM_AFTER) else {
-            return;
-        };
+        if let Some(cutoff) = now.checked_sub(CONFIRM_AFTER) {
+            self.delivered_through(cutoff);
+        }
+    }
+
+    /// Takes the writes made up to `t` as delivered.
+    fn delivered_through(&mut self, t: Instant) {
         while let Some(&(at, records, reported)) = self.writes.front() {
-            if at > cutoff {
+            if at > t {
                 break;
             }
             self.records -= records;
@@ -69,14 +73,7 @@ impl InFlight {
         if health == Health::Closed
             && let Some(open) = self.seen_open
         {
-            while let Some(&(at, records, reported)) = self.writes.front() {
-                if at > open {
-                    break;
-                }
-                self.records -= records;
-                self.reported -= reported;
-                self.writes.pop_front();
-            }
+            self.delivered_through(open);
         }
         self.writes.clear();
         self.seen_open = None;
