@@ -148,6 +148,28 @@ fn scopes_ended_in_any_order_keep_the_newest_open_one_current() {
 }
 
 #[test]
+fn a_scope_ended_on_another_thread_above_ended_ones_is_forgotten() {
+    // b ends first (its frame is only marked gone, under c); c moves to another thread and
+    // ends there, which cannot touch this thread's stack: the next look forgets c's frame and
+    // the gone one under it, and a is current again.
+    let reg = Registry::new();
+    let a = reg.scope("a").enter().unwrap();
+    let b = reg.scope("b").enter().unwrap();
+    let c = reg.scope("c").enter().unwrap();
+    drop(b);
+    assert_eq!(current().name(), "c");
+    std::thread::spawn(move || drop(c)).join().unwrap();
+    assert_eq!(current().name(), "a");
+    let d = reg.scope("d").enter().unwrap();
+    assert_eq!(current().name(), "d");
+    drop(a);
+    assert_eq!(current().name(), "d");
+    drop(d);
+    assert_eq!(current().name(), "root");
+    assert_eq!(reg.node_count(), 0);
+}
+
+#[test]
 fn ending_many_scopes_oldest_first_is_not_quadratic() {
     // 200 000 scopes dropped oldest first searched and shifted the whole stack at each exit:
     // 49.5 s before; linear, this is well under a second in a release build. The bound is
