@@ -363,6 +363,8 @@ impl SyslogBuilder {
             lost: 0,
             unreported: 0,
             was_down: false,
+            in_flight: Default::default(),
+            last_datagram_report: 0,
             backoff: Backoff::new(self.reconnect.0, self.reconnect.1),
             connect_timeout: self.connect_timeout,
             control: control.clone(),
