@@ -65,7 +65,10 @@ impl<T: Send> Flushable for Shared<T> {
         let mut st = self.state.lock();
         if st.covers(st.accepted) {
             Asked::Nothing
-        } else if st.finished || st.gave_up_at == Some(st.progress) {
+        } else if st.finished || st.stalled() || self.stuck_for_a_window(&st) {
+            // A stalled output (or one that has taken nothing for a whole stall window, as the
+            // last-resort sink stuck on the same unread stderr as the handler whose close just
+            // gave up) is not waited on again: the deadline is spent once, not once per handler.
             Asked::Lost
         } else {
             match self.ask_flush(&mut st) {

@@ -5,7 +5,7 @@
 
 use std::sync::atomic::Ordering;
 
-use super::Sink;
+use super::{DropCause, Sink};
 use super::state::{Shared, State};
 use super::worker::call;
 use crate::handler::ErrorReporter;
@@ -14,6 +14,8 @@ use crate::handler::ErrorReporter;
 pub(super) struct Queued<T> {
     pub(super) item: T,
     pub(super) bytes: usize,
+    /// Records the item holds: one, or the lines a line sink's chunk gathered.
+    pub(super) records: usize,
     /// Drops that happened between the previous accepted item and this one.
     pub(super) drops_before: u64,
 }
@@ -47,6 +49,7 @@ impl<T> Shared<T> {
         Queued {
             item,
             bytes,
+            records: 1,
             drops_before: std::mem::take(&mut st.pending_drops),
         }
     }
@@ -54,24 +57,38 @@ impl<T> Shared<T> {
 
 /// What the worker wrote from one batch taken off the queue.
 pub(super) struct Written {
+    /// Records (not items: a chunk holds many).
     pub(super) items: usize,
     pub(super) bytes: usize,
     pub(super) reported: u64,
 }
 
 /// Writes `taken` in order, with a drop report at each gap, and then the `trailing` drops (those
-/// after the last queued item); `batch` is a reused buffer.
+/// after the last queued item); `batch` is a reused buffer. `stalled` says why the drops of the
+/// gaps happened (the output stalled since the last report); it is cleared once a report is out.
 pub(super) fn write_with_gaps<S: Sink>(
     sink: &mut S,
     errors: &ErrorReporter,
     taken: &mut Vec<Queued<S::Item>>,
     batch: &mut Vec<S::Item>,
     trailing: u64,
+    stalled: &mut bool,
 ) -> Written {
     let mut done = Written {
-        items: taken.len(),
+        items: 0,
         bytes: 0,
         reported: 0,
+    };
+    let mut report = |sink: &mut S, count: u64, done: &mut Written| {
+        let cause = if std::mem::take(stalled) {
+            DropCause::Stalled
+        } else {
+            DropCause::Overflow
+        };
+        call(errors, "reporting dropped records", || {
+            sink.report_dropped(count, cause)
+        });
+        done.reported += count;
     };
     for q in taken.drain(..) {
         if q.drops_before > 0 {
@@ -79,11 +96,9 @@ pub(super) fn write_with_gaps<S: Sink>(
                 call(errors, "writing records", || sink.write_batch(batch));
                 batch.clear();
             }
-            call(errors, "reporting dropped records", || {
-                sink.report_dropped(q.drops_before)
-            });
-            done.reported += q.drops_before;
+            report(sink, q.drops_before, &mut done);
         }
+        done.items += q.records;
         done.bytes += q.bytes;
         batch.push(q.item);
     }
@@ -92,10 +107,7 @@ pub(super) fn write_with_gaps<S: Sink>(
         batch.clear();
     }
     if trailing > 0 {
-        call(errors, "reporting dropped records", || {
-            sink.report_dropped(trailing)
-        });
-        done.reported += trailing;
+        report(sink, trailing, &mut done);
     }
     done
 }

@@ -7,15 +7,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::handler::ErrorReporter;
-use crate::handler::queue::Sink;
+use crate::handler::queue::{CHUNK, DropCause, Sink};
 use crate::level::Level;
 use crate::record::{Record, Value};
 
 use super::format::Encoder;
 use super::transport::{Backoff, Conn, Control, Endpoint};
 
-/// TCP frames are gathered into writes of about this size.
-pub(super) const CHUNK: usize = 64 * 1024;
 
 /// The worker's end: sends messages, reconnects, and reports what was lost.
 pub(super) struct SyslogSink {
@@ -247,7 +245,7 @@ impl Sink for SyslogSink {
         Ok(())
     }
 
-    fn report_dropped(&mut self, count: u64) -> io::Result<()> {
+    fn report_dropped(&mut self, count: u64, _cause: DropCause) -> io::Result<()> {
         // Sent before the next message (or by the next flush), so it lands at the gap.
         self.unreported += count;
         Ok(())
