@@ -15,13 +15,10 @@ pub mod bridge;
 mod budget;
 mod clock;
 pub mod config;
-mod error_value;
-mod fields;
 pub mod format;
 mod gate;
 pub mod handler;
 mod init;
-mod internal;
 pub mod kv;
 mod level;
 pub mod name;
@@ -38,17 +35,16 @@ mod tree;
 pub mod __private;
 
 // The names a user writes every day; everything else has one path, in its module.
-pub use fields::Fields;
-pub use handler::contract::{Handler, HandlerExt, HandlerId, NullHandler};
-pub use handler::file::FileHandler;
+pub use handler::file::{FileHandler, RotatingFileHandler};
+pub use handler::handler_trait::{Handler, HandlerExt, HandlerId, NullHandler};
 pub use handler::memory::MemoryHandler;
-pub use handler::rotating::RotatingFileHandler;
 #[cfg(feature = "sqlite")]
 #[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
 pub use handler::sqlite::SqliteHandler;
 pub use handler::stderr::StderrHandler;
 pub use handler::stream::StreamHandler;
 pub use init::{InitBuilder, InitError, InitGuard, init, init_for_tests};
+pub use kv::fields::Fields;
 pub use level::{Level, LevelFilter, ParseLevelError};
 pub use name::error::NameError;
 pub use panic::install_panic_hook;

@@ -5,8 +5,9 @@
 
 use std::fmt;
 
+use crate::kv::{OwnedValue, Value};
 use crate::level::{Level, LevelFilter};
-use crate::record::{OwnedValue, Record, Value};
+use crate::record::Record;
 
 /// The bridge; [`install`] sets it as the `log` crate's logger.
 #[derive(Debug, Default, Clone, Copy)]

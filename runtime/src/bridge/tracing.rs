@@ -25,8 +25,9 @@ use tracing_core::{Event, Metadata, Subscriber};
 use tracing_subscriber::layer::Context;
 use tracing_subscriber::registry::LookupSpan;
 
+use crate::kv::{OwnedValue, Value};
 use crate::level::{Level, LevelFilter};
-use crate::record::{OwnedValue, Record, Value};
+use crate::record::Record;
 
 /// A layer that sends `tracing` events into the scoped-logger tree.
 ///

@@ -11,8 +11,8 @@ use parking_lot::Mutex;
 use super::Config;
 use super::error::ConfigFileError;
 use super::schema::HandlerConfig;
-use crate::handler::contract::{Handler, HandlerId};
 use crate::gate::DEFAULT_ROOT_LEVEL;
+use crate::handler::handler_trait::{Handler, HandlerId};
 use crate::tree::{Logger, Registry};
 
 impl Config {

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use super::schema::{FileMode, FormatKind, HandlerConfig, RotateKind};
 use crate::format::{Format, JsonFormat, TextFormat};
-use crate::handler::contract::{Handler, HandlerExt, NullHandler};
+use crate::handler::handler_trait::{Handler, HandlerExt, NullHandler};
 use crate::handler::stderr::StderrHandler;
 use crate::handler::stream::StreamHandler;
 use crate::level::LevelFilter;
@@ -44,7 +44,7 @@ impl HandlerConfig {
                 format,
             } => leveled(
                 {
-                    let mut options = crate::FileHandler::options();
+                    let mut options = crate::handler::file::FileHandler::options();
                     if let Some(FileMode(m)) = mode {
                         options = options.mode(*m);
                     }
@@ -65,7 +65,7 @@ impl HandlerConfig {
                 level,
                 format,
             } => {
-                let mut b = crate::RotatingFileHandler::builder(path)
+                let mut b = crate::handler::file::RotatingFileHandler::builder(path)
                     .backups(*backups)
                     .rotate_every(match rotate {
                         RotateKind::Never => crate::handler::Rotation::Never,

@@ -161,10 +161,10 @@ pub(crate) fn write_args_unescaped(out: &mut Vec<u8>, args: std::fmt::Arguments<
     match args.as_str() {
         Some(s) => out.extend_from_slice(s.as_bytes()),
         // Only a `Display` impl can fail here: what it wrote stays, then the marker that
-        // `record::render` uses for owned copies and JSON.
+        // `kv::render` uses for owned copies and JSON.
         None => {
             if std::fmt::write(&mut Bytes(out), args).is_err() {
-                out.extend_from_slice(crate::record::FORMATTING_ERROR.as_bytes());
+                out.extend_from_slice(crate::kv::FORMATTING_ERROR.as_bytes());
             }
         }
     }

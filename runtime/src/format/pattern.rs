@@ -417,8 +417,8 @@ mod tests {
 
     use super::*;
     use crate::format::TextFormat;
+    use crate::kv::Value;
     use crate::level::Level;
-    use crate::record::Value;
 
     fn line(format: &dyn Format, record: &Record<'_>) -> String {
         let mut out = Vec::new();

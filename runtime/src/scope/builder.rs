@@ -8,11 +8,11 @@ use std::sync::Arc;
 
 use super::ScopedLogger;
 use super::recorder::{FlightRecorder, Recorder};
-use crate::fields::{FieldSet, Fields};
 use crate::handler::Handler;
+use crate::kv::ToValue;
+use crate::kv::fields::{FieldSet, Fields};
 use crate::level::LevelFilter;
 use crate::name::NameError;
-use crate::record::ToValue;
 use crate::tree::period::{self, Reserved, Setup};
 use crate::tree::{Node, Registry, RegistryInner};
 

@@ -10,8 +10,8 @@ use super::CloseError;
 use super::outcome::Outcome;
 use super::recorder::Recorder;
 use super::watchdog::Timer;
-use crate::fields::{FieldSet, Fields};
 use crate::handler::{Attached, Handler};
+use crate::kv::fields::{FieldSet, Fields};
 use crate::tree::period;
 use crate::tree::{FrameContext, Logger, RegistryInner};
 
@@ -164,7 +164,7 @@ impl ScopedLogger {
         if let Some(observer) = self.logger.node.observer()
             && let Some(recorder) = Recorder::of(&*observer)
         {
-            recorder.reason(&crate::record::render(why));
+            recorder.reason(&crate::kv::render(why));
         }
     }
 
@@ -249,7 +249,7 @@ impl ScopedLogger {
                 ("outcome", crate::kv::Value::Str(outcome.as_str())),
             ];
             self.logger.emit_with(
-                crate::Level::Warn,
+                crate::level::Level::Warn,
                 format_args!("stuck task ended after {took:.1?}"),
                 &kvs,
                 None,

@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use super::Registry;
 use super::logger::Logger;
-use crate::fields::FieldSet;
+use crate::kv::fields::FieldSet;
 use crate::level::Level;
 
 /// What a frame carries for the records logged while it is current: captured when the guard

@@ -465,15 +465,15 @@ impl Registry {
         closers.retain(|c| seen.insert(Arc::as_ptr(c) as usize));
         let left = crate::handler::release_all(closers, end);
         if !left.names.is_empty() {
-            crate::internal::warn(format_args!(
+            crate::handler::last_resort::warn(format_args!(
                 "shutdown: {} handler(s) not flushed and closed by the deadline: {}",
                 left.names.len(),
                 left.names.join(", ")
             ));
         }
         // The final count of reports that were held back, then the library's own voice out.
-        crate::internal::report_suppressed();
-        let stderr_written = crate::internal::flush_last_resort(end);
+        crate::handler::last_resort::report_suppressed();
+        let stderr_written = crate::handler::last_resort::flush_last_resort(end);
         left.names.is_empty() && stderr_written
     }
 

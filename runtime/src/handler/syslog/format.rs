@@ -213,8 +213,8 @@ mod tests {
 
     use super::super::DEFAULT_SD_ID;
     use super::*;
+    use crate::kv::Value;
     use crate::level::Level;
-    use crate::record::Value;
     use std::time::Duration;
 
     fn encoder(format: SyslogFormat, max_len: usize) -> Encoder {
