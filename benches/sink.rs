@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use criterion::{Criterion, Throughput, criterion_group};
 use parking_lot::{Condvar, Mutex};
 use scoped_logger::handler::NonBlocking;
-use scoped_logger::handler::queue::Policy;
+use scoped_logger::handler::queue::{Policy, QueueOptions};
 use scoped_logger::{Handler, Level, Record, Registry};
 
 /// A writer held shut until released: the output nobody reads.
@@ -58,7 +58,7 @@ fn far() -> Instant {
 
 /// Caller cost per record into the queue; the worker writes to `io::sink()`.
 fn enqueue(c: &mut Criterion) {
-    let h = Arc::new(NonBlocking::new(io::sink()).capacity(1 << 20));
+    let h = Arc::new(NonBlocking::new(io::sink()).queue(QueueOptions::default().capacity(1 << 20)));
     let reg = tree_with(&h);
     let root = reg.root();
     let mut g = c.benchmark_group("enqueue");
@@ -94,7 +94,7 @@ fn enqueue(c: &mut Criterion) {
 /// Caller cost when the writer is stalled and the queue is full (Drop policy).
 fn stalled(c: &mut Criterion) {
     let gate = Gate::shut();
-    let h = Arc::new(NonBlocking::new(gate.clone()).capacity(1024));
+    let h = Arc::new(NonBlocking::new(gate.clone()).queue(QueueOptions::default().capacity(1024)));
     let reg = tree_with(&h);
     let root = reg.root();
     for i in 0..2048 {
@@ -114,7 +114,7 @@ fn stalled(c: &mut Criterion) {
 /// bounded by whichever side is slower.
 fn throughput(c: &mut Criterion) {
     let null = OpenOptions::new().write(true).open("/dev/null").unwrap();
-    let h = Arc::new(NonBlocking::new(null).policy(Policy::Block));
+    let h = Arc::new(NonBlocking::new(null).queue(QueueOptions::default().policy(Policy::Block)));
     let reg = tree_with(&h);
     let root = reg.root();
     let mut g = c.benchmark_group("writer");
@@ -140,7 +140,8 @@ fn throughput(c: &mut Criterion) {
 /// dropped. Printed as percentiles.
 fn stalled_latency_report(calls: usize) {
     let gate = Gate::shut();
-    let h = Arc::new(NonBlocking::new(gate.clone()).capacity(16 * 1024));
+    let h =
+        Arc::new(NonBlocking::new(gate.clone()).queue(QueueOptions::default().capacity(16 * 1024)));
     let reg = tree_with(&h);
     let root = reg.root();
     let mut ns: Vec<u64> = Vec::with_capacity(calls);

@@ -20,6 +20,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use rsyslog::{FAILSAFE, Line, Rsyslogd, wait_close_seen_by_client};
+use scoped_logger::handler::queue::QueueOptions;
 use scoped_logger::handler::syslog::{Facility, SyslogFormat, SyslogHandler};
 use scoped_logger::kv::Value;
 use scoped_logger::{Handler, Level, Record, Registry, scoped_log};
@@ -306,7 +307,7 @@ fn tcp_server_restart_loses_nothing_uncounted() {
     let app = "sl-restart";
     let handler = open_5424(
         SyslogHandler::tcp(rs.tcp_addr())
-            .capacity(1000)
+            .queue(QueueOptions::default().capacity(1000))
             .reconnect_delay(Duration::from_millis(10), Duration::from_millis(200)),
         app,
     );
@@ -442,7 +443,7 @@ fn tcp_frames_reconnects_and_reports_drops() {
     let handler = SyslogHandler::tcp(addr)
         .app_name("a")
         .hostname("h")
-        .capacity(100)
+        .queue(QueueOptions::default().capacity(100))
         .reconnect_delay(Duration::from_millis(5), Duration::from_millis(50))
         .open()
         .unwrap();
@@ -514,7 +515,7 @@ fn close_does_not_wait_for_an_absent_server() {
         .local_addr()
         .unwrap();
     let handler = SyslogHandler::tcp(addr)
-        .capacity(10)
+        .queue(QueueOptions::default().capacity(10))
         .reconnect_delay(Duration::from_secs(3600), Duration::from_secs(3600))
         .open()
         .unwrap();

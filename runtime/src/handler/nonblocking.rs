@@ -14,7 +14,7 @@ use crate::handler::{ErrorReporter, Handler};
 use crate::level::Level;
 use crate::record::Record;
 
-use super::queue::{CHUNK, DropCause, QueueOptions, Setup, Sink, Worker};
+use super::queue::{CHUNK, DropCause, QueueOptions, Setup, Sink, StallGroup, Worker};
 
 // ---- the line handler -------------------------------------------------------------------------
 
@@ -149,6 +149,7 @@ impl Sink for LineSink {
 pub struct NonBlocking {
     queue: QueueOptions,
     thread_name: String,
+    group: Option<&'static StallGroup>,
     format: Arc<dyn Format>,
     target: Arc<str>,
     writer: Mutex<Option<Box<dyn Write + Send>>>,
@@ -175,6 +176,7 @@ impl NonBlocking {
         NonBlocking {
             queue: QueueOptions::default(),
             thread_name: "scoped-logger-writer".to_owned(),
+            group: None,
             format: Arc::new(TextFormat),
             target: Arc::from("the output"),
             writer: Mutex::new(Some(Box::new(writer))),
@@ -223,11 +225,18 @@ impl NonBlocking {
         self.queue
     }
 
+    /// Marks the output as shared with the other handlers of `group` (all of stderr's).
+    pub(crate) fn stall_group(mut self, group: &'static StallGroup) -> Self {
+        self.group = Some(group);
+        self
+    }
+
     /// What the worker is (or will be) started with.
     fn setup(&self) -> Setup {
         let mut setup = Setup::new(self.thread_name.as_str(), self.queue);
         setup.description = Some(format!("non-blocking handler for {}", self.target));
         setup.batch_bytes = CHUNK;
+        setup.group = self.group;
         setup
     }
 

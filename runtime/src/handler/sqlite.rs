@@ -683,7 +683,7 @@ mod tests {
         let mut batch = vec![rec.clone(), rec];
         sink.write_batch(&mut batch).unwrap();
         assert!(batch.is_empty());
-        sink.report_dropped(3).unwrap();
+        sink.report_dropped(3, DropCause::Overflow).unwrap();
         let conn = sink.conn.as_ref().unwrap();
         let rows: Vec<(String, String, Option<String>)> = conn
             .prepare("SELECT logger, message, kv FROM logs ORDER BY id")

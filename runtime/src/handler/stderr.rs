@@ -15,8 +15,11 @@ use std::time::Instant;
 use crate::format::{Format, Styled, TextFormat, WriteStyle};
 use crate::handler::Handler;
 use crate::handler::nonblocking::NonBlocking;
-use crate::handler::queue::QueueOptions;
+use crate::handler::queue::{QueueOptions, StallGroup};
 use crate::record::Record;
+
+/// Every handler on the process's stderr (the last-resort sink among them): one stalled, all are.
+static STDERR: StallGroup = StallGroup::new();
 
 /// Writes records to stderr from a background thread; callers never wait on stderr.
 ///
@@ -75,7 +78,8 @@ impl StderrHandler {
         StderrHandler {
             inner: NonBlocking::new(io::stderr())
                 .target_name("stderr")
-                .thread_name("scoped-logger-stderr"),
+                .thread_name("scoped-logger-stderr")
+                .stall_group(&STDERR),
             format: Arc::new(TextFormat),
             style: WriteStyle::Auto,
             styled: false,

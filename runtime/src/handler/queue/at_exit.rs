@@ -65,10 +65,9 @@ impl<T: Send> Flushable for Shared<T> {
         let mut st = self.state.lock();
         if st.covers(st.accepted) {
             Asked::Nothing
-        } else if st.finished || st.stalled() || self.stuck_for_a_window(&st) {
-            // A stalled output (or one that has taken nothing for a whole stall window, as the
-            // last-resort sink stuck on the same unread stderr as the handler whose close just
-            // gave up) is not waited on again: the deadline is spent once, not once per handler.
+        } else if st.finished || st.stalled() || self.group.is_some_and(|g| g.stalled()) {
+            // Stalled, or its output is (another handler on the same stderr gave up on it):
+            // the exit does not spend its deadline on it again.
             Asked::Lost
         } else {
             match self.ask_flush(&mut st) {

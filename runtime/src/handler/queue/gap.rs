@@ -5,9 +5,9 @@
 
 use std::sync::atomic::Ordering;
 
-use super::{DropCause, Sink};
 use super::state::{Shared, State};
 use super::worker::call;
+use super::{DropCause, Sink};
 use crate::handler::ErrorReporter;
 
 /// One queued item and what the worker must write before it.

@@ -101,6 +101,7 @@ pub use at_exit::{
     DEFAULT_EXIT_DEADLINE, exit_deadline, flush_all_by, install_abort_flush, set_exit_deadline,
 };
 
+pub(crate) use state::StallGroup;
 use state::{Shared, State};
 
 /// How long an output may make no progress before a caller that finds the queue full under
@@ -208,6 +209,8 @@ pub(crate) struct Setup {
     /// Most bytes (as the senders counted them) handed to one sink call, past the first item:
     /// a line sink writes about this much per system call and reports progress as often.
     pub(crate) batch_bytes: usize,
+    /// The workers that share this one's output, if any (see [`StallGroup`]).
+    pub(crate) group: Option<&'static StallGroup>,
 }
 
 impl Setup {
@@ -218,13 +221,15 @@ impl Setup {
             description: None,
             max_batch: 1024,
             batch_bytes: usize::MAX,
+            group: None,
         }
     }
 }
 
-/// The most bytes one write of a line sink carries: few system calls, bounded extra memory, and
-/// progress seen every few milliseconds even from a slow reader.
-pub(crate) const CHUNK: usize = 64 * 1024;
+/// The most bytes one write of a line sink carries (and a syslog TCP write): a few hundred lines
+/// per system call, bounded extra memory, and the output's progress seen at least every 16 KiB,
+/// so a reader that takes 200 KB/s still moves well within [`STALL_WINDOW`].
+pub(crate) const CHUNK: usize = 16 * 1024;
 
 /// The settings every queued handler shares: how much its queue holds, what a caller does when
 /// it is full, and how long a flush waits. Taken by [`NonBlocking::queue`](crate::handler::NonBlocking::queue),
@@ -741,7 +746,7 @@ mod tests {
             self.events.lock().push(Ev::Flush);
             Ok(())
         }
-        fn report_dropped(&mut self, count: u64) -> io::Result<()> {
+        fn report_dropped(&mut self, count: u64, _cause: DropCause) -> io::Result<()> {
             self.events.lock().push(Ev::Dropped(count));
             Ok(())
         }
@@ -767,7 +772,12 @@ mod tests {
     #[test]
     fn writes_in_order_and_closes_once() {
         let probe = Probe::default();
-        let w = Worker::spawn(probe.clone(), Options::default().capacity(8)).unwrap();
+        let w = Worker::spawn(
+            probe.clone(),
+            "t",
+            QueueOptions::default().capacity(8).policy(Policy::Drop),
+        )
+        .unwrap();
         for i in 0..100 {
             // A full queue may drop some under Policy::Drop; what arrives is in order.
             w.send(i, 1);
@@ -791,8 +801,11 @@ mod tests {
     #[test]
     fn drops_are_reported_at_the_gap() {
         let probe = Probe::stalled();
-        let options = Options::default().capacity(3).capacity_bytes(50);
-        let w = Worker::spawn(probe.clone(), options).unwrap();
+        let options = QueueOptions::default()
+            .capacity(3)
+            .capacity_bytes(50)
+            .policy(Policy::Drop);
+        let w = Worker::spawn(probe.clone(), "t", options).unwrap();
         assert!(w.send(0, 1));
         probe.wait_entered(1); // item 0 is being written (and still counts as held)
         assert!(w.send(1, 1));
@@ -828,7 +841,12 @@ mod tests {
     #[test]
     fn oversized_items_are_dropped_and_reported_when_idle() {
         let probe = Probe::default();
-        let w = Worker::spawn(probe.clone(), Options::default().capacity_bytes(10)).unwrap();
+        let w = Worker::spawn(
+            probe.clone(),
+            "t",
+            QueueOptions::default().capacity_bytes(10),
+        )
+        .unwrap();
         assert!(w.send(1, 10));
         assert!(!w.send(2, 11));
         assert_eq!(w.dropped(), 1);
@@ -846,7 +864,8 @@ mod tests {
         let probe = Probe::stalled();
         let w = Worker::spawn(
             probe.clone(),
-            Options::default().flush_timeout(Duration::from_secs(3600)),
+            "t",
+            QueueOptions::default().flush_timeout(Duration::from_secs(3600)),
         )
         .unwrap();
         assert!(w.send(0, 1));
@@ -871,7 +890,7 @@ mod tests {
         probe
             .fail_first
             .store(true, std::sync::atomic::Ordering::Relaxed);
-        let w = Worker::spawn(probe.clone(), Options::default()).unwrap();
+        let w = Worker::spawn(probe.clone(), "t", QueueOptions::default()).unwrap();
         assert!(w.send(1, 1));
         assert!(w.flush_by(far()));
         assert!(w.send(2, 1));
@@ -901,7 +920,7 @@ mod tests {
         fn flush(&mut self) -> io::Result<()> {
             Ok(())
         }
-        fn report_dropped(&mut self, _count: u64) -> io::Result<()> {
+        fn report_dropped(&mut self, _count: u64, _cause: DropCause) -> io::Result<()> {
             Ok(())
         }
         fn take_lost(&mut self) -> u64 {
@@ -912,7 +931,7 @@ mod tests {
     #[test]
     fn what_a_sink_loses_is_counted_by_the_queue_by_the_time_a_flush_returns() {
         let out = Arc::new(Mutex::new(Vec::new()));
-        let w = Worker::spawn(Lossy(out.clone(), 0), Options::default()).unwrap();
+        let w = Worker::spawn(Lossy(out.clone(), 0), "t", QueueOptions::default()).unwrap();
         for i in 0..10 {
             assert!(w.send(i, 1));
         }
@@ -925,33 +944,15 @@ mod tests {
     }
 
     #[test]
-    fn queue_options_set_the_four_settings_and_keep_the_rest() {
+    fn queue_options_clamp_and_default_to_the_stall_aware_policy() {
         let queue = QueueOptions::default()
             .capacity(0)
-            .capacity_bytes(10)
-            .policy(Policy::Block)
+            .capacity_bytes(0)
             .flush_timeout(Duration::from_millis(7));
-        let options = Options::default()
-            .thread_name("mine")
-            .max_batch(3)
-            .queue(queue);
-        assert_eq!(options.capacity, 1, "clamped to at least 1");
-        assert_eq!(options.capacity_bytes, 10);
-        assert_eq!(options.policy, Policy::Block);
-        assert_eq!(options.flush_timeout, Duration::from_millis(7));
-        assert_eq!(options.thread_name, "mine");
-        assert_eq!(options.max_batch, 3);
-        assert_eq!(options.queue_options(), queue);
-        assert_eq!(
-            QueueSettings::apply_to(queue, Options::default()),
-            Options::default().queue(queue)
-        );
-        let whole = Options::default().thread_name("whole");
-        assert_eq!(
-            whole.clone().apply_to(options),
-            whole,
-            "a whole Options replaces them all"
-        );
-        assert_eq!(Options::default().queue_options(), QueueOptions::default());
+        assert_eq!(queue.capacity, 1, "clamped to at least 1");
+        assert_eq!(queue.capacity_bytes, 1, "clamped to at least 1");
+        assert_eq!(queue.flush_timeout, Duration::from_millis(7));
+        assert_eq!(queue.policy, Policy::BlockUnlessStalled(STALL_WINDOW));
+        assert_eq!(QueueOptions::default().policy, Policy::default());
     }
 }

@@ -11,6 +11,22 @@ use super::gap::Queued;
 use super::{Policy, Setup};
 use crate::handler::ErrorReporter;
 
+/// Workers that write one output (every handler on the process's stderr): when one of them is
+/// found stalled, the output is, so the exit does not wait on the others either; any of them
+/// moving clears it.
+#[derive(Debug, Default)]
+pub(crate) struct StallGroup(AtomicBool);
+
+impl StallGroup {
+    pub(crate) const fn new() -> Self {
+        StallGroup(AtomicBool::new(false))
+    }
+
+    pub(super) fn stalled(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
 /// How far one stream of events has got: items (records) and drops (counted refusals). Every
 /// progress mark of the queue (accepted, written, flushed, asked to be flushed) is one of these,
 /// so the two families of counters move together.
@@ -124,6 +140,8 @@ pub(super) struct Shared<T> {
     pub(super) errors: ErrorReporter,
     /// Mirror of [`State::stalled`] for the senders' lock-free check ([`Worker::would_drop`](super::Worker::would_drop)).
     pub(super) stalled: AtomicBool,
+    /// The other workers on the same output, if any.
+    pub(super) group: Option<&'static StallGroup>,
     pub(super) capacity: usize,
     pub(super) capacity_bytes: usize,
     pub(super) max_batch: usize,
@@ -151,6 +169,7 @@ impl<T> Shared<T> {
             held_bytes: AtomicUsize::new(0),
             errors: ErrorReporter::new(what),
             stalled: AtomicBool::new(false),
+            group: setup.group,
             capacity: queue.capacity.max(1),
             capacity_bytes: queue.capacity_bytes.max(1),
             max_batch: setup.max_batch.max(1),
@@ -168,8 +187,15 @@ impl<T> Shared<T> {
     /// A flush or close wait that began at `began` reached its deadline: the worker counts as
     /// stalled (later waits without a deadline of their own do not wait on it) only when this wait
     /// gave it a fair chance. A poll with a deadline of "now" proves nothing about the output.
+    ///
+    /// An output that holds work and has taken nothing for a whole stall window is evidence
+    /// too, however short this wait: a shutdown whose deadline another handler on the same
+    /// unread stderr used up (the last-resort sink behind `init()`'s handler) then marks it, and
+    /// the exit hook does not wait on it a second time.
     pub(super) fn gave_up(&self, st: &mut State<T>, began: Instant) {
-        if began.elapsed() >= self.flush_timeout.min(STALL_EVIDENCE) {
+        let waited_enough = began.elapsed() >= self.flush_timeout.min(STALL_EVIDENCE);
+        let stuck = st.held_items > 0 && st.moving_since.elapsed() >= self.policy.window();
+        if waited_enough || stuck {
             self.mark_stalled(st);
         }
     }
@@ -180,6 +206,9 @@ impl<T> Shared<T> {
         st.gave_up_at = Some(st.progress);
         st.stall_seen = true;
         self.stalled.store(true, Ordering::Relaxed);
+        if let Some(group) = self.group {
+            group.0.store(true, Ordering::Relaxed);
+        }
     }
 
     /// The worker completed a sink call: the output moves.
@@ -189,6 +218,11 @@ impl<T> Shared<T> {
         if st.gave_up_at.is_some() {
             st.gave_up_at = None;
             self.stalled.store(false, Ordering::Relaxed);
+        }
+        if let Some(group) = self.group
+            && group.stalled()
+        {
+            group.0.store(false, Ordering::Relaxed);
         }
     }
 
@@ -228,11 +262,6 @@ impl<T> Shared<T> {
                 return false;
             }
         }
-    }
-
-    /// Whether the worker holds work and its output has taken nothing for a whole stall window.
-    pub(super) fn stuck_for_a_window(&self, st: &State<T>) -> bool {
-        st.held_items > 0 && st.moving_since.elapsed() >= self.policy.window()
     }
 
     pub(super) fn mirror(&self, st: &State<T>) {

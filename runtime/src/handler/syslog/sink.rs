@@ -15,7 +15,6 @@ use crate::record::Record;
 use super::format::Encoder;
 use super::transport::{Backoff, Conn, Control, Endpoint};
 
-
 /// The worker's end: sends messages, reconnects, and reports what was lost.
 pub(super) struct SyslogSink {
     pub(super) endpoint: Endpoint,
