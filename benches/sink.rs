@@ -1,5 +1,6 @@
 //! The never-blocking writer's costs: what a log call costs the caller (writer to `io::sink()`),
-//! the distribution of that cost while the writer is stalled (Drop policy: the caller must not
+//! the distribution of that cost while the writer is stalled (once the default policy has found
+//! the output stalled, the caller must not
 //! feel the stall), and how fast the worker writes to /dev/null.
 //!
 //! `cargo bench -p scoped-logger-benches --bench sink -- --quick` runs it in a few seconds. The latency percentiles are
@@ -91,7 +92,8 @@ fn enqueue(c: &mut Criterion) {
     println!("enqueue: dropped {} records (queue full)", h.dropped());
 }
 
-/// Caller cost when the writer is stalled and the queue is full (Drop policy).
+/// Caller cost when the writer is stalled and the queue is full (the default policy, once it has
+/// found the output stalled: every caller drops at once).
 fn stalled(c: &mut Criterion) {
     let gate = Gate::shut();
     let h = Arc::new(NonBlocking::new(gate.clone()).queue(QueueOptions::default().capacity(1024)));
@@ -159,7 +161,7 @@ fn stalled_latency_report(calls: usize) {
     ns.sort_unstable();
     let pct = |p: f64| ns[((ns.len() as f64 * p) as usize).min(ns.len() - 1)];
     println!(
-        "stalled writer, Drop policy, {calls} calls ({dropped} dropped): \
+        "stalled writer, default policy, {calls} calls ({dropped} dropped): \
          p50 {} ns, p99 {} ns, p99.9 {} ns, max {} ns",
         pct(0.50),
         pct(0.99),

@@ -176,14 +176,13 @@ impl std::error::Error for InitError {
 ///
 /// ```no_run
 /// use scoped_logger::{InitBuilder, format::JsonFormat};
-/// use scoped_logger::handler::queue::Policy;
+/// use scoped_logger::handler::queue::QueueOptions;
 /// use std::time::Duration;
 /// let _guard = InitBuilder::new()
 ///     .default_filters("info,hyper=warn") // when RUST_LOG is unset
 ///     .env_var("MY_APP_LOG")              // read this instead of RUST_LOG
 ///     .format(JsonFormat)
-///     .policy(Policy::Drop)
-///     .capacity(100_000)
+///     .queue(QueueOptions::default().capacity(100_000))
 ///     .flush_deadline(Duration::from_secs(3))
 ///     .exit_deadline(Duration::from_millis(500))
 ///     .init()?;

@@ -101,6 +101,9 @@ impl Sink for LineSink {
             DropCause::Stalled => {
                 format_args!("{count} records dropped while {target} was not being read")
             }
+            DropCause::TooLarge => format_args!(
+                "{count} records dropped: each was larger than the queue's byte capacity"
+            ),
             _ => format_args!("{count} records dropped: {target} could not keep up"),
         };
         let record = Record::builder(Level::Warn, crate::handler::last_resort::OWN_LOGGER, args)

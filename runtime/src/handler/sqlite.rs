@@ -267,7 +267,7 @@ impl Handler for SqliteHandler {
 
     fn handle(&self, record: &Record<'_>) {
         if self.worker.would_drop() {
-            // Full under Policy::Drop: do not copy a record only to throw it away.
+            // Full, and the policy would not wait: do not copy a record only to throw it away.
             self.worker.count_dropped();
             return;
         }

@@ -73,7 +73,8 @@ impl Default for StderrHandler {
 
 impl StderrHandler {
     /// A handler on the process's stderr with the default limits (16 384 records, 16 MiB) and
-    /// [`Policy::Drop`].
+    /// policy ([`Policy::BlockUnlessStalled`](crate::handler::queue::Policy::BlockUnlessStalled):
+    /// every line stderr takes is written; an unread stderr costs one stall window).
     pub fn new() -> Self {
         StderrHandler {
             inner: NonBlocking::new(io::stderr())

@@ -9,11 +9,15 @@
 //!
 //! A pipe holds only so much (64 KiB on Linux). When nobody reads the other end, for example
 //! `my_prog 2>&1 | less` left in the pager, or a parent process that pipes a child's stderr and
-//! never drains it, the worker thread blocks inside `write`. Callers do not: the queue fills up
-//! to its limits ([`QueueOptions::capacity`] records and [`QueueOptions::capacity_bytes`] bytes, counting
-//! the batch the worker is writing), and then, under the default [`Policy::Drop`], each new
-//! record is dropped and counted ([`Worker::dropped`]). When the output is read again, the worker
-//! writes what it had queued and then, before the next record it writes, one line:
+//! never drains it, the worker thread blocks inside `write`. Callers do not, for long: the queue
+//! fills up to its limits ([`QueueOptions::capacity`] records and
+//! [`QueueOptions::capacity_bytes`] bytes, counting the batch the worker is writing); under the
+//! default [`Policy::BlockUnlessStalled`] a caller that finds it full waits while the output
+//! still takes bytes, and once the output has taken nothing for [`STALL_WINDOW`] (100 ms) that
+//! caller and every one after it drop the record and count it ([`Worker::dropped`]) at once,
+//! until the output moves again. A slow reader is not a stalled one: a regular file, a terminal,
+//! a pipe that is drained, even slowly, gets every line. When the output is read again, the
+//! worker writes what it had queued and then, before the next record it writes, one line:
 //!
 //! ```text
 //! 2026-11-24T19:03:58.123Z WARN scoped_logger: 4242 records dropped while stderr was not being read
@@ -21,9 +25,15 @@
 //!
 //! in the handler's format, at the place in the stream where the records are missing. Drops
 //! that happen after the last queued record are reported as soon as the worker is idle again.
+//! Drops under a policy that does not wait ([`Policy::Drop`], [`Policy::BlockFor`]) on an output
+//! that was moving say so instead: `N records dropped: stderr could not keep up` ([`DropCause`]).
 //! A process that exits while its output is still unread cannot write that line (nor what was
 //! still queued, once the [exit deadline](#at-exit) has passed): the count is lost with it (read
 //! it from [`NonBlocking::dropped`](crate::handler::NonBlocking::dropped) before exiting if you need it).
+//!
+//! The worker writes lines in chunks of up to 16 KiB, one system call each: it is never the
+//! bottleneck of a burst into a file or a drained pipe, and it sees the output move at least
+//! every 16 KiB, so a reader as slow as 200 KB/s never looks stalled.
 //!
 //! A pipe in non-blocking mode (`O_NONBLOCK`, which a parent process may set on the stderr it
 //! shares with its children) answers a full pipe with `WouldBlock` instead of blocking. The
@@ -59,8 +69,14 @@
 //!
 //! # Policies
 //!
-//! * [`Policy::Drop`] (default): a full queue drops the record and counts it. A log call costs
-//!   formatting plus one short lock, whatever the output does.
+//! * [`Policy::BlockUnlessStalled`]`(window)` (default, with [`STALL_WINDOW`]): a caller that
+//!   finds the queue full waits for room while the output makes progress; when it has made none
+//!   for `window`, the caller drops and counts, and so does every caller after it, at once,
+//!   until the output moves again. No call waits longer than `window`, and a dead reader costs
+//!   the program one window, not one per record. Every line a live reader takes is written.
+//! * [`Policy::Drop`]: a full queue drops the record and counts it, even while the output is
+//!   only a little slower than the program for a moment. A log call costs formatting plus one
+//!   short lock, whatever the output does.
 //! * [`Policy::Block`]: the caller waits for room. Nothing is dropped, but a stalled output
 //!   stalls every thread that logs through this handler, for as long as it stays stalled: a
 //!   process whose stderr is never read hangs. A handler whose writer logs back into the same
@@ -154,9 +170,11 @@ pub enum DropCause {
     /// The output made no progress for a whole stall window: nobody was reading it.
     Stalled,
     /// The output was moving, but the records came faster than it took them (under
-    /// [`Policy::Drop`] or [`Policy::BlockFor`]), or one record alone was larger than the
-    /// queue's byte capacity.
+    /// [`Policy::Drop`] or [`Policy::BlockFor`]).
     Overflow,
+    /// Every record of the gap was larger than the queue's byte capacity on its own: it could
+    /// never be queued, whatever the output did.
+    TooLarge,
 }
 
 /// The output end of a [`Worker`]: it runs on the worker thread only, so it needs `Send` but not
@@ -405,13 +423,13 @@ impl<S: Sink> Worker<S> {
         let shared = &*self.shared;
         let mut st = shared.state.lock();
         if bytes > shared.capacity_bytes {
-            self.refuse(st);
+            self.refuse(st, true);
             return None;
         }
         let mut deadline = None;
         loop {
             if st.closing || st.finished {
-                shared.refuse(&mut st, false);
+                shared.refuse(&mut st, false, false);
                 return None;
             }
             if st.held_items < shared.capacity && st.held_bytes + bytes <= shared.capacity_bytes {
@@ -424,10 +442,16 @@ impl<S: Sink> Worker<S> {
                     true
                 }
                 Policy::BlockFor(d) => {
-                    let end = *deadline.get_or_insert_with(|| Instant::now() + d);
-                    Instant::now() < end && {
+                    let now = Instant::now();
+                    let end = *deadline.get_or_insert(now + d);
+                    if now < end {
                         shared.room.wait_until(&mut st, end);
                         true
+                    } else {
+                        // A whole bound without room: as a flush that gave up, evidence of a
+                        // stall when it was long enough (the report then says so).
+                        shared.gave_up(&mut st, end - d);
+                        false
                     }
                 }
                 Policy::BlockUnlessStalled(window) => {
@@ -435,7 +459,7 @@ impl<S: Sink> Worker<S> {
                 }
             };
             if !waited {
-                self.refuse(st);
+                self.refuse(st, false);
                 return None;
             }
         }
@@ -465,9 +489,10 @@ impl<S: Sink> Worker<S> {
         true
     }
 
-    /// Counts a refused record and releases the lock, waking an idle worker to report it.
-    fn refuse(&self, mut st: MutexGuard<'_, State<S::Item>>) {
-        let wake = self.shared.refuse(&mut st, true);
+    /// Counts a refused record (`too_large`: larger than the byte capacity on its own) and
+    /// releases the lock, waking an idle worker to report it.
+    fn refuse(&self, mut st: MutexGuard<'_, State<S::Item>>, too_large: bool) {
+        let wake = self.shared.refuse(&mut st, true, too_large);
         drop(st);
         if wake {
             self.shared.wake_worker();
@@ -526,7 +551,7 @@ impl<S: Sink> Worker<S> {
     #[inline]
     pub fn count_dropped(&self) {
         let mut st = self.shared.state.lock();
-        let wake = self.shared.refuse(&mut st, true);
+        let wake = self.shared.refuse(&mut st, true, false);
         drop(st);
         if wake {
             self.shared.wake_worker();

@@ -58,6 +58,8 @@ pub(super) struct State<T> {
     pub(super) held_bytes: usize,
     /// Drops not yet attached to an item (see [`gap`](super::gap)).
     pub(super) pending_drops: u64,
+    /// How many of `pending_drops` were refused for being larger than the byte capacity.
+    pub(super) pending_too_large: u64,
     /// Items accepted and drops counted (to be reported) so far.
     pub(super) accepted: Marks,
     /// Items the worker has finished (written or failed) and drops it has written a report for.
@@ -89,6 +91,7 @@ impl<T> State<T> {
             held_items: 0,
             held_bytes: 0,
             pending_drops: 0,
+            pending_too_large: 0,
             accepted: Marks::default(),
             written: Marks::default(),
             flushed: Marks::default(),

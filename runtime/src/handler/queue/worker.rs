@@ -73,9 +73,12 @@ pub(super) fn run<S: Sink>(shared: &Shared<S::Item>, mut sink: S) {
         }
         // Drops after the last queued item have no item to ride on: report them now.
         let trailing = if st.queue.is_empty() {
-            std::mem::take(&mut st.pending_drops)
+            (
+                std::mem::take(&mut st.pending_drops),
+                std::mem::take(&mut st.pending_too_large),
+            )
         } else {
-            0
+            (0, 0)
         };
         stall_seen |= std::mem::take(&mut st.stall_seen);
         drop(st);

@@ -123,7 +123,7 @@ impl SyslogHandler {
 impl Handler for SyslogHandler {
     fn handle(&self, record: &Record<'_>) {
         if self.worker.would_drop() {
-            // Full under Policy::Drop: do not format a message only to throw it away.
+            // Full, and the policy would not wait: do not format a message only to throw it away.
             self.worker.count_dropped();
             return;
         }
@@ -186,7 +186,7 @@ fn resolve(addr: impl ToSocketAddrs) -> io::Result<Vec<SocketAddr>> {
 ///
 /// ```
 /// use scoped_logger::handler::syslog::{Facility, SyslogFormat, SyslogHandler};
-/// use scoped_logger::handler::queue::Policy;
+/// use scoped_logger::handler::queue::QueueOptions;
 /// use std::time::Duration;
 ///
 /// let server = std::net::UdpSocket::bind("127.0.0.1:0")?;
@@ -196,8 +196,7 @@ fn resolve(addr: impl ToSocketAddrs) -> io::Result<Vec<SocketAddr>> {
 ///     .facility(Facility::Local3)       // default: user
 ///     .format(SyslogFormat::Rfc5424)    // default over UDP and TCP
 ///     .max_message(1024)                // bytes; longer messages are cut
-///     .capacity(4096)                   // records held while the server is slow or away
-///     .policy(Policy::Drop)             // the default: never wait
+///     .queue(QueueOptions::default().capacity(4096)) // records held while the server is away
 ///     .reconnect_delay(Duration::from_millis(100), Duration::from_secs(5))
 ///     .open()?;
 /// assert_eq!(handler.dropped(), 0);
