@@ -22,7 +22,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use scoped_logger::handler::queue::Policy;
+use scoped_logger::handler::queue::{Policy, QueueOptions};
 use scoped_logger::{
     FileHandler, HandlerExt as _, LevelFilter, Registry, SqliteHandler, debug, error, info,
     scoped_logger,
@@ -167,7 +167,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // alike, is to drop and count.
     let db = std::sync::Arc::new(
         SqliteHandler::builder(&db_path)
-            .policy(Policy::Block)
+            .queue(QueueOptions::default().policy(Policy::Block))
             .open()?,
     );
     jobs.add_handler(db.clone().with_level(LevelFilter::Info));

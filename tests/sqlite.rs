@@ -8,7 +8,7 @@ use std::process::Command;
 use std::time::{Duration, Instant, UNIX_EPOCH};
 
 use rusqlite::Connection;
-use scoped_logger::handler::queue::Policy;
+use scoped_logger::handler::queue::{Policy, QueueOptions};
 use scoped_logger::kv::Value;
 use scoped_logger::{Handler, Level, Location, Record, Registry, SqliteHandler};
 
@@ -293,8 +293,7 @@ const PER_PROCESS: u64 = 2000;
 
 fn write_rows(path: &Path, who: &str) {
     let h = SqliteHandler::builder(path)
-        .policy(Policy::Block)
-        .capacity(64)
+        .queue(QueueOptions::default().policy(Policy::Block).capacity(64))
         .open()
         .unwrap();
     for i in 0..PER_PROCESS {
@@ -395,7 +394,11 @@ fn per_task_scopes_share_one_database_file() {
                 let scope = reg
                     .scope(&format!("jobs.{task}"))
                     .propagate(false)
-                    .handler(|| SqliteHandler::builder(path).policy(Policy::Block).open())
+                    .handler(|| {
+                        SqliteHandler::builder(path)
+                            .queue(QueueOptions::default().policy(Policy::Block))
+                            .open()
+                    })
                     .enter()
                     .unwrap();
                 for i in 0..100 {
@@ -414,7 +417,7 @@ fn a_full_queue_drops_counts_and_reports() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("logs.db");
     let h = SqliteHandler::builder(&path)
-        .capacity(4)
+        .queue(QueueOptions::default().capacity(4))
         .busy_timeout(FAILSAFE)
         .open()
         .unwrap();
@@ -610,7 +613,7 @@ fn a_database_deleted_under_load_counts_what_went_with_it() {
     let path = dir.path().join("del.db");
     // Blocking: the queue drops nothing, so `dropped` is only what the deletion took.
     let h = SqliteHandler::builder(&path)
-        .policy(Policy::Block)
+        .queue(QueueOptions::default().policy(Policy::Block))
         .open()
         .unwrap();
     let logged = AtomicUsize::new(0);

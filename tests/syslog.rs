@@ -20,6 +20,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use rsyslog::{FAILSAFE, Line, Rsyslogd, wait_close_seen_by_client};
+use scoped_logger::handler::queue::QueueOptions;
 use scoped_logger::handler::syslog::{Facility, SyslogFormat, SyslogHandler};
 use scoped_logger::kv::Value;
 use scoped_logger::{Handler, Level, Record, Registry, scoped_log};
@@ -313,7 +314,7 @@ fn tcp_server_restart_loses_nothing_uncounted() {
     let app = "sl-restart";
     let handler = open_5424(
         SyslogHandler::tcp(rs.tcp_addr())
-            .capacity(1000)
+            .queue(QueueOptions::default().capacity(1000))
             .reconnect_delay(Duration::from_millis(10), Duration::from_millis(200)),
         app,
     );
@@ -420,7 +421,7 @@ fn udp_server_restart_counts_every_refused_record() {
     let app = "sl-udp-restart";
     let handler = open_5424(
         SyslogHandler::udp(rs.udp_addr())
-            .capacity(100_000)
+            .queue(QueueOptions::default().capacity(100_000))
             .reconnect_delay(Duration::from_millis(10), Duration::from_millis(200)),
         app,
     );
@@ -480,7 +481,7 @@ fn tcp_server_stopped_mid_stream_sends_nothing_twice() {
     let app = "sl-tcp-midstream";
     let handler = open_5424(
         SyslogHandler::tcp(rs.tcp_addr())
-            .capacity(100_000)
+            .queue(QueueOptions::default().capacity(100_000))
             .reconnect_delay(Duration::from_millis(10), Duration::from_millis(100)),
         app,
     );
@@ -599,7 +600,7 @@ fn tcp_frames_reconnects_and_reports_drops() {
     let handler = SyslogHandler::tcp(addr)
         .app_name("a")
         .hostname("h")
-        .capacity(100)
+        .queue(QueueOptions::default().capacity(100))
         .reconnect_delay(Duration::from_millis(5), Duration::from_millis(50))
         .open()
         .unwrap();
@@ -671,7 +672,7 @@ fn close_does_not_wait_for_an_absent_server() {
         .local_addr()
         .unwrap();
     let handler = SyslogHandler::tcp(addr)
-        .capacity(10)
+        .queue(QueueOptions::default().capacity(10))
         .reconnect_delay(Duration::from_secs(3600), Duration::from_secs(3600))
         .open()
         .unwrap();
@@ -730,7 +731,7 @@ fn tcp_server_reset_mid_stream_counts_what_it_took() {
     let handler = SyslogHandler::tcp(listener.local_addr().unwrap())
         .app_name("a")
         .hostname("h")
-        .capacity(100_000)
+        .queue(QueueOptions::default().capacity(100_000))
         .reconnect_delay(Duration::from_millis(5), Duration::from_millis(50))
         .open()
         .unwrap();

@@ -14,7 +14,7 @@ use serde::ser::{SerializeMap, Serializer};
 
 use crate::format::display_name;
 use crate::handler::Handler;
-use crate::handler::queue::{Options, Policy, QueueSettings, Sink, Worker};
+use crate::handler::queue::{DropCause, QueueOptions, Setup, Sink, Worker};
 use crate::kv::{OwnedValue, Value};
 use crate::level::Level;
 use crate::record::{OwnedRecord, Record};
@@ -106,7 +106,7 @@ pub struct SqliteBuilder {
     path: PathBuf,
     table: String,
     busy_timeout: Duration,
-    options: Options,
+    queue: QueueOptions,
 }
 
 impl SqliteBuilder {
@@ -123,37 +123,13 @@ impl SqliteBuilder {
         self
     }
 
-    /// Settings of the queue: a [`QueueOptions`](crate::handler::queue::QueueOptions) (capacity in records and bytes, what to do
-    /// when it is full, the flush timeout), or a whole [`Options`] (the writer thread's name
-    /// too).
-    pub fn queue(mut self, settings: impl QueueSettings) -> Self {
-        self.options = settings.apply_to(self.options);
-        self
-    }
-
-    /// What a log call does when the queue is full (default [`Policy::Drop`]: drop and count).
-    pub fn policy(mut self, policy: Policy) -> Self {
-        self.options = self.options.policy(policy);
-        self
-    }
-
-    /// How many records the queue holds at most.
-    pub fn capacity(mut self, records: usize) -> Self {
-        self.options = self.options.capacity(records);
-        self
-    }
-
-    /// How many bytes of records (as copied for the queue) it holds at most.
-    pub fn capacity_bytes(mut self, bytes: usize) -> Self {
-        self.options = self.options.capacity_bytes(bytes);
-        self
-    }
-
-    /// How long `flush()` and `close()` wait for the writer (the engine's default, 1 s). A close
-    /// that times out leaves the writer to finish in the background (it still commits and closes
-    /// the connection), unless the process exits first.
-    pub fn flush_timeout(mut self, timeout: Duration) -> Self {
-        self.options = self.options.flush_timeout(timeout);
+    /// The queue's settings: records and bytes held, what a log call does when it is full (by
+    /// default, waits while the database takes batches and drops once it has taken none for a
+    /// stall window), and how long `flush()` and `close()` wait for the writer (1 s; a close that
+    /// times out leaves the writer to finish in the background, unless the process exits
+    /// first). See [`QueueOptions`].
+    pub fn queue(mut self, queue: QueueOptions) -> Self {
+        self.queue = queue;
         self
     }
 
@@ -174,11 +150,9 @@ impl SqliteBuilder {
         let conn = open_connection(&path, &self.table, self.busy_timeout)?;
         let sink = SqliteSink::new(conn, &path, &self.table, self.busy_timeout);
         let lost = sink.lost_total.clone();
-        let mut options = self.options;
-        if options.description.is_none() {
-            options = options.description(format!("SQLite handler {}", path.display()));
-        }
-        let worker = Worker::spawn(sink, options)
+        let mut setup = Setup::new("scoped-logger-sqlite", self.queue);
+        setup.description = Some(format!("SQLite handler {}", path.display()));
+        let worker = Worker::start(sink, setup)
             .map_err(|e| SqliteError::new(&path, "starting the writer thread", e.kind(), e))?;
         Ok(SqliteHandler { worker, path, lost })
     }
@@ -291,7 +265,7 @@ impl SqliteHandler {
             path: path.as_ref().to_path_buf(),
             table: DEFAULT_TABLE.to_owned(),
             busy_timeout: DEFAULT_BUSY_TIMEOUT,
-            options: Options::default().thread_name("scoped-logger-sqlite"),
+            queue: QueueOptions::default(),
         }
     }
 
@@ -316,7 +290,7 @@ impl Handler for SqliteHandler {
 
     fn handle(&self, record: &Record<'_>) {
         if self.worker.would_drop() {
-            // Full under Policy::Drop: do not copy a record only to throw it away.
+            // Full, and the policy would not wait: do not copy a record only to throw it away.
             self.worker.count_dropped();
             return;
         }
@@ -810,7 +784,7 @@ impl Sink for SqliteSink {
         Ok(())
     }
 
-    fn report_dropped(&mut self, count: u64) -> io::Result<()> {
+    fn report_dropped(&mut self, count: u64, _cause: DropCause) -> io::Result<()> {
         let row = dropped_row(count);
         let result = self.insert_rows(std::iter::once(&row));
         if result.is_err() {
@@ -924,7 +898,7 @@ mod tests {
         let mut batch = vec![rec.clone(), rec];
         sink.write_batch(&mut batch).unwrap();
         assert!(batch.is_empty());
-        sink.report_dropped(3).unwrap();
+        sink.report_dropped(3, DropCause::Overflow).unwrap();
         let conn = sink.conn.as_ref().unwrap();
         let rows: Vec<(String, String, Option<String>)> = conn
             .prepare("SELECT logger, message, kv FROM logs ORDER BY id")

@@ -76,7 +76,8 @@
 //!
 //! # When the server goes away
 //!
-//! The caller never waits (under the default [`Policy::Drop`](crate::handler::queue::Policy::Drop)): messages go to a bounded queue
+//! The caller never waits past a stall window (under the default
+//! [`Policy::BlockUnlessStalled`](crate::handler::queue::Policy::BlockUnlessStalled)): messages go to a bounded queue
 //! and a worker thread sends them. When a TCP server closes the connection or a Unix socket
 //! refuses a message, the worker keeps the messages it has not sent and reconnects, first after
 //! [`SyslogBuilder::reconnect_delay`]'s shortest delay and then doubling it up to its longest,

@@ -8,16 +8,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::handler::ErrorReporter;
-use crate::handler::queue::Sink;
+use crate::handler::queue::{CHUNK, DropCause, Sink};
 use crate::kv::Value;
 use crate::level::Level;
 use crate::record::Record;
 
 use super::format::Encoder;
 use super::transport::{Backoff, Conn, Control, Endpoint, Health};
-
-/// TCP frames are gathered into writes of about this size.
-pub(super) const CHUNK: usize = 64 * 1024;
 
 /// How long after a TCP write the connection must still be seen open before what the write
 /// carried counts as delivered. Plain TCP syslog has no acknowledgements: a server that dies
@@ -399,7 +396,7 @@ impl Sink for SyslogSink {
         Ok(())
     }
 
-    fn report_dropped(&mut self, count: u64) -> io::Result<()> {
+    fn report_dropped(&mut self, count: u64, _cause: DropCause) -> io::Result<()> {
         // Sent before the next message (or by the next flush), so it lands at the gap.
         self.unreported += count;
         Ok(())
