@@ -140,6 +140,8 @@ impl RotatingFileBuilder {
     /// process's exit, with the same outcome (the source is kept and compressed by the next
     /// start). [`close`](Handler::close) does not wait. Size-rotated sources wait their turn as
     /// `app.log.pending-<time>`; backups kept by count are the `.gz` ones.
+    #[cfg(feature = "compress")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "compress")))]
     pub fn compress(mut self, compress: bool) -> Self {
         self.compress = compress;
         self
