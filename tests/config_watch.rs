@@ -47,6 +47,30 @@ fn file(dir: &tempfile::TempDir, text: &str) -> PathBuf {
     path
 }
 
+/// A file setting `jobs` to `level`, watched for a registry of its own; only `check_now` looks.
+struct Watched {
+    /// Removed with the test's files when the test ends.
+    _dir: tempfile::TempDir,
+    path: PathBuf,
+    reg: Registry,
+    seen: MemoryHandler,
+    watch: ConfigWatch,
+}
+
+fn watched(level: &str) -> Watched {
+    let dir = tempfile::tempdir().unwrap();
+    let path = file(&dir, &level_file(level));
+    let (reg, seen) = registry();
+    let watch = watch_registry(&reg, &path, NEVER).unwrap();
+    Watched {
+        _dir: dir,
+        path,
+        reg,
+        seen,
+        watch,
+    }
+}
+
 /// Saves `text` the way many editors do: a new file renamed over the old one.
 fn save_by_rename(path: &Path, text: &str) {
     let tmp = path.with_extension("toml.tmp");
@@ -77,68 +101,59 @@ fn the_watching_thread_applies_a_changed_file() {
 
 #[test]
 fn a_write_of_the_same_size_in_the_same_second_is_seen() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = file(&dir, &level_file("info"));
-    let (reg, _) = registry();
-    let watch = watch_registry(&reg, &path, NEVER).unwrap();
+    let w = watched("info");
     // `warn` and `info` have the same length: only the text tells the two files apart.
-    std::fs::write(&path, level_file("warn")).unwrap();
-    assert_eq!(watch.check_now(), Ok(true));
-    assert_eq!(reg.logger("jobs").level(), Some(LevelFilter::Warn));
-    assert_eq!(watch.check_now(), Ok(false), "nothing changed since");
+    std::fs::write(&w.path, level_file("warn")).unwrap();
+    assert_eq!(w.watch.check_now(), Ok(true));
+    assert_eq!(w.reg.logger("jobs").level(), Some(LevelFilter::Warn));
+    assert_eq!(w.watch.check_now(), Ok(false), "nothing changed since");
 }
 
 #[test]
 fn a_bad_file_is_reported_once_and_the_last_good_one_stays() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = file(&dir, &level_file("debug"));
-    let (reg, seen) = registry();
-    let watch = watch_registry(&reg, &path, NEVER).unwrap();
+    let w = watched("debug");
 
-    std::fs::write(&path, level_file("loud")).unwrap();
+    std::fs::write(&w.path, level_file("loud")).unwrap();
     for _ in 0..5 {
-        let err = watch.check_now().unwrap_err();
+        let err = w.watch.check_now().unwrap_err();
         assert!(err.to_string().contains("loud"), "{err}");
     }
-    let reported = errors(&seen);
+    let reported = errors(&w.seen);
     assert_eq!(reported.len(), 1, "{reported:?}");
     assert!(
         reported[0].contains("logging.toml:2") && reported[0].contains("stays in force"),
         "{}",
         reported[0]
     );
-    assert_eq!(reg.logger("jobs").level(), Some(LevelFilter::Debug));
-    assert!(watch.last_error().is_some());
+    assert_eq!(w.reg.logger("jobs").level(), Some(LevelFilter::Debug));
+    assert!(w.watch.last_error().is_some());
 
     // Another bad text is another report; a good one ends the error.
-    std::fs::write(&path, "[loggers.jobs\n").unwrap();
-    assert!(watch.check_now().is_err());
-    assert_eq!(errors(&seen).len(), 2);
-    std::fs::write(&path, level_file("trace")).unwrap();
-    assert_eq!(watch.check_now(), Ok(true));
-    assert_eq!(reg.logger("jobs").level(), Some(LevelFilter::Trace));
-    assert!(watch.last_error().is_none());
+    std::fs::write(&w.path, "[loggers.jobs\n").unwrap();
+    assert!(w.watch.check_now().is_err());
+    assert_eq!(errors(&w.seen).len(), 2);
+    std::fs::write(&w.path, level_file("trace")).unwrap();
+    assert_eq!(w.watch.check_now(), Ok(true));
+    assert_eq!(w.reg.logger("jobs").level(), Some(LevelFilter::Trace));
+    assert!(w.watch.last_error().is_none());
 }
 
 #[test]
 fn a_missing_file_is_reported_once_and_applied_when_it_is_back() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = file(&dir, &level_file("debug"));
-    let (reg, seen) = registry();
-    let watch = watch_registry(&reg, &path, NEVER).unwrap();
+    let w = watched("debug");
 
-    std::fs::remove_file(&path).unwrap();
+    std::fs::remove_file(&w.path).unwrap();
     for _ in 0..3 {
-        assert!(watch.check_now().is_err());
+        assert!(w.watch.check_now().is_err());
     }
-    let reported = errors(&seen);
+    let reported = errors(&w.seen);
     assert_eq!(reported.len(), 1, "{reported:?}");
     assert!(reported[0].contains("cannot read"), "{}", reported[0]);
-    assert_eq!(reg.logger("jobs").level(), Some(LevelFilter::Debug));
+    assert_eq!(w.reg.logger("jobs").level(), Some(LevelFilter::Debug));
 
-    std::fs::write(&path, level_file("info")).unwrap();
-    assert_eq!(watch.check_now(), Ok(true));
-    assert_eq!(reg.logger("jobs").level(), Some(LevelFilter::Info));
+    std::fs::write(&w.path, level_file("info")).unwrap();
+    assert_eq!(w.watch.check_now(), Ok(true));
+    assert_eq!(w.reg.logger("jobs").level(), Some(LevelFilter::Info));
 }
 
 #[test]
@@ -179,12 +194,9 @@ fn handlers_are_swapped_and_unchanged_ones_kept() {
 
 #[test]
 fn dropping_the_guard_stops_the_thread_at_once() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = file(&dir, &level_file("info"));
-    let (reg, _) = registry();
-    let watch: ConfigWatch = watch_registry(&reg, &path, NEVER).unwrap();
+    let w = watched("info");
     let start = Instant::now();
-    watch.stop();
+    w.watch.stop();
     // The thread sleeps an hour between looks: stopping wakes it instead of waiting.
     assert!(
         start.elapsed() < Duration::from_secs(10),
@@ -192,7 +204,7 @@ fn dropping_the_guard_stops_the_thread_at_once() {
         start.elapsed()
     );
     assert_eq!(
-        reg.logger("jobs").level(),
+        w.reg.logger("jobs").level(),
         Some(LevelFilter::Info),
         "what was applied stays"
     );
