@@ -7,6 +7,10 @@
 //! closed), so no record falls between the two; a level or propagate flag the new file no longer
 //! sets goes back to its default (inherit, propagate).
 //!
+//! Reloading: [`init_from_file`] once (say on SIGHUP), or [`watch`], which applies the file and
+//! then applies it again whenever it changes, keeping the last good configuration when a new one
+//! is bad. Needs the feature `config` (it builds `toml`).
+//!
 //! ```toml
 //! [loggers.root]
 //! level = "warn"

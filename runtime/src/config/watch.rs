@@ -194,7 +194,6 @@ impl ConfigWatch {
         });
         // The first look applies the file or says why not; then nothing is started.
         shared.check(false)?;
-        shared.state.lock().reloads = 0;
         let interval = interval.max(MIN_INTERVAL);
         let thread = std::thread::Builder::new()
             .name("scoped-logger-config-watch".into())
