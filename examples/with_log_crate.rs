@@ -29,14 +29,9 @@ fn show(title: &str, records: &[OwnedRecord]) {
 }
 
 fn main() {
+    // Also installs both bridges: `log`'s logger, and (feature `tracing`) the global `tracing`
+    // subscriber, unless the program set one of its own first.
     let _guard = scoped_logger::init().expect("init once");
-    #[cfg(feature = "tracing")]
-    {
-        use tracing_subscriber::layer::SubscriberExt as _;
-        let subscriber = tracing_subscriber::registry()
-            .with(scoped_logger::bridge::tracing::TracingLayer::new());
-        tracing::subscriber::set_global_default(subscriber).expect("no other subscriber");
-    }
 
     let tasks = MemoryHandler::new();
     let tasks_logger = scoped_logger::logger("tasks");

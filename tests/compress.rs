@@ -7,6 +7,7 @@
 //!
 //! The child process is this test binary run again (`current_exe`) with
 //! `SCOPED_LOGGER_COMPRESS_CHILD` naming the path it logs to until it is killed.
+#![cfg(feature = "compress")]
 
 use std::fs;
 use std::path::{Path, PathBuf};

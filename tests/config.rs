@@ -2,6 +2,7 @@
 //! (unknown key, bad level, unknown handler kind, undefined handler, missing file, unopenable
 //! handler) give errors naming the file, line and key and change nothing; reloading swaps
 //! handlers without losing records.
+#![cfg(feature = "config")]
 
 use std::io::Write as _;
 

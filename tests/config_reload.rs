@@ -1,6 +1,7 @@
 //! Configuration reloads reset what the new file no longer says (levels, propagate), on the
 //! tree's rule that a live scope's own level wins while it lives; and the handler kinds `stream`
 //! (stdout), `null` and `syslog`.
+#![cfg(feature = "config")]
 
 use std::process::Command;
 

@@ -2,6 +2,7 @@
 //! caller's), from the TOML config (`format = { pattern = "..." }`, with a bad placeholder an
 //! error naming it and its line), and one record per line whatever it holds.
 
+#[cfg(feature = "config")]
 use scoped_logger::config::Config;
 use scoped_logger::format::{PatternFormat, TextFormat};
 use scoped_logger::{Registry, StreamHandler};
@@ -32,6 +33,7 @@ fn the_macros_fill_module_file_line_and_thread() {
     );
 }
 
+#[cfg(feature = "config")]
 #[test]
 fn a_config_pattern_shapes_the_file_and_a_bad_one_names_its_placeholder() {
     let dir = tempfile::tempdir().unwrap();

@@ -604,6 +604,7 @@ fn backups_older_than_max_age_are_deleted_at_rotation() {
     assert_eq!(h.error_count(), 0);
 }
 
+#[cfg(feature = "config")]
 #[test]
 fn the_configuration_sets_weekly_local_age_and_compression() {
     use scoped_logger::config::Config;

@@ -288,6 +288,7 @@ mod unix {
     }
 }
 
+#[cfg(feature = "config")]
 #[test]
 fn a_reload_that_changes_the_size_limit_of_a_rotated_path_applies_it() {
     use scoped_logger::config::Config;
@@ -326,7 +327,7 @@ fn a_reload_that_changes_the_size_limit_of_a_rotated_path_applies_it() {
     }
 }
 
-#[cfg(unix)]
+#[cfg(all(unix, feature = "config"))]
 #[test]
 fn config_modes_are_octal_integers_or_strings() {
     use scoped_logger::config::Config;

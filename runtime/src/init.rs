@@ -23,7 +23,10 @@ use crate::tree::{DirectiveError as ConfigError, Registry};
 static INITIALIZED: AtomicBool = AtomicBool::new(false);
 
 /// Sets up logging for a program: the stderr handler on the global root, levels from the
-/// `RUST_LOG` directives (`warn` when unset), and the `log` crate bridge (feature `log`).
+/// `RUST_LOG` directives (`warn` when unset), the `log` crate bridge (feature `log`) and the
+/// `tracing` one (feature `tracing`: [`TracingLayer`](crate::bridge::tracing::TracingLayer) as
+/// the global `tracing` subscriber, unless the program set one first, which is then kept and
+/// gets the events instead).
 ///
 /// Keep the guard alive for the whole program (`let _guard = ...`, not `let _ = ...`): dropping
 /// it flushes and closes the handlers, waiting at most one second (see [`InitGuard`]).
@@ -64,8 +67,9 @@ pub fn init() -> Result<InitGuard, InitError> {
 /// when it fails. The first call puts a [`TestHandler`] on the global root, sets levels from
 /// `RUST_LOG` (`info` when unset; good directives kept, each bad one reported once on stderr,
 /// outside any test's capture, as [`init`] does)
-/// and installs the `log` crate bridge (feature `log`); every later call does nothing, from any
-/// thread (one that comes while the first is running waits for it).
+/// and installs the `log` crate bridge (feature `log`) and the `tracing` one (feature `tracing`,
+/// as [`init`] does: unless a global `tracing` subscriber is already set); every later call does
+/// nothing, from any thread (one that comes while the first is running waits for it).
 ///
 /// Records are written on the logging thread through the test harness's output capture: `cargo
 /// test` hides a passing test's records and shows a failing test's, `--nocapture` shows them
@@ -116,11 +120,30 @@ pub fn init_for_tests() {
             .map(|e| format!("records of the `log` crate will not reach scoped-logger: {e}"));
         #[cfg(not(feature = "log"))]
         let bridge_note: Option<String> = None;
+        install_tracing();
         // Past the capture, straight to stderr: in the first test's capture, a bad `RUST_LOG`
         // would be reported only if that test failed.
         let direct = crate::handler::stream::StreamHandler::new(std::io::stderr());
         report(&direct, notes.into_iter().chain(bridge_note));
     });
+}
+
+/// With the feature `tracing`: makes [`TracingLayer`](crate::bridge::tracing::TracingLayer) on a
+/// `tracing_subscriber` registry the global `tracing` subscriber, so that a library's
+/// `tracing::warn!` reaches the tree as its `log::warn!` does. A global subscriber the program
+/// set first is kept (tracing allows one per process, and it is the program's choice): its
+/// events go where it sends them, and nothing is reported. A thread-local default
+/// (`tracing::subscriber::set_default`, `with_default`) still wins on its thread, as always.
+fn install_tracing() {
+    #[cfg(feature = "tracing")]
+    {
+        use tracing_subscriber::layer::SubscriberExt as _;
+        let subscriber =
+            tracing_subscriber::registry().with(crate::bridge::tracing::TracingLayer::new());
+        // An error means a global subscriber is already set: that one stays.
+        let _ =
+            tracing_core::dispatcher::set_global_default(tracing_core::Dispatch::new(subscriber));
+    }
 }
 
 /// Hands the library's own warnings about the set-up to `handler`.
@@ -308,6 +331,7 @@ impl InitBuilder {
             .map(|e| format!("records of the `log` crate will not reach scoped-logger: {e}"));
         #[cfg(not(feature = "log"))]
         let bridge_note: Option<String> = None;
+        install_tracing();
 
         report(&*handler, bad_env.into_iter().chain(bridge_note));
         Ok(InitGuard {

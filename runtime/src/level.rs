@@ -237,31 +237,31 @@ impl FromStr for LevelFilter {
 }
 
 /// Parses the same text as [`FromStr`] (`"warn"`, `"WARNING"`, `"critical"`, ...).
-impl<'de> serde::Deserialize<'de> for Level {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+impl<'de> serde_core::Deserialize<'de> for Level {
+    fn deserialize<D: serde_core::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-        s.parse().map_err(serde::de::Error::custom)
+        s.parse().map_err(serde_core::de::Error::custom)
     }
 }
 
 /// Parses the same text as [`FromStr`] (`"off"`, `"warn"`, ...).
-impl<'de> serde::Deserialize<'de> for LevelFilter {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+impl<'de> serde_core::Deserialize<'de> for LevelFilter {
+    fn deserialize<D: serde_core::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-        s.parse().map_err(serde::de::Error::custom)
+        s.parse().map_err(serde_core::de::Error::custom)
     }
 }
 
 /// Written as the lower-case name (`"warn"`), which [`FromStr`] reads back.
-impl serde::Serialize for Level {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+impl serde_core::Serialize for Level {
+    fn serialize<S: serde_core::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(&self.as_str().to_ascii_lowercase())
     }
 }
 
 /// Written as the lower-case name (`"off"`, `"warn"`), which [`FromStr`] reads back.
-impl serde::Serialize for LevelFilter {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+impl serde_core::Serialize for LevelFilter {
+    fn serialize<S: serde_core::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(&self.as_str().to_ascii_lowercase())
     }
 }

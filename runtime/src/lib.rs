@@ -14,6 +14,8 @@
 pub mod bridge;
 mod budget;
 mod clock;
+#[cfg(feature = "config")]
+#[cfg_attr(docsrs, doc(cfg(feature = "config")))]
 pub mod config;
 pub mod format;
 mod gate;

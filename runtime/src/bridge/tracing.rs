@@ -1,5 +1,10 @@
 //! The `tracing` bridge: a [`tracing_subscriber::Layer`] that turns events into records.
 //!
+//! [`init`](crate::init) and [`init_for_tests`](crate::init_for_tests) install it as the global
+//! `tracing` subscriber (on a `tracing_subscriber` registry of its own) unless the program set a
+//! global subscriber first; such a program adds [`TracingLayer`] to its own subscriber to have
+//! the events in the tree too.
+//!
 //! Routing is the same as the `log` bridge (current scope, else the event's target). The event's
 //! fields become key-values (its `message` field is the message), then the fields of the spans
 //! it is in (the innermost span's first; an inner field shadows an outer one), then the scope's

@@ -219,11 +219,19 @@ static FROM_FILE: Mutex<Option<Applied>> = parking_lot::const_mutex(None);
 /// the new handlers are attached before the previous file's are detached, flushed and closed, so
 /// no record is lost; handlers whose settings did not change are kept as they are (see
 /// [`Applied::replace`]). If the new file is invalid, the previous configuration stays.
+///
+/// To reload when the file changes, without a signal, use [`watch`](super::watch), which shares
+/// this function's previous configuration: the two can be used together.
 pub fn init_from_file(path: impl AsRef<Path>) -> Result<(), ConfigFileError> {
-    let config = Config::from_file(path)?;
+    apply_global(&Config::from_file(path)?)
+}
+
+/// Applies `config` to the global registry in place of the one applied before by
+/// [`init_from_file`] or a global [`watch`](super::watch), if any; on error that one stays.
+pub(super) fn apply_global(config: &Config) -> Result<(), ConfigFileError> {
     let mut slot = FROM_FILE.lock();
     let applied = match slot.take() {
-        Some(previous) => match previous.replace(&config) {
+        Some(previous) => match previous.replace(config) {
             Ok(new) => new,
             Err((previous, e)) => {
                 *slot = Some(previous);

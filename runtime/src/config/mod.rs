@@ -7,6 +7,10 @@
 //! closed), so no record falls between the two; a level or propagate flag the new file no longer
 //! sets goes back to its default (inherit, propagate).
 //!
+//! Reloading: [`init_from_file`] once (say on SIGHUP), or [`watch`], which applies the file and
+//! then applies it again whenever it changes, keeping the last good configuration when a new one
+//! is bad. Needs the feature `config` (it builds `toml`).
+//!
 //! ```toml
 //! [loggers.root]
 //! level = "warn"
@@ -62,12 +66,14 @@
 //! ```
 
 // The shape of a file (`schema`), opening the handlers it names (`open`), attaching them and
-// reloading (`apply`), and the error all of them report (`error`). Imports point one way:
-// `apply` uses `open`, which uses `schema`; none of them uses `apply`.
+// reloading (`apply`), watching a file to reload it when it changes (`watch`), and the error all
+// of them report (`error`). Imports point one way: `watch` uses `apply`, which uses `open`,
+// which uses `schema`; none of them uses `watch`.
 mod apply;
 mod error;
 mod open;
 mod schema;
+mod watch;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -80,6 +86,7 @@ pub use apply::{Applied, init_from_file};
 pub use error::ConfigFileError;
 use error::{ErrorDetail, line_col};
 pub use schema::{FileMode, FormatKind, HandlerConfig, LoggerConfig, RotateKind};
+pub use watch::{ConfigWatch, watch, watch_registry};
 
 use crate::level::LevelFilter;
 use crate::tree::Registry;
@@ -159,15 +166,7 @@ impl Config {
     /// Reads and parses a TOML file; errors name the file.
     pub fn from_file(path: impl AsRef<Path>) -> Result<Config, ConfigFileError> {
         let path = path.as_ref();
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            ConfigFileError(Box::new(ErrorDetail {
-                path: Some(path.to_owned()),
-                line: None,
-                column: None,
-                key: None,
-                message: format!("cannot read the configuration file: {e}"),
-            }))
-        })?;
+        let text = std::fs::read_to_string(path).map_err(|e| read_error(path, e))?;
         Self::parse(&text, Some(path))
     }
 
@@ -254,4 +253,20 @@ impl Config {
     pub fn apply(&self, registry: &Registry) -> Result<Applied, ConfigFileError> {
         self.apply_reusing(registry, None)
     }
+}
+
+/// The error of a configuration file that cannot be read.
+fn read_error(path: &Path, e: impl std::fmt::Display) -> ConfigFileError {
+    file_error(path, format!("cannot read the configuration file: {e}"))
+}
+
+/// An error about the file as a whole (no line, no key).
+fn file_error(path: &Path, message: String) -> ConfigFileError {
+    ConfigFileError(Box::new(ErrorDetail {
+        path: Some(path.to_owned()),
+        line: None,
+        column: None,
+        key: None,
+        message,
+    }))
 }

@@ -74,8 +74,15 @@ impl HandlerConfig {
                         RotateKind::Weekly => crate::handler::Rotation::Weekly,
                     })
                     .local_time(*local_time)
-                    .compress(*compress)
                     .format(format.make());
+                #[cfg(feature = "compress")]
+                {
+                    b = b.compress(*compress);
+                }
+                #[cfg(not(feature = "compress"))]
+                if *compress {
+                    return Err("`compress = true` needs the crate feature `compress`".into());
+                }
                 if let Some(m) = max_bytes {
                     b = b.max_bytes(*m);
                 }

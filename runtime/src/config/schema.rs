@@ -128,19 +128,67 @@ impl<'de> Deserialize<'de> for FileMode {
     }
 }
 
-/// `max_age = "14days"`: a humantime duration in a string.
-mod humantime_opt {
+/// `max_age = "14days"`: a duration in a string, in jiff's friendly format (`"14days"`,
+/// `"2 weeks"`, `"12h"`, `"1d 12h"`) or ISO 8601's (`"P14D"`). A day is 24 hours; months and
+/// years, whose length varies, are refused with what to write instead.
+mod duration_opt {
     use serde::Deserialize as _;
 
     pub(super) fn deserialize<'de, D: serde::Deserializer<'de>>(
         d: D,
     ) -> Result<Option<std::time::Duration>, D::Error> {
         let text = String::deserialize(d)?;
-        humantime::parse_duration(&text).map(Some).map_err(|e| {
+        parse(&text).map(Some).map_err(|e| {
             serde::de::Error::custom(format!(
                 "max_age `{text}` is not a duration ({e}): write e.g. \"14days\" or \"12h\""
             ))
         })
+    }
+
+    pub(super) fn parse(text: &str) -> Result<std::time::Duration, String> {
+        let span: jiff::Span = text
+            .trim()
+            .parse()
+            .map_err(|e: jiff::Error| e.to_string())?;
+        if span.is_negative() {
+            return Err("it is negative".to_owned());
+        }
+        if span.get_years() != 0 || span.get_months() != 0 {
+            return Err("months and years vary in length: write days or weeks".to_owned());
+        }
+        let d = span
+            .to_duration(jiff::SpanRelativeTo::days_are_24_hours())
+            .map_err(|e| e.to_string())?;
+        std::time::Duration::try_from(d).map_err(|e| e.to_string())
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use std::time::Duration;
+
+        #[test]
+        fn reads_what_humantime_read_and_refuses_what_varies() {
+            let day = 24 * 3600;
+            for (text, secs) in [
+                ("14days", 14 * day),
+                ("14 days", 14 * day),
+                ("2weeks", 14 * day),
+                ("1w2d", 9 * day),
+                ("12h", 12 * 3600),
+                ("30min", 1800),
+                ("90s", 90),
+                ("P14D", 14 * day),
+            ] {
+                assert_eq!(super::parse(text), Ok(Duration::from_secs(secs)), "{text}");
+            }
+            assert!(
+                super::parse("1month")
+                    .unwrap_err()
+                    .contains("days or weeks")
+            );
+            assert!(super::parse("-3d").unwrap_err().contains("negative"));
+            assert!(super::parse("soon").is_err());
+        }
     }
 }
 
@@ -216,7 +264,7 @@ pub enum HandlerConfig {
         #[serde(default)]
         local_time: bool,
         /// Also delete backups older than this (`"14days"`, `"12h"`).
-        #[serde(default, with = "humantime_opt")]
+        #[serde(default, with = "duration_opt")]
         max_age: Option<std::time::Duration>,
         /// Gzip the backups.
         #[serde(default)]

@@ -5,8 +5,8 @@
 //! `replayed` only when true. An error value is an object, `{"message": "top", "chain":
 //! ["cause", "root"]}`, so a consumer can read the top message alone or the whole chain.
 
-use serde::Serialize;
-use serde::ser::{SerializeMap, Serializer};
+use serde_core::Serialize;
+use serde_core::ser::{SerializeMap, Serializer};
 
 use super::{Format, display_name};
 use crate::kv::key_values::KeyValues;

@@ -94,33 +94,23 @@ thread_local! {
 
 /// Appends `time` as RFC 3339 UTC with milliseconds (`2026-11-24T19:03:58.123Z`).
 ///
-/// Records arrive many per second, so the calendar part is formatted (by `humantime`) once per
-/// second per thread and reused; only the milliseconds are written each time. A time before
-/// 1970 is written as `1970-01-01T00:00:00.000Z`.
+/// Records arrive many per second, so the calendar part is formatted once per second per thread
+/// and reused; only the milliseconds are written each time. A time before 1970 is written as
+/// `1970-01-01T00:00:00.000Z`, one past the year 9999 as `9999-12-31T23:59:59.999Z` (only a
+/// hand-built record can carry either, and a format must not fail on it).
 pub fn write_time(time: std::time::SystemTime, out: &mut Vec<u8>) {
-    // A time before 1970 (only a hand-built record can carry one) is written as the epoch:
-    // `humantime` panics on it, and a format must not.
     let since = time
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap_or_default();
-    let time = std::time::UNIX_EPOCH + since;
-    let secs = since.as_secs();
-    let millis = since.subsec_millis();
+    let (secs, millis) = match utc_seconds(since.as_secs()) {
+        Some(_) => (since.as_secs(), since.subsec_millis()),
+        None => (LAST_SECOND, 999),
+    };
     let (cached, mut text) = SECOND
         .try_with(std::cell::Cell::get)
         .unwrap_or((u64::MAX, [0; 19]));
     if cached != secs {
-        let whole = std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs);
-        let full = humantime::format_rfc3339_seconds(whole).to_string();
-        // `YYYY-MM-DDTHH:MM:SSZ`: a year past 9999 would not fit; format those in full.
-        if full.len() != 20 {
-            let _ = std::io::Write::write_fmt(
-                out,
-                format_args!("{}", humantime::format_rfc3339_millis(time)),
-            );
-            return;
-        }
-        text.copy_from_slice(&full.as_bytes()[..19]);
+        text = utc_seconds(secs).unwrap_or(*b"9999-12-31T23:59:59");
         let _ = SECOND.try_with(|c| c.set((secs, text)));
     }
     out.extend_from_slice(&text);
@@ -131,6 +121,34 @@ pub fn write_time(time: std::time::SystemTime, out: &mut Vec<u8>) {
         b'0' + (millis % 10) as u8,
         b'Z',
     ]);
+}
+
+/// 9999-12-31T23:59:59Z, the last second RFC 3339's four-digit years can write.
+pub(crate) const LAST_SECOND: u64 = 253_402_300_799;
+
+/// `YYYY-MM-DDTHH:MM:SS` (UTC) of the second `secs` after 1970, or `None` past
+/// [`LAST_SECOND`]. The date comes from jiff's civil calendar (whose timestamps stop a day short
+/// of the year's end, so they are not used); the time of day is plain arithmetic.
+pub(crate) fn utc_seconds(secs: u64) -> Option<[u8; 19]> {
+    if secs > LAST_SECOND {
+        return None;
+    }
+    let days = jiff::Span::new().try_days((secs / 86_400) as i64).ok()?;
+    let date = jiff::civil::date(1970, 1, 1).checked_add(days).ok()?;
+    let of_day = secs % 86_400;
+    let mut text = [0u8; 19];
+    let mut cursor = std::io::Cursor::new(&mut text[..]);
+    std::io::Write::write_fmt(
+        &mut cursor,
+        format_args!(
+            "{date}T{:02}:{:02}:{:02}",
+            of_day / 3600,
+            of_day / 60 % 60,
+            of_day % 60
+        ),
+    )
+    .ok()?;
+    (cursor.position() == 19).then_some(text)
 }
 
 /// An integer in decimal, without `core::fmt` (numbers never need escaping).
@@ -235,25 +253,33 @@ mod tests {
     }
 
     #[test]
-    fn cached_time_matches_humantime_across_seconds_and_days() {
+    fn cached_time_matches_jiff_across_seconds_and_days() {
         let base = UNIX_EPOCH + Duration::from_millis(1_795_892_638_123);
         let mut times: Vec<SystemTime> = (0..2_500u64)
             .map(|i| base + Duration::from_millis(i * 7))
             .collect();
-        // Jumping back and forth between seconds and across midnight.
+        // Jumping back and forth between seconds and across midnight, and the leap day.
         times.push(UNIX_EPOCH + Duration::from_millis(1_795_910_399_999));
         times.push(UNIX_EPOCH + Duration::from_millis(1_795_910_400_000));
+        times.push(UNIX_EPOCH + Duration::from_millis(951_825_600_000)); // 2000-02-29T12:00Z
         times.push(base);
         for t in times {
             let mut out = Vec::new();
             super::write_time(t, &mut out);
-            assert_eq!(
-                String::from_utf8(out).unwrap(),
-                humantime::format_rfc3339_millis(t).to_string()
-            );
+            let ts = jiff::Timestamp::try_from(t).unwrap();
+            assert_eq!(String::from_utf8(out).unwrap(), format!("{ts:.3}"));
         }
         let mut out = Vec::new();
         super::write_time(UNIX_EPOCH - Duration::from_millis(1), &mut out);
         assert_eq!(out, b"1970-01-01T00:00:00.000Z");
+        let mut out = Vec::new();
+        super::write_time(
+            UNIX_EPOCH + Duration::from_secs(super::LAST_SECOND),
+            &mut out,
+        );
+        assert_eq!(out, b"9999-12-31T23:59:59.000Z");
+        let mut out = Vec::new();
+        super::write_time(UNIX_EPOCH + Duration::from_secs(1 << 40), &mut out);
+        assert_eq!(out, b"9999-12-31T23:59:59.999Z");
     }
 }

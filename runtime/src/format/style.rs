@@ -26,8 +26,7 @@ use crate::level::Level;
 /// assert_eq!("ALWAYS".parse::<WriteStyle>(), Ok(WriteStyle::Always));
 /// assert!("sometimes".parse::<WriteStyle>().unwrap_err().to_string().contains("`sometimes`"));
 /// ```
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub enum WriteStyle {
     /// Let the environment and the output decide (see above).
     #[default]
@@ -103,6 +102,15 @@ impl FromStr for WriteStyle {
             "never" => Ok(WriteStyle::Never),
             _ => Err(ParseWriteStyleError(s.to_owned())),
         }
+    }
+}
+
+/// Reads the same text as [`FromStr`] (`"auto"`, `"always"`, `"never"`, in any case). Written by
+/// hand rather than derived so that serde's derive is built only with the feature `config`.
+impl<'de> serde_core::Deserialize<'de> for WriteStyle {
+    fn deserialize<D: serde_core::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        s.parse().map_err(serde_core::de::Error::custom)
     }
 }
 

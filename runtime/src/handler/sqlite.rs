@@ -9,8 +9,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
 use rusqlite::{Connection, OpenFlags, TransactionBehavior, params};
-use serde::Serialize;
-use serde::ser::{SerializeMap, Serializer};
+use serde_core::Serialize;
+use serde_core::ser::{SerializeMap, Serializer};
 
 use crate::format::display_name;
 use crate::handler::Handler;

@@ -156,6 +156,8 @@ impl RotatingFileBuilder {
     /// in [`error_count`](RotatingFileHandler::error_count) and kept for
     /// [`take_error`](Handler::take_error)), never done silently. A handler opened on a path
     /// that holds more (the backlog of a crashed process) prunes it the same way.
+    #[cfg(feature = "compress")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "compress")))]
     pub fn compress(mut self, compress: bool) -> Self {
         self.compress = compress;
         self

@@ -3,7 +3,7 @@
 //!
 //! Pure arithmetic on times and names: it never touches the file system and never calls the clock.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 /// When a [`RotatingFileHandler`](crate::RotatingFileHandler) starts a new file regardless of its
 /// size.
@@ -101,8 +101,9 @@ impl Rotation {
         };
         match self {
             Rotation::Hourly => {
-                let start = UNIX_EPOCH + Duration::from_secs(period.saturating_mul(3600));
-                humantime::format_rfc3339_seconds(start).to_string()[..13].to_owned()
+                let text = crate::format::utc_seconds(period.saturating_mul(3600))
+                    .unwrap_or(*b"9999-12-31T23:59:59");
+                String::from_utf8_lossy(&text[..13]).into_owned()
             }
             Rotation::Weekly => {
                 days_from(jiff::civil::date(1969, 12, 29), period.saturating_mul(7))

@@ -83,11 +83,10 @@ impl Encoder {
 
 /// RFC 3339, UTC, milliseconds; `-` (NILVALUE) outside what the format can show.
 pub(super) fn write_timestamp(time: SystemTime, out: &mut Vec<u8>) {
-    // 9999-12-31T23:59:59Z: humantime cannot write later years, nor times before 1970.
-    const LAST: u64 = 253_402_300_799;
+    // Four-digit years: nothing after 9999, nor (in this format) before 1970.
     match time.duration_since(UNIX_EPOCH) {
-        Ok(d) if d.as_secs() <= LAST => {
-            let _ = write!(out, "{}", humantime::format_rfc3339_millis(time));
+        Ok(d) if d.as_secs() <= crate::format::LAST_SECOND => {
+            crate::format::write_time(time, out);
         }
         _ => out.push(b'-'),
     }
