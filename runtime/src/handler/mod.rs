@@ -40,8 +40,13 @@ pub(crate) mod compress;
 pub(crate) mod contract;
 pub(crate) mod file;
 pub(crate) mod memory;
+#[cfg(all(feature = "journald", target_os = "linux"))]
+#[cfg_attr(docsrs, doc(cfg(all(feature = "journald", target_os = "linux"))))]
+pub mod journald;
 mod nonblocking;
 pub(crate) mod paths;
+#[cfg(any(feature = "syslog", all(feature = "journald", target_os = "linux")))]
+pub(crate) mod program;
 pub mod queue;
 mod report;
 pub(crate) mod rotating;

@@ -11,7 +11,8 @@ use crate::handler::queue::{Options, Policy, QueueSettings, Worker};
 use crate::handler::{ErrorReporter, Handler};
 use crate::record::Record;
 
-use super::format::{Encoder, default_app_name, default_hostname, header_field, sd_id};
+use super::format::{Encoder, default_hostname, header_field, sd_id};
+use crate::handler::program::program_name;
 use super::sink::SyslogSink;
 use super::transport::{Backoff, Control, Endpoint};
 use super::{DEFAULT_SD_ID, Facility, MIN_MESSAGE, SyslogFormat};
@@ -346,7 +347,7 @@ impl SyslogBuilder {
             format,
             facility: self.facility,
             hostname: header_field(&self.hostname.unwrap_or_else(default_hostname), 255),
-            app_name: header_field(&self.app_name.unwrap_or_else(default_app_name), 48),
+            app_name: header_field(&self.app_name.unwrap_or_else(program_name), 48),
             procid: std::process::id().to_string(),
             sd_id: self.sd_id,
             max_len: self.max_message.unwrap_or(endpoint.default_max()),
