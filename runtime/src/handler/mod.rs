@@ -49,6 +49,8 @@ pub(crate) mod paths;
 pub(crate) mod program;
 pub mod queue;
 mod report;
+#[cfg(any(feature = "syslog", feature = "otlp"))]
+pub(crate) mod retry;
 pub(crate) mod rotating;
 #[cfg(feature = "sqlite")]
 pub(crate) mod sqlite;

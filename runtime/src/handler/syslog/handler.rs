@@ -14,7 +14,8 @@ use crate::record::Record;
 use super::format::{Encoder, default_hostname, header_field, sd_id};
 use crate::handler::program::program_name;
 use super::sink::SyslogSink;
-use super::transport::{Backoff, Control, Endpoint};
+use super::transport::Endpoint;
+use crate::handler::retry::{Backoff, Control};
 use super::{DEFAULT_SD_ID, Facility, MIN_MESSAGE, SyslogFormat};
 // ---- the handler -------------------------------------------------------------------------------
 

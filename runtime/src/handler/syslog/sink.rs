@@ -12,7 +12,8 @@ use crate::level::Level;
 use crate::record::{Record, Value};
 
 use super::format::Encoder;
-use super::transport::{Backoff, Conn, Control, Endpoint};
+use super::transport::{Conn, Endpoint};
+use crate::handler::retry::{Backoff, Control};
 
 /// TCP frames are gathered into writes of about this size.
 pub(super) const CHUNK: usize = 64 * 1024;
