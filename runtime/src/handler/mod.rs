@@ -44,6 +44,9 @@ pub(crate) mod memory;
 #[cfg_attr(docsrs, doc(cfg(all(feature = "journald", target_os = "linux"))))]
 pub mod journald;
 mod nonblocking;
+#[cfg(feature = "otlp")]
+#[cfg_attr(docsrs, doc(cfg(feature = "otlp")))]
+pub mod otlp;
 pub(crate) mod paths;
 #[cfg(any(feature = "syslog", all(feature = "journald", target_os = "linux")))]
 pub(crate) mod program;

@@ -1,0 +1,173 @@
+//! [`OtlpHandler`]: records as OpenTelemetry logs over OTLP (gRPC or HTTP/protobuf) to a
+//! collector, built on the official crates (`opentelemetry`, `opentelemetry_sdk`,
+//! `opentelemetry-otlp`, 0.33) and on the never-blocking
+//! [`Worker`](crate::handler::queue::Worker): a collector that is slow, away or restarting
+//! never stalls the program that logs, and every record that does not reach it is counted.
+//!
+//! # The log record
+//!
+//! | record | OpenTelemetry log record |
+//! | --- | --- |
+//! | the logger's name | the instrumentation scope's name (`root` for the root logger) |
+//! | the level | `SeverityNumber` and `SeverityText`: `ERROR` 17, `WARN` 13, `INFO` 9, `DEBUG` 5, `TRACE` 1 |
+//! | the message | the body, a string |
+//! | the time | `Timestamp` (`ObservedTimestamp`: when the worker made the log record) |
+//! | each key-value | an attribute: integers as `Int` (an unsigned one above `i64::MAX` as its decimal string), floats as `Double`, booleans as `Bool`, everything else as its `Display` string |
+//! | `trace_id`, `span_id` | the log record's own trace context, not attributes (the feature `opentelemetry` puts them on every record logged inside a span) |
+//! | the call site | the attributes `code.file.path` and `code.line.number` |
+//!
+//! The resource carries `service.name` ([`OtlpBuilder::service_name`], `OTEL_SERVICE_NAME`)
+//! and what the SDK detects (`OTEL_RESOURCE_ATTRIBUTES`, `telemetry.sdk.*`).
+//!
+//! # When the collector goes away
+//!
+//! The caller never waits (under the default [`Policy::Drop`](crate::handler::queue::Policy::Drop)):
+//! records are packed into a bounded queue on the caller's thread and a worker thread exports
+//! them in batches. When an export fails, the worker tries the same batch again, first after
+//! [`OtlpBuilder::retry_delay`]'s shortest delay and then doubling it, while the queue absorbs
+//! new records; once the queue is full, further records are dropped and counted
+//! ([`OtlpHandler::dropped`], [`Handler::dropped`]); a batch still refused after
+//! [`OtlpBuilder::give_up_after`] is dropped and counted too. When the collector takes records
+//! again, the next batch starts with one record (a `WARN` from the logger `scoped_logger`,
+//! with the count in the attribute `dropped`):
+//!
+//! ```text
+//! 4242 records dropped while the OpenTelemetry collector was unreachable
+//! ```
+//!
+//! The error is reported once through [`ErrorReporter`] and counted after that. Closing the
+//! handler (and the flush at process exit) stops the waiting: whatever cannot be sent by the
+//! one deadline is counted, and the worker never holds up the exit past it. What OTLP cannot
+//! promise: an export that timed out after the collector had read it is sent again, so a slow
+//! collector may see a batch twice.
+//!
+//! No TLS: send to a collector or agent on the machine or in the cluster (`http://` URLs).
+//!
+//! ```no_run
+//! use scoped_logger::handler::otlp::OtlpHandler;
+//!
+//! // OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4317 OTEL_EXPORTER_OTLP_PROTOCOL=grpc
+//! // OTEL_SERVICE_NAME=billing
+//! scoped_logger::root().add_handler(OtlpHandler::from_env()?);
+//! scoped_logger::warn!(job = 42, "disk at {}%", 91);
+//! # Ok::<(), std::io::Error>(())
+//! ```
+
+use std::fmt;
+use std::io;
+use std::sync::Arc;
+use std::time::Instant;
+
+use crate::handler::queue::Worker;
+use crate::handler::retry::Control;
+use crate::handler::{ErrorReporter, Handler};
+use crate::record::Record;
+
+mod builder;
+mod item;
+mod sink;
+
+pub use builder::{OtlpBuilder, Protocol};
+use sink::OtlpSink;
+
+/// Sends records to an OpenTelemetry collector without ever blocking the caller; see the
+/// [module docs](self) for the mapping and what happens when the collector goes away.
+pub struct OtlpHandler {
+    worker: Worker<OtlpSink>,
+    control: Arc<Control>,
+    errors: Arc<ErrorReporter>,
+    what: String,
+}
+
+impl fmt::Debug for OtlpHandler {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OtlpHandler")
+            .field("to", &self.what)
+            .field("dropped", &self.dropped())
+            .finish_non_exhaustive()
+    }
+}
+
+impl OtlpHandler {
+    /// A handler set from the standard `OTEL_*` variables (see [`OtlpBuilder::from_env`]).
+    pub fn from_env() -> io::Result<OtlpHandler> {
+        OtlpBuilder::from_env()?.open()
+    }
+
+    /// A builder with the specification's defaults (HTTP/protobuf to `http://localhost:4318`),
+    /// ignoring the `OTEL_EXPORTER_OTLP_*` variables unless [`OtlpBuilder::from_env`] is used.
+    pub fn builder() -> OtlpBuilder {
+        OtlpBuilder::default()
+    }
+
+    /// Records dropped so far: refused by a full queue, or never taken by the collector (each
+    /// counted once).
+    pub fn dropped(&self) -> u64 {
+        self.worker.dropped()
+    }
+
+    /// Records waiting to be sent now.
+    pub fn queued(&self) -> usize {
+        self.worker.queued()
+    }
+
+    /// Where the records go, as error reports name it (`otlp grpc http://127.0.0.1:4317`).
+    pub fn destination(&self) -> &str {
+        &self.what
+    }
+}
+
+impl Handler for OtlpHandler {
+    fn handle(&self, record: &Record<'_>) {
+        if self.worker.would_drop() {
+            // Full under Policy::Drop: do not pack a record only to throw it away.
+            self.worker.count_dropped();
+            return;
+        }
+        let packed = item::pack(record);
+        let len = packed.len();
+        self.worker.send(packed, len);
+    }
+
+    fn flush(&self) {
+        self.worker.flush_by(self.worker.default_deadline());
+    }
+
+    fn flush_by(&self, deadline: Instant) -> bool {
+        self.worker.flush_by(deadline)
+    }
+
+    fn close(&self) {
+        // Not `default_deadline`: once told to close, the worker stops waiting for the
+        // collector, so a flush that gave up on it does not mean closing will.
+        Handler::close_by(self, Instant::now() + self.worker.flush_timeout());
+    }
+
+    fn close_by(&self, deadline: Instant) -> bool {
+        self.control.close();
+        let done = self.worker.close_by(deadline);
+        self.errors.summarize();
+        self.worker.errors().summarize();
+        done
+    }
+
+    fn target(&self) -> Option<String> {
+        Some(self.what.clone())
+    }
+
+    fn take_error(&self) -> Option<io::Error> {
+        self.errors.take().or_else(|| self.worker.take_error())
+    }
+
+    fn dropped(&self) -> u64 {
+        self.worker.dropped()
+    }
+}
+
+impl Drop for OtlpHandler {
+    fn drop(&mut self) {
+        // The worker's own drop then closes it with its deadline; it must not wait for a
+        // collector.
+        self.control.close();
+    }
+}
