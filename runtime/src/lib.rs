@@ -29,6 +29,8 @@ pub mod registry;
 pub mod scope;
 mod striped;
 pub mod timing;
+#[cfg(feature = "opentelemetry")]
+mod trace_ids;
 mod tree;
 
 #[doc(hidden)]
