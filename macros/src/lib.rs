@@ -13,6 +13,7 @@ use proc_macro::TokenStream;
 mod attr;
 mod errors;
 mod event;
+mod levels;
 
 /// Makes a function's body a logger scope: the scope is entered when the function is called
 /// (for an `async fn`, when its future is first polled), is the current scope while the body

@@ -9,17 +9,18 @@ use std::sync::{Arc, OnceLock};
 
 use arc_swap::ArcSwapOption;
 
-pub use crate::handler::contract::Handler;
+pub use crate::handler::handler_trait::Handler;
+pub use crate::kv::{ToValue, Value};
 pub use crate::level::{Level, LevelFilter};
-pub use crate::record::{Location, ToValue, Value};
+pub use crate::record::Location;
 pub use crate::scope::builder::{Begin, Creator, ScopeOptions};
 pub use crate::scope::guard::ScopedLogger;
 pub use crate::tree::{Logger, Registry};
 pub use core;
 
-pub use crate::fields::Fields;
+pub use crate::kv::fields::Fields;
 
-use crate::fields::FieldSet;
+use crate::kv::fields::FieldSet;
 use crate::name;
 use crate::tree::{Current, FrameContext};
 
@@ -278,9 +279,11 @@ pub fn begin_with(
     begin
 }
 
-/// Enters the scope `name` when the attribute has no `handler`: nothing to make, so a fresh scope
-/// starts in one trip through the registry's lock.
-pub fn enter(
+/// Opens the scope `name` when the attribute has no `handler`: nothing to make, so a fresh scope
+/// starts in one trip through the registry's lock. Like [`ScopeBuilder::open`](crate::scope::ScopeBuilder::open),
+/// it does not make the scope current: [`make_current`] (sync fns) or the per-poll wrapper
+/// (async fns) does.
+pub fn open(
     registry: &Registry,
     base: Option<&Base>,
     name: &str,

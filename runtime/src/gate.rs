@@ -13,7 +13,9 @@ use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
 use parking_lot::Mutex;
 
 use crate::level::LevelFilter;
-use crate::tree::DEFAULT_ROOT_LEVEL;
+
+/// The root's level when nothing configured it (Python's `WARNING`).
+pub const DEFAULT_ROOT_LEVEL: LevelFilter = LevelFilter::Warn;
 
 /// Starts at the global registry's default: the global registry is made on first use, and a
 /// macro that checks the gate before anything made it must still let `error!` through.

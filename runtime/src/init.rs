@@ -118,7 +118,7 @@ pub fn init_for_tests() {
         let bridge_note: Option<String> = None;
         // Past the capture, straight to stderr: in the first test's capture, a bad `RUST_LOG`
         // would be reported only if that test failed.
-        let direct = crate::StreamHandler::new(std::io::stderr());
+        let direct = crate::handler::stream::StreamHandler::new(std::io::stderr());
         report(&direct, notes.into_iter().chain(bridge_note));
     });
 }
@@ -126,11 +126,15 @@ pub fn init_for_tests() {
 /// Hands the library's own warnings about the set-up to `handler`.
 fn report(handler: &dyn Handler, messages: impl Iterator<Item = String>) {
     for message in messages {
-        crate::internal::with_thread_name(|thread| {
+        crate::thread::with_name(|thread| {
             handler.handle(
-                &Record::builder(Level::Warn, "scoped_logger", format_args!("{message}"))
-                    .thread_name(thread)
-                    .build(),
+                &Record::builder(
+                    Level::Warn,
+                    crate::handler::last_resort::OWN_LOGGER,
+                    format_args!("{message}"),
+                )
+                .thread_name(thread)
+                .build(),
             );
         });
     }

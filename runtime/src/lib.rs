@@ -2,8 +2,10 @@
 //! records, handlers and formats. Depend on the `scoped-logger` crate, which re-exports all of
 //! this together with the `#[scoped_logger]` attribute and the logging macros.
 //!
-//! Nothing here holds a registry lock while a handler runs, and nothing here panics on bad input:
-//! names, levels, directives and handler factories return errors that say what was wrong.
+//! Nothing here holds a registry lock while a handler runs. Bad input is an error that says what
+//! was wrong (names, levels, directives, handler factories, config files); the few shorthands
+//! that panic on a bad name instead ([`logger`], `Registry::logger`) say so in
+//! their docs and have a `try_` twin, and a handler that panics is caught and reported.
 
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
@@ -13,13 +15,10 @@ pub mod bridge;
 mod budget;
 mod clock;
 pub mod config;
-mod error_value;
-mod fields;
 pub mod format;
 mod gate;
 pub mod handler;
 mod init;
-mod internal;
 pub mod kv;
 mod level;
 pub mod name;
@@ -28,6 +27,7 @@ mod record;
 pub mod registry;
 pub mod scope;
 mod striped;
+mod thread;
 pub mod timing;
 #[cfg(feature = "opentelemetry")]
 mod trace_ids;
@@ -37,17 +37,16 @@ mod tree;
 pub mod __private;
 
 // The names a user writes every day; everything else has one path, in its module.
-pub use fields::Fields;
-pub use handler::contract::{Handler, HandlerExt, HandlerId, NullHandler};
-pub use handler::file::FileHandler;
+pub use handler::file::{FileHandler, RotatingFileHandler};
+pub use handler::handler_trait::{Handler, HandlerExt, HandlerId, NullHandler};
 pub use handler::memory::MemoryHandler;
-pub use handler::rotating::RotatingFileHandler;
 #[cfg(feature = "sqlite")]
 #[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
 pub use handler::sqlite::SqliteHandler;
 pub use handler::stderr::StderrHandler;
 pub use handler::stream::StreamHandler;
 pub use init::{InitBuilder, InitError, InitGuard, init, init_for_tests};
+pub use kv::fields::Fields;
 pub use level::{Level, LevelFilter, ParseLevelError};
 pub use name::error::NameError;
 pub use panic::install_panic_hook;

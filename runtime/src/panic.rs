@@ -9,8 +9,8 @@ use std::cell::RefCell;
 use std::panic::PanicHookInfo;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use crate::kv::Value;
 use crate::level::Level;
-use crate::record::Value;
 
 /// The last panic of this thread, as the hook saw it.
 #[derive(Clone, Debug)]

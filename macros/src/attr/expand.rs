@@ -97,7 +97,7 @@ fn name_expr(name: &Name) -> TokenStream {
 // scope shares its handlers and evaluates none. A failing one abandons the entry (dropping the
 // creator) and returns its error from the function (or the async block) through
 // `FromHandlerError`, which the return type selects (a plain handler's error is `Infallible`).
-// Without `handler`, the output is `enter(&REG, base, &name, ScopeOptions { .. })`: no creator.
+// Without `handler`, the output is `open(&REG, base, &name, ScopeOptions { .. })`: no creator.
 fn begin_expr(plan: &Plan, locals: &Locals, base: TokenStream, name: TokenStream) -> TokenStream {
     let p = private();
     let Locals {
@@ -173,7 +173,7 @@ fn begin_expr(plan: &Plan, locals: &Locals, base: TokenStream, name: TokenStream
     };
     let begin = if plan.handlers.is_empty() {
         // Nothing to make: the runtime starts (or joins) the scope in one step.
-        quote!(#p::enter(#registry, #base, &#name, #opts))
+        quote!(#p::open(#registry, #base, &#name, #opts))
     } else {
         quote! {
             match #p::begin_with(#registry, #base, &#name, #opts) {
@@ -234,7 +234,7 @@ fn bind_stmt(plan: &Plan, scope: &Ident) -> TokenStream {
 // input:  #[scoped_logger("jobs.{id}", bind = log)]
 //         fn run(id: u64) -> Result<(), E> { body }
 // output: fn run(id: u64) -> Result<(), E> {
-//             let scope = enter(global(), capture_base().as_ref(), &name, ..)  // or begin_with
+//             let scope = open(global(), capture_base().as_ref(), &name, ..)   // or begin_with
 //                 |> make_current;                                            // with handlers
 //             let log: &ScopedLogger = &scope;
 //             body
@@ -367,7 +367,7 @@ fn look_at_return(plan: &Plan, scope: &Ident, ret: &Ident, output: &TokenStream)
 //             let base = capture_base();            // relative names resolve against it
 //             async move {                          // first poll: enter the scope
 //                 let id = id; let arg1 = arg1; let (a, b) = arg1;
-//                 let scope = enter(global(), base.as_ref(), &name, ..);  // or begin_with
+//                 let scope = open(global(), base.as_ref(), &name, ..);   // or begin_with
 //                 run_in(&scope, async move {
 //                     if false { let ret: T = loop {}; return ret; }  // the body's type is T
 //                     body

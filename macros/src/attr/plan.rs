@@ -167,19 +167,7 @@ fn duration(lit: &LitStr, option: &str) -> syn::Result<u64> {
 fn level_variant(lit: &LitStr) -> syn::Result<Ident> {
     let text = lit.value();
     let t = text.trim();
-    let variant = [
-        ("off", "Off"),
-        ("error", "Error"),
-        ("critical", "Error"),
-        ("warn", "Warn"),
-        ("warning", "Warn"),
-        ("info", "Info"),
-        ("debug", "Debug"),
-        ("trace", "Trace"),
-    ]
-    .iter()
-    .find(|(alias, _)| t.eq_ignore_ascii_case(alias))
-    .map(|(_, v)| *v);
+    let variant = crate::levels::filter_variant(t);
     match variant {
         Some(v) => Ok(Ident::new(v, lit.span())),
         None => Err(syn::Error::new_spanned(

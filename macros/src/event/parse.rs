@@ -8,6 +8,7 @@ use syn::parse::{ParseStream, Parser};
 use syn::{Expr, Ident, LitStr, Token};
 
 use crate::errors::Errors;
+use crate::levels::LEVELS;
 
 mod kw {
     syn::custom_keyword!(logger);
@@ -25,23 +26,9 @@ pub(crate) enum FixedLevel {
 
 impl FixedLevel {
     pub(crate) fn variant(self) -> &'static str {
-        match self {
-            FixedLevel::Error => "Error",
-            FixedLevel::Warn => "Warn",
-            FixedLevel::Info => "Info",
-            FixedLevel::Debug => "Debug",
-            FixedLevel::Trace => "Trace",
-        }
+        LEVELS[self as usize].1
     }
 }
-
-const LEVEL_NAMES: [(&str, &str); 5] = [
-    ("error", "Error"),
-    ("warn", "Warn"),
-    ("info", "Info"),
-    ("debug", "Debug"),
-    ("trace", "Trace"),
-];
 
 /// The level of a `scoped_log!`.
 pub(crate) enum LevelSpec {
@@ -173,7 +160,7 @@ fn level(input: ParseStream<'_>, errors: &mut Errors) -> syn::Result<LevelSpec> 
     if input.peek(Ident::peek_any) && input.peek2(Token![,]) {
         let ident = input.call(Ident::parse_any)?;
         let text = ident.to_string();
-        return Ok(match LEVEL_NAMES.iter().find(|(name, _)| *name == text) {
+        return Ok(match LEVELS.iter().find(|(name, _)| *name == text) {
             Some((_, variant)) => LevelSpec::Variant(Ident::new(variant, ident.span())),
             None => {
                 errors.push(syn::Error::new_spanned(

@@ -5,8 +5,9 @@
 
 use std::fmt;
 
+use crate::kv::{OwnedValue, Value};
 use crate::level::{Level, LevelFilter};
-use crate::record::{OwnedValue, Record, Value};
+use crate::record::Record;
 
 /// The bridge; [`install`] sets it as the `log` crate's logger.
 #[derive(Debug, Default, Clone, Copy)]
@@ -99,7 +100,7 @@ impl log::Log for LogBridge {
                 borrowed.push(("target", Value::Str(record.target())));
             }
             borrowed.extend(kvs.0.iter().map(|(k, v)| (k.as_str(), v.as_value())));
-            crate::internal::with_thread_name(|thread| {
+            crate::thread::with_name(|thread| {
                 let rec = Record::builder(level, route.logger.name(), *record.args())
                     .key_values(&borrowed)
                     .fields(route.fields)

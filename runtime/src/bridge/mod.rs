@@ -16,7 +16,7 @@ pub mod tracing;
 mod route {
     use std::cell::RefCell;
 
-    use crate::fields::FieldSet;
+    use crate::kv::fields::FieldSet;
     use crate::level::Level;
     use crate::tree::{Current, Logger, Registry, current_if_enabled};
 

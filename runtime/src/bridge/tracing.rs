@@ -25,8 +25,9 @@ use tracing_core::{Event, Metadata, Subscriber};
 use tracing_subscriber::layer::Context;
 use tracing_subscriber::registry::LookupSpan;
 
+use crate::kv::{OwnedValue, Value};
 use crate::level::{Level, LevelFilter};
-use crate::record::{OwnedValue, Record, Value};
+use crate::record::Record;
 
 /// A layer that sends `tracing` events into the scoped-logger tree.
 ///
@@ -236,7 +237,7 @@ where
             }
             kvs.extend(fields.kvs.iter().map(|(k, v)| (*k, v.as_value())));
             kvs.extend(span_fields.iter().map(|(k, v)| (*k, v.as_value())));
-            crate::internal::with_thread_name(|thread| {
+            crate::thread::with_name(|thread| {
                 route.logger.dispatch(
                     &Record::builder(
                         level,

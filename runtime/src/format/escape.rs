@@ -3,31 +3,14 @@
 //! record is one line for every reader. It runs on every record, so it scans bytes, eight at a
 //! time, and copies clean runs whole; it must never allocate.
 //!
-//! # What is escaped, and how
-//!
-//! | input | written as |
-//! | --- | --- |
-//! | `\` (so that the text `\n` cannot pass for an escaped line break) | `\\` |
-//! | line feed, carriage return, tab | `\n`, `\r`, `\t` |
-//! | every other C0 control (U+0000-U+001F) and DEL (U+007F) | `\x` and two lower-case hex digits: `\x1b`, `\x0b`, `\x7f` |
-//! | C1 controls (U+0080-U+009F, NEL U+0085 among them) | `\u{85}`, `\u{9b}` |
-//! | line and paragraph separators U+2028, U+2029 | `\u{2028}`, `\u{2029}` |
-//! | bidirectional embeddings, overrides and isolates U+202A-U+202E, U+2066-U+2069, and the marks U+200E, U+200F | `\u{202e}`, `\u{200f}` |
-//!
-//! Everything else, other non-ASCII text included, is written as it is. Tab is escaped like the
-//! rest of C0: it is no line break, but it moves the cursor, and a key or value holding one would
-//! look like two fields to a reader that splits on whitespace. The syntax is Rust's string
-//! escapes (`\u{...}` with the shortest hex, `\x..` for the ASCII ones), so an escaped line
-//! pastes back into a Rust literal unchanged. The Arabic letter mark U+061C is left as it is: it
-//! only marks direction like U+200F, and checking for it would send all Arabic text down the slow
-//! path.
+//! What is escaped, and how, is public: the [`format`](super) module's docs hold the table.
 //!
 //! Where a place needs more characters escaped (a quoted value's `"`, an RFC 5424 PARAM-VALUE's
 //! `"` and `]`, a key's space and `=`), [`Extra`] adds them; the base set above always applies.
 
 /// ASCII characters that one kind of field escapes on top of the base set, and how.
 #[derive(Debug, Clone, Copy)]
-pub struct Extra {
+pub(crate) struct Extra {
     bytes: &'static [u8],
     hex: bool,
     /// The bytes to look at closer: the base set's, its lead bytes and `bytes`.
@@ -36,7 +19,7 @@ pub struct Extra {
 
 /// The byte table of [`Extra::table`]: C0, DEL, `\`, the lead bytes 0xC2 (C1) and 0xE2 (the
 /// separators and bidi controls), and `extra`.
-const fn table(extra: &[u8]) -> [bool; 256] {
+pub(crate) const fn table(extra: &[u8]) -> [bool; 256] {
     let mut t = [false; 256];
     let mut b = 0;
     while b < 0x20 {
@@ -56,50 +39,47 @@ const fn table(extra: &[u8]) -> [bool; 256] {
 }
 
 impl Extra {
+    /// Backslash-escapes `bytes` on top of the base set (a place's own rule, such as syslog's
+    /// PARAM-VALUE, defines its set where it is used).
+    #[cfg(any(test, feature = "syslog"))]
+    pub(crate) const fn backslashed(bytes: &'static [u8], table: &'static [bool; 256]) -> Extra {
+        Extra {
+            bytes,
+            hex: false,
+            table,
+        }
+    }
+
     /// Nothing more: a message, a logger name, an unquoted value.
-    pub const NONE: Extra = Extra {
+    pub(crate) const NONE: Extra = Extra {
         bytes: &[],
         hex: false,
         table: &table(&[]),
     };
     /// Inside `"..."`: `"` is written `\"`.
-    pub const QUOTED: Extra = Extra {
+    pub(crate) const QUOTED: Extra = Extra {
         bytes: b"\"",
         hex: false,
         table: &table(b"\""),
     };
     /// A `key=value` key, which has no quotes to hide in: space, `=` and `"` are written `\x20`,
     /// `\x3d` and `\x22`, so `a b=c` cannot be read as the key `b`.
-    pub const KEY: Extra = Extra {
+    pub(crate) const KEY: Extra = Extra {
         bytes: b" =\"",
         hex: true,
         table: &table(b" =\""),
     };
-    /// An RFC 5424 PARAM-VALUE (section 6.3.3): `"` and `]` get a backslash before them, as the
-    /// backslash itself does in the base set.
-    pub const SD_VALUE: Extra = Extra {
-        bytes: b"\"]",
-        hex: false,
-        table: &table(b"\"]"),
-    };
 }
 
 /// Appends `s` to `out` with the base set escaped (see the [module docs](self)).
-///
-/// ```
-/// use scoped_logger::format::escape::push_escaped;
-/// let mut out = Vec::new();
-/// push_escaped(&mut out, "ok\r\x1b[2K \\n \u{2028}\u{202e} déjà");
-/// assert_eq!(String::from_utf8(out).unwrap(), r"ok\r\x1b[2K \\n \u{2028}\u{202e} déjà");
-/// ```
 #[inline]
-pub fn push_escaped(out: &mut Vec<u8>, s: &str) {
+pub(crate) fn push_escaped(out: &mut Vec<u8>, s: &str) {
     push_escaped_with(out, s, Extra::NONE);
 }
 
 /// Appends `s` to `out` with the base set and `extra` escaped.
 #[inline]
-pub fn push_escaped_with(out: &mut Vec<u8>, s: &str, extra: Extra) {
+pub(crate) fn push_escaped_with(out: &mut Vec<u8>, s: &str, extra: Extra) {
     let bytes = s.as_bytes();
     let first = suspect(bytes, 0, extra);
     if first == bytes.len() {
@@ -114,19 +94,9 @@ pub fn push_escaped_with(out: &mut Vec<u8>, s: &str, extra: Extra) {
 /// buffer, such as a message or a `Display` value): when nothing needs it, as is the rule, this is
 /// one scan and no copy.
 ///
-/// ```
-/// use std::io::Write as _;
-/// use scoped_logger::format::escape::{Extra, escape_from};
-/// let mut out = b"kept\n: ".to_vec();
-/// let start = out.len();
-/// write!(out, "{}", "two\nlines").unwrap();
-/// escape_from(&mut out, start, Extra::NONE);
-/// assert_eq!(out, b"kept\n: two\\nlines");
-/// ```
-///
 /// `out[start..]` is meant to be UTF-8 (as anything formatted is); other bytes are never a
 /// reason to panic, but a C1 character or a separator cut by `start` is not recognised.
-pub fn escape_from(out: &mut Vec<u8>, start: usize, extra: Extra) {
+pub(crate) fn escape_from(out: &mut Vec<u8>, start: usize, extra: Extra) {
     let Some(appended) = out.get(start..) else {
         return;
     };
@@ -140,7 +110,7 @@ pub fn escape_from(out: &mut Vec<u8>, start: usize, extra: Extra) {
 }
 
 /// Whether [`push_escaped_with`] would write `s` unchanged.
-pub fn is_clean(s: &str, extra: Extra) -> bool {
+pub(crate) fn is_clean(s: &str, extra: Extra) -> bool {
     let bytes = s.as_bytes();
     let mut i = suspect(bytes, 0, extra);
     while i < bytes.len() {
@@ -286,7 +256,20 @@ fn suspect(bytes: &[u8], from: usize, extra: Extra) -> usize {
 
 #[cfg(test)]
 mod tests {
+    /// Syslog's PARAM-VALUE rule, as `handler/syslog/format.rs` defines it.
+    const SD_VALUE: super::Extra = super::Extra::backslashed(b"\"]", &super::table(b"\"]"));
+
     use super::{Extra, is_clean, push_escaped, push_escaped_with};
+
+    #[test]
+    fn a_line_break_an_escape_sequence_and_bidi_controls_are_written_as_escapes() {
+        let mut out = Vec::new();
+        push_escaped(&mut out, "ok\r\x1b[2K \\n \u{2028}\u{202e} déjà");
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            r"ok\r\x1b[2K \\n \u{2028}\u{202e} déjà"
+        );
+    }
 
     fn esc(s: &str) -> String {
         let mut out = Vec::new();
@@ -398,7 +381,7 @@ mod tests {
         push_escaped_with(&mut out, "a b=\"c\"", Extra::KEY);
         assert_eq!(out, br"a\x20b\x3d\x22c\x22");
         out.clear();
-        push_escaped_with(&mut out, "x]\"\\\n", Extra::SD_VALUE);
+        push_escaped_with(&mut out, "x]\"\\\n", SD_VALUE);
         assert_eq!(out, br#"x\]\"\\\n"#);
         assert!(is_clean("a=b c", Extra::NONE));
         assert!(!is_clean("a=b", Extra::KEY));
@@ -411,7 +394,7 @@ mod tests {
         let start = out.len();
         let (b, q) = ("b\nc", "q");
         write!(out, "{b}|{q:?}|{}", 1).unwrap();
-        super::escape_from(&mut out, start, Extra::SD_VALUE);
+        super::escape_from(&mut out, start, SD_VALUE);
         assert_eq!(out, b"kept\n|b\\nc|\\\"q\\\"|1");
         // Nothing appended, or a start past the end: nothing to do, no panic.
         let len = out.len();

@@ -9,7 +9,9 @@ use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
 
 use super::{Format, display_name};
-use crate::record::{KeyValues, Record, Value, render};
+use crate::kv::key_values::KeyValues;
+use crate::kv::{Value, render};
+use crate::record::Record;
 
 /// One JSON object per line.
 ///
@@ -58,7 +60,7 @@ struct ErrorChain<'r>(&'r dyn std::error::Error);
 
 impl Serialize for ErrorChain<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let chain: Vec<String> = crate::error_value::sources(self.0)
+        let chain: Vec<String> = crate::kv::error::sources(self.0)
             .map(|e| render(format_args!("{e}")))
             .collect();
         let mut map = s.serialize_map(Some(2))?;

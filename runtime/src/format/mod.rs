@@ -2,10 +2,32 @@
 //!
 //! A format appends to a caller-owned buffer and never fails: a value that cannot be written as
 //! it stands is written as a string.
+//!
+//! # Escaping
+//!
+//! Every text output (the text line, patterns, syslog) escapes a message, key or value so that
+//! it can neither end the line nor control a terminal: one record is one line for every reader.
+//!
+//! | input | written as |
+//! | --- | --- |
+//! | `\` (so that the text `\n` cannot pass for an escaped line break) | `\\` |
+//! | line feed, carriage return, tab | `\n`, `\r`, `\t` |
+//! | every other C0 control (U+0000-U+001F) and DEL (U+007F) | `\x` and two lower-case hex digits: `\x1b`, `\x0b`, `\x7f` |
+//! | C1 controls (U+0080-U+009F, NEL U+0085 among them) | `\u{85}`, `\u{9b}` |
+//! | line and paragraph separators U+2028, U+2029 | `\u{2028}`, `\u{2029}` |
+//! | bidirectional embeddings, overrides and isolates U+202A-U+202E, U+2066-U+2069, and the marks U+200E, U+200F | `\u{202e}`, `\u{200f}` |
+//!
+//! Everything else, other non-ASCII text included, is written as it is. Tab is escaped like the
+//! rest of C0: it is no line break, but it moves the cursor, and a key or value holding one would
+//! look like two fields to a reader that splits on whitespace. The syntax is Rust's string
+//! escapes (`\u{...}` with the shortest hex, `\x..` for the ASCII ones), so an escaped line
+//! pastes back into a Rust literal unchanged. The Arabic letter mark U+061C is left as it is: it
+//! only marks direction like U+200F, and checking for it would send all Arabic text down the slow
+//! path.
 
 use crate::record::Record;
 
-pub mod escape;
+pub(crate) mod escape;
 pub(crate) mod json;
 pub(crate) mod pattern;
 pub(crate) mod style;
@@ -139,10 +161,10 @@ pub(crate) fn write_args_unescaped(out: &mut Vec<u8>, args: std::fmt::Arguments<
     match args.as_str() {
         Some(s) => out.extend_from_slice(s.as_bytes()),
         // Only a `Display` impl can fail here: what it wrote stays, then the marker that
-        // `record::render` uses for owned copies and JSON.
+        // `kv::render` uses for owned copies and JSON.
         None => {
             if std::fmt::write(&mut Bytes(out), args).is_err() {
-                out.extend_from_slice(crate::record::FORMATTING_ERROR.as_bytes());
+                out.extend_from_slice(crate::kv::FORMATTING_ERROR.as_bytes());
             }
         }
     }

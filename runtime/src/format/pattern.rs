@@ -55,7 +55,7 @@ impl Piece {
 /// placeholders checked when it is built, or from [`TextFormatBuilder`]'s switches.
 ///
 /// Everything a record brings (logger, message, keys, values, thread name, module, file) goes
-/// through the [`escape`] writer, as in the default line, and the pattern's own
+/// through the [escaping](crate::format#escaping) writer, as in the default line, and the pattern's own
 /// text may hold no control character: one record is one line whatever the pattern and the
 /// record hold.
 ///
@@ -417,8 +417,8 @@ mod tests {
 
     use super::*;
     use crate::format::TextFormat;
+    use crate::kv::Value;
     use crate::level::Level;
-    use crate::record::Value;
 
     fn line(format: &dyn Format, record: &Record<'_>) -> String {
         let mut out = Vec::new();

@@ -9,7 +9,8 @@ use std::fmt::Write as _;
 
 use super::escape::{self, Extra};
 use super::{Format, TextFormatBuilder, display_name, style};
-use crate::record::{Record, Value};
+use crate::kv::Value;
+use crate::record::Record;
 
 /// The default format: RFC 3339 UTC time with milliseconds, level, logger, message, `k=v` pairs.
 ///
@@ -136,8 +137,9 @@ fn write_value(out: &mut Vec<u8>, text: &str) {
 #[cfg(test)]
 mod tests {
     use crate::format::{Format, TextFormat};
+    use crate::kv::Value;
     use crate::level::Level;
-    use crate::record::{Record, Value};
+    use crate::record::Record;
 
     fn line(logger: &str, msg: &str, kvs: &[(&str, Value<'_>)]) -> String {
         let mut out = Vec::new();

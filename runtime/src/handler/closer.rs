@@ -79,7 +79,7 @@ fn enter(key: usize) -> Result<Option<Entered>, &'static str> {
 fn refused(what: &str, closer: &Closer) {
     RECURSION_DROPS.fetch_add(1, Ordering::Relaxed);
     if !RECURSION_REPORTED.swap(true, Ordering::Relaxed) {
-        crate::internal::warn(format_args!(
+        crate::handler::last_resort::warn(format_args!(
             "a record logged from inside {} {what}; it was dropped (further ones are counted, \
              see handler::recursion_dropped_count)",
             closer.name()
@@ -231,7 +231,7 @@ impl Closer {
                 Some(t) => format!("{}({t}) panicked while {doing}", h.kind()),
                 None => format!("{} panicked while {doing}", h.kind()),
             };
-            crate::internal::warn_limited(
+            crate::handler::last_resort::warn_limited(
                 &key,
                 format_args!(
                     "{} panicked while {doing}; {loss}, the program goes on (further panics from \

@@ -34,11 +34,10 @@
 
 // The handlers a user writes every day are re-exported at the crate root from these
 // crate-visible files; this module's own public names are what configures or extends them.
-mod append;
 mod closer;
-pub(crate) mod compress;
-pub(crate) mod contract;
 pub(crate) mod file;
+pub(crate) mod handler_trait;
+pub(crate) mod last_resort;
 pub(crate) mod memory;
 #[cfg(all(feature = "journald", target_os = "linux"))]
 #[cfg_attr(docsrs, doc(cfg(all(feature = "journald", target_os = "linux"))))]
@@ -47,14 +46,12 @@ mod nonblocking;
 #[cfg(feature = "otlp")]
 #[cfg_attr(docsrs, doc(cfg(feature = "otlp")))]
 pub mod otlp;
-pub(crate) mod paths;
 #[cfg(any(feature = "syslog", all(feature = "journald", target_os = "linux")))]
 pub(crate) mod program;
 pub mod queue;
 mod report;
 #[cfg(any(feature = "syslog", feature = "otlp"))]
 pub(crate) mod retry;
-pub(crate) mod rotating;
 #[cfg(feature = "sqlite")]
 pub(crate) mod sqlite;
 pub(crate) mod stderr;
@@ -64,12 +61,11 @@ pub(crate) mod stream;
 pub mod syslog;
 mod test_writer;
 
-pub use contract::WithLevel;
+pub use handler_trait::WithLevel;
 // `HandlerId` is at the crate root: `add_handler` returns it.
-pub(crate) use contract::HandlerId;
-pub use file::FileOptions;
+pub use file::{FileOptions, RotatingFileBuilder, Rotation, RotationClock, WallClock};
+pub(crate) use handler_trait::HandlerId;
 pub use nonblocking::NonBlocking;
-pub use rotating::{RotatingFileBuilder, Rotation, RotationClock, SystemClock};
 #[cfg(feature = "sqlite")]
 #[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
 pub use sqlite::{SqliteBuilder, SqliteError};
@@ -77,6 +73,6 @@ pub use test_writer::TestHandler;
 
 pub(crate) use closer::{Attached, Closer, release_all};
 pub use closer::{MAX_HANDLER_DEPTH, recursion_dropped_count};
-pub(crate) use contract::{Handler, HandlerExt, describe};
+pub(crate) use handler_trait::{Handler, describe};
 pub(crate) use report::HANDLER_ERRORS;
 pub use report::{ErrorReporter, handler_error_count};

@@ -103,7 +103,7 @@ impl Sink for LineSink {
             "{count} records dropped while {} was not being read",
             self.target
         );
-        let record = Record::builder(Level::Warn, "scoped_logger", args)
+        let record = Record::builder(Level::Warn, crate::handler::last_resort::OWN_LOGGER, args)
             .thread_name(Some(&self.thread_name))
             .build();
         let mut line = Vec::new();

@@ -54,7 +54,7 @@ impl ErrorReporter {
         if !self.reported.swap(true, Ordering::Relaxed) {
             // Many handlers of one kind and target (one per scope) fail alike: one line per
             // interval for all of them.
-            crate::internal::warn_limited(
+            crate::handler::last_resort::warn_limited(
                 &format!("{} failed while {doing}", self.what),
                 format_args!(
                     "{} failed while {doing}: {err} (further errors from it are counted, not \
@@ -86,7 +86,10 @@ impl ErrorReporter {
     pub fn summarize(&self) {
         let n = self.count();
         if n > 1 {
-            crate::internal::warn(format_args!("{} failed {n} times in all", self.what));
+            crate::handler::last_resort::warn(format_args!(
+                "{} failed {n} times in all",
+                self.what
+            ));
         }
     }
 }

@@ -13,8 +13,9 @@ use serde::ser::{SerializeMap, Serializer};
 use crate::format::display_name;
 use crate::handler::Handler;
 use crate::handler::queue::{Options, Policy, QueueSettings, Sink, Worker};
+use crate::kv::{OwnedValue, Value};
 use crate::level::Level;
-use crate::record::{OwnedRecord, OwnedValue, Record, Value};
+use crate::record::{OwnedRecord, Record};
 
 /// The default table name ([`SqliteBuilder::table`]).
 const DEFAULT_TABLE: &str = "logs";
@@ -630,11 +631,11 @@ impl Sink for SqliteSink {
 fn dropped_row(count: u64) -> OwnedRecord {
     OwnedRecord {
         level: Level::Warn,
-        logger: "scoped_logger".to_owned(),
+        logger: crate::handler::last_resort::OWN_LOGGER.to_owned(),
         message: format!("{count} records dropped while the database was not keeping up"),
         key_values: Vec::new(),
         time: SystemTime::now(),
-        thread_name: crate::internal::with_thread_name(|t| t.map(str::to_owned)),
+        thread_name: crate::thread::with_name(|t| t.map(str::to_owned)),
         module_path: None,
         file: None,
         line: None,

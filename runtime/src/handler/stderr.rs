@@ -4,10 +4,10 @@
 //! It is a [`NonBlocking`] handler on the process's stderr: when nobody reads stderr (a full
 //! pipe), records are dropped and counted instead of stalling the program, and
 //! `N records dropped while stderr was not being read` is written when stderr drains again. See
-//! the [`nonblocking`](crate::handler::nonblocking) module for the details and the policies.
+//! the [`queue`](crate::handler::queue) module for the details and the policies.
 
 use std::io::{self, IsTerminal};
-use std::sync::{Arc, LazyLock};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::format::{Format, Styled, TextFormat, WriteStyle};
@@ -185,7 +185,7 @@ impl StderrHandler {
         &self.inner
     }
 
-    fn thread_name(self, name: &str) -> Self {
+    pub(crate) fn thread_name(self, name: &str) -> Self {
         self.map(|h| h.thread_name(name))
     }
 
@@ -223,16 +223,4 @@ impl Handler for StderrHandler {
     fn take_error(&self) -> Option<io::Error> {
         self.inner.take_error()
     }
-}
-
-/// Created with the first record that needs it; never closed (its thread ends with the process;
-/// [`Registry::shutdown`](crate::Registry::shutdown) flushes it, and so does the process's exit,
-/// like every queued handler's: see [`flush_all_by`](crate::handler::nonblocking::flush_all_by)).
-static LAST_RESORT: LazyLock<StderrHandler> =
-    LazyLock::new(|| StderrHandler::new().thread_name("scoped-logger-last-resort"));
-
-/// The handler for records that reached no handler (Warn and above) and for the library's own
-/// warnings.
-pub(crate) fn last_resort() -> &'static StderrHandler {
-    &LAST_RESORT
 }

@@ -7,12 +7,12 @@ use std::io;
 use std::sync::Arc;
 
 use super::ScopedLogger;
-use super::recorder::{Extras, FlightRecorder};
-use crate::fields::{FieldSet, Fields};
+use super::recorder::{FlightRecorder, Recorder};
 use crate::handler::Handler;
+use crate::kv::ToValue;
+use crate::kv::fields::{FieldSet, Fields};
 use crate::level::LevelFilter;
 use crate::name::NameError;
-use crate::record::ToValue;
 use crate::tree::period::{self, Reserved, Setup};
 use crate::tree::{Node, Registry, RegistryInner};
 
@@ -41,7 +41,7 @@ pub struct ScopeOptions {
 impl ScopeOptions {
     fn setup(&self) -> Setup {
         let observer = (self.recorder.is_some() || self.summary).then(|| {
-            Arc::new(Extras::new(self.recorder, self.summary)) as Arc<dyn period::Observer>
+            Arc::new(Recorder::new(self.recorder, self.summary)) as Arc<dyn period::Observer>
         });
         Setup {
             level: self.level,

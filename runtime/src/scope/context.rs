@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use super::ScopedLogger;
 use super::future::poll_with;
-use crate::record::Value;
+use crate::kv::Value;
 use crate::tree::{FrameContext, FrameGuard, Logger};
 
 /// The scope current when it was taken, with its fields, to run other work in.

@@ -76,7 +76,7 @@ pub trait FutureExt: Future + Sized {
     /// assert_eq!(reg.node_count(), 0);
     /// ```
     fn in_current_scope(self) -> impl Future<Output = Self::Output> {
-        crate::Context::current().in_context(self)
+        crate::scope::context::Context::current().in_context(self)
     }
 }
 

@@ -7,11 +7,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use super::CloseError;
+use super::outcome::Outcome;
+use super::recorder::Recorder;
 use super::watchdog::Timer;
-use crate::fields::{FieldSet, Fields};
 use crate::handler::{Attached, Handler};
+use crate::kv::fields::{FieldSet, Fields};
 use crate::tree::period;
-use crate::tree::{FrameContext, Logger, Outcome, RegistryInner};
+use crate::tree::{FrameContext, Logger, RegistryInner};
 
 /// A logger bound to a scope: `Deref<Target = Logger>`; dropping it ends the scope.
 ///
@@ -20,8 +22,10 @@ use crate::tree::{FrameContext, Logger, Outcome, RegistryInner};
 /// detached: they still log, to the nearest live ancestor's handlers.
 ///
 /// A `ScopedLogger` from [`ScopeBuilder::enter`](super::ScopeBuilder::enter) is the current scope of the thread that entered
-/// it; drop it on that thread. Dropped elsewhere it still ends correctly, and the entering thread
-/// forgets it the next time it looks for its current scope.
+/// it; drop it on that thread. Dropped elsewhere it still ends correctly, but its frame stays on
+/// the entering thread until that thread next resolves its current scope (a relative name,
+/// [`current_scope`](crate::current_scope)); until then the macros there still log through
+/// its now detached logger, whose records go to the nearest live ancestor's handlers.
 #[must_use = "dropping a ScopedLogger ends its scope at once"]
 pub struct ScopedLogger {
     logger: Logger,
@@ -157,8 +161,10 @@ impl ScopedLogger {
 
     /// Tells the scope's summary why the task failed (the error an `err` function returned).
     pub(crate) fn note_reason(&self, why: fmt::Arguments<'_>) {
-        if let Some(observer) = self.logger.node.observer() {
-            observer.reason(&crate::record::render(why));
+        if let Some(observer) = self.logger.node.observer()
+            && let Some(recorder) = Recorder::of(&*observer)
+        {
+            recorder.reason(&crate::kv::render(why));
         }
     }
 
@@ -224,8 +230,9 @@ impl ScopedLogger {
         // has left, the last scope may already have closed the handlers.
         if outcome.replays()
             && let Some(observer) = node.observer()
+            && let Some(recorder) = Recorder::of(&*observer)
         {
-            observer.failed(&ctx, outcome);
+            recorder.failed(&ctx, outcome);
         }
         if let Some(t) = timer
             && t.watch
@@ -242,7 +249,7 @@ impl ScopedLogger {
                 ("outcome", crate::kv::Value::Str(outcome.as_str())),
             ];
             self.logger.emit_with(
-                crate::Level::Warn,
+                crate::level::Level::Warn,
                 format_args!("stuck task ended after {took:.1?}"),
                 &kvs,
                 None,
@@ -254,8 +261,8 @@ impl ScopedLogger {
             Some(closing) => {
                 // Replay and summary go through the handlers while they are still attached,
                 // with no lock held; a same-name scope from another thread waits meanwhile.
-                if let Some(observer) = closing.observer() {
-                    observer.end(&ctx, outcome, true);
+                if let Some(recorder) = closing.observer().and_then(|o| Recorder::of(&**o)) {
+                    recorder.end(&ctx, outcome, true);
                 }
                 closing.finish()
             }

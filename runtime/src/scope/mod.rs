@@ -20,11 +20,12 @@ pub(crate) mod builder;
 pub(crate) mod context;
 pub(crate) mod future;
 pub(crate) mod guard;
-mod recorder;
+mod outcome;
+pub(crate) mod recorder;
 pub(crate) mod watchdog;
 
-pub use crate::tree::Outcome;
 pub use builder::{BoxError, ScopeBuilder};
+pub use outcome::Outcome;
 // The errors of entering and closing are at the crate root, with the guard.
 pub(crate) use builder::CloseError;
 pub use recorder::FlightRecorder;

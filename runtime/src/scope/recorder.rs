@@ -16,10 +16,11 @@ use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
 
+use super::outcome::Outcome;
 use crate::level::{Level, LevelFilter};
 use crate::record::{OwnedRecord, Record};
+use crate::tree::FrameContext;
 use crate::tree::period::Observer;
-use crate::tree::{FrameContext, Outcome};
 
 /// A scope's flight recorder: keep records down to `level` that the scope's normal level would
 /// drop, and emit them only if the task fails.
@@ -79,7 +80,7 @@ impl FlightRecorder {
 }
 
 /// What a live period with a recorder or a summary keeps: the scope's [`Observer`].
-pub(crate) struct Extras {
+pub(crate) struct Recorder {
     pub(crate) ring: Option<Ring>,
     /// Whether the period ends with a summary line.
     summary: bool,
@@ -168,9 +169,9 @@ impl Ring {
     }
 }
 
-impl Extras {
-    pub(crate) fn new(recorder: Option<FlightRecorder>, summary: bool) -> Extras {
-        Extras {
+impl Recorder {
+    pub(crate) fn new(recorder: Option<FlightRecorder>, summary: bool) -> Recorder {
+        Recorder {
             ring: recorder.map(|limits| Ring {
                 limits,
                 state: Mutex::new(RingState::default()),
@@ -283,7 +284,7 @@ impl Extras {
     }
 }
 
-impl Observer for Extras {
+impl Observer for Recorder {
     fn begin(&self, normal: LevelFilter) -> Option<LevelFilter> {
         self.normal.store(normal as u8, Ordering::Relaxed);
         self.ring.as_ref().map(|r| r.limits.level)
@@ -307,24 +308,36 @@ impl Observer for Extras {
         }
         false
     }
+}
+
+/// What the scope asks of its period's recorder at the end of a task (the tree never does).
+impl Recorder {
+    /// The recorder of `observer`, when the period has one.
+    pub(crate) fn of(observer: &dyn Observer) -> Option<&Recorder> {
+        (observer as &dyn std::any::Any).downcast_ref()
+    }
 
     /// A failing scope replays the ring (same-name scopes share it); the last one out discards
     /// what is left and, with a summary, says how the task went.
-    fn end(&self, scope: &FrameContext, outcome: Outcome, last: bool) {
+    pub(crate) fn end(&self, scope: &FrameContext, outcome: Outcome, last: bool) {
         if outcome.replays() || last {
             self.finish(last && self.summary, scope, outcome);
         }
     }
 
-    fn failed(&self, scope: &FrameContext, outcome: Outcome) {
+    /// A scope of the period failed and is about to leave: it still holds the period, so what
+    /// it replays reaches the period's handlers whichever scope ends last.
+    pub(crate) fn failed(&self, scope: &FrameContext, outcome: Outcome) {
         self.finish(false, scope, outcome);
     }
 
-    fn reason(&self, why: &str) {
+    /// Why a scope of the period failed (the error an `err` function returned), for the summary.
+    pub(crate) fn reason(&self, why: &str) {
         self.reason.lock().get_or_insert_with(|| why.to_owned());
     }
 
-    fn trail(&self) -> Vec<OwnedRecord> {
+    /// A copy of the ring now, for a stuck task's report; the ring keeps it.
+    pub(crate) fn trail(&self) -> Vec<OwnedRecord> {
         self.ring.as_ref().map_or_else(Vec::new, Ring::snapshot)
     }
 }

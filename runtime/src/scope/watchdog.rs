@@ -13,9 +13,10 @@ use std::time::{Duration, Instant};
 
 use parking_lot::{Condvar, Mutex};
 
+use super::recorder::Recorder;
 use crate::clock::Clock;
+use crate::kv::Value;
 use crate::level::Level;
-use crate::record::Value;
 use crate::tree::{FrameContext, Logger, Marked, RegistryInner, thread_label, thread_number};
 
 /// A scope's timing: when it started, by which clock, and its thresholds. Kept in the guard;
@@ -261,7 +262,7 @@ fn fire(w: &Watch, now: Instant) {
     let trail = logger
         .node
         .observer()
-        .map(|o| o.trail())
+        .and_then(|o| Recorder::of(&*o).map(Recorder::trail))
         .unwrap_or_default();
     let grant = inner.budget.take(1 + trail.len(), now);
     if grant.granted == 0 {
@@ -294,7 +295,7 @@ fn fire(w: &Watch, now: Instant) {
 pub(crate) fn tell_suppressed(
     logger: &Logger,
     untold: u64,
-    fields: Option<&crate::fields::FieldSet>,
+    fields: Option<&crate::kv::fields::FieldSet>,
 ) {
     if untold > 0 {
         logger.emit_with(
@@ -307,7 +308,7 @@ pub(crate) fn tell_suppressed(
     }
 }
 
-impl crate::Registry {
+impl crate::tree::Registry {
     /// The live scopes with a `stuck` threshold, oldest first, with their age and the thread
     /// that last ran them: what an operator's endpoint can list. Other scopes are not watched
     /// (a `slow` threshold needs only the clock at the start and the end; watching every scope
@@ -341,7 +342,7 @@ impl crate::Registry {
 
     /// Replaces this registry's task clock (the system's monotonic clock by default): what
     /// `slow`, `stuck` and the replay budget measure time with.
-    pub fn set_task_clock(&self, clock: impl crate::timing::TaskClock) {
+    pub fn set_task_clock(&self, clock: impl crate::clock::TaskClock) {
         self.inner.clock.store(Some(Arc::new(Box::new(clock))));
     }
 

@@ -10,11 +10,11 @@
 
 use std::cell::{Cell, RefCell};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use super::Registry;
 use super::logger::Logger;
-use crate::fields::FieldSet;
+use crate::kv::fields::FieldSet;
 use crate::level::Level;
 
 /// What a frame carries for the records logged while it is current: captured when the guard
@@ -40,8 +40,46 @@ struct Frame {
     ctx: FrameContext,
 }
 
+/// A thread's frames, oldest first. Counted in [`THREADS_WITH_FRAMES`] from its first frame
+/// until the thread ends (the vector never gives its memory back before then).
+struct Stack(Vec<Frame>);
+
+impl std::ops::Deref for Stack {
+    type Target = Vec<Frame>;
+    fn deref(&self) -> &Vec<Frame> {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Stack {
+    fn deref_mut(&mut self) -> &mut Vec<Frame> {
+        &mut self.0
+    }
+}
+
+impl Drop for Stack {
+    fn drop(&mut self) {
+        if self.0.capacity() != 0 {
+            THREADS_WITH_FRAMES.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
+}
+
+/// Threads that have made a scope current and not yet ended: while none has, no scope can be
+/// current anywhere and the look-ups below skip the thread-local (tracing-core's
+/// `SCOPED_COUNT`). Counted once per thread, not per frame, so entering a scope writes no
+/// memory other threads share. A thread sees its own count (program order), which is all it
+/// needs: another thread's frames are never its current scope.
+static THREADS_WITH_FRAMES: AtomicUsize = AtomicUsize::new(0);
+
+/// Whether any thread may have a frame: `false` means none can be current on this thread.
+#[inline]
+fn any_frames() -> bool {
+    THREADS_WITH_FRAMES.load(Ordering::Relaxed) != 0
+}
+
 thread_local! {
-    static STACK: RefCell<Vec<Frame>> = const { RefCell::new(Vec::new()) };
+    static STACK: RefCell<Stack> = const { RefCell::new(Stack(Vec::new())) };
     /// `thread number << 32 | frames pushed`; 0 until the thread's first frame.
     static NEXT_ID: Cell<u64> = const { Cell::new(0) };
 }
@@ -86,7 +124,7 @@ fn mark(cell: &AtomicU64) {
     let n = thread_number();
     cell.store(n, Ordering::Relaxed);
     if !NAMED.try_with(|c| c.replace(true)).unwrap_or(true) {
-        let name = std::thread::current().name().unwrap_or("unnamed").into();
+        let name = crate::thread::with_name(|n| n.unwrap_or("unnamed").into());
         let mut names = THREAD_NAMES.lock();
         if names.len() < 4096 {
             names.push((n, name));
@@ -109,7 +147,13 @@ pub(crate) fn push(ctx: FrameContext) -> u64 {
         mark(m.cell());
     }
     let id = next_id();
-    let _ = STACK.try_with(|s| s.borrow_mut().push(Frame { id, ctx }));
+    let _ = STACK.try_with(|s| {
+        let mut s = s.borrow_mut();
+        if s.capacity() == 0 {
+            THREADS_WITH_FRAMES.fetch_add(1, Ordering::Relaxed);
+        }
+        s.push(Frame { id, ctx });
+    });
     id
 }
 
@@ -145,6 +189,9 @@ pub fn current_scope() -> Option<Logger> {
 
 /// The current frame's context on this thread, if any scope is current.
 pub(crate) fn current_context() -> Option<FrameContext> {
+    if !any_frames() {
+        return None;
+    }
     STACK
         .try_with(|s| {
             let mut s = s.borrow_mut();
@@ -161,6 +208,9 @@ pub(crate) fn current_context() -> Option<FrameContext> {
 /// The fields of the current frame on this thread (what a record logged here carries), if any.
 #[inline]
 pub(crate) fn current_fields() -> Option<Arc<FieldSet>> {
+    if !any_frames() {
+        return None;
+    }
     STACK
         .try_with(|s| s.borrow().last().and_then(|f| f.ctx.fields.clone()))
         .ok()
@@ -195,6 +245,9 @@ pub(crate) enum Current {
 /// borrow and the logger's level check; the logger is cloned only when the record will be made.
 #[inline]
 pub(crate) fn current_if_enabled(level: Level) -> Current {
+    if !any_frames() {
+        return Current::None;
+    }
     STACK
         .try_with(|s| {
             let s = s.borrow();

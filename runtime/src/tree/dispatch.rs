@@ -112,6 +112,6 @@ pub(crate) fn dispatch(start: &Node, record: &Record<'_>) {
         }
     }
     if !found && record.level() <= Level::Warn {
-        crate::internal::last_resort(record);
+        crate::handler::last_resort::last_resort(record);
     }
 }

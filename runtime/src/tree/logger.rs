@@ -8,10 +8,11 @@ use std::sync::atomic::Ordering;
 
 use super::node::Node;
 use super::{Registry, RegistryInner};
-use crate::fields::FieldSet;
 use crate::handler::{Attached, Closer, Handler, HandlerId};
+use crate::kv::Value;
+use crate::kv::fields::FieldSet;
 use crate::level::{Level, LevelFilter};
-use crate::record::{Location, Record, Value};
+use crate::record::{Location, Record};
 
 /// A handle on a logger in a [`Registry`]: cheap to clone, `Send + Sync`.
 ///
@@ -103,7 +104,7 @@ impl Logger {
     }
 
     /// The logger `<name>.<suffix>`, or the error naming what is wrong with `suffix`.
-    pub fn try_child(&self, suffix: &str) -> Result<Logger, crate::NameError> {
+    pub fn try_child(&self, suffix: &str) -> Result<Logger, crate::name::NameError> {
         let full = if self.node.is_root() {
             suffix.to_owned()
         } else {
@@ -310,7 +311,7 @@ impl Logger {
         location: Option<&Location>,
         fields: Option<&FieldSet>,
     ) {
-        crate::internal::with_thread_name(|thread_name| {
+        crate::thread::with_name(|thread_name| {
             let mut b = Record::builder(level, self.name(), args)
                 .key_values(kvs)
                 .fields(fields)
@@ -341,7 +342,7 @@ impl Logger {
                     super::dispatch::dispatch(&l.node, record);
                 }
             }
-            None => crate::internal::last_resort(record),
+            None => crate::handler::last_resort::last_resort(record),
         }
     }
 

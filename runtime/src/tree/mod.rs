@@ -33,28 +33,14 @@ pub use directives::DirectiveError;
 pub(crate) use directives::parse_lenient as parse_directives_lenient;
 pub use logger::Logger;
 pub(crate) use node::Node;
-pub use period::Outcome;
 pub use stats::{KindStats, Stats};
 
-use crate::gate::Levels;
+use crate::gate::{DEFAULT_ROOT_LEVEL, Levels};
+#[cfg(any(feature = "log", feature = "tracing"))]
 use crate::level::LevelFilter;
 use crate::name::{self, NameError};
+use crate::striped::Padded;
 use entries::Entries;
-
-/// The root's level when nothing configured it (Python's `WARNING`).
-pub const DEFAULT_ROOT_LEVEL: LevelFilter = LevelFilter::Warn;
-
-/// A value alone on its cache line (128 bytes covers the adjacent-line prefetch of x86 and
-/// the line size of Apple's ARM cores): written rarely, read by every thread.
-#[repr(align(128))]
-pub(crate) struct Padded<T>(pub(crate) T);
-
-impl<T> Deref for Padded<T> {
-    type Target = T;
-    fn deref(&self) -> &T {
-        &self.0
-    }
-}
 
 /// The epochs that caches are checked against.
 pub(crate) struct Epochs {
@@ -479,15 +465,15 @@ impl Registry {
         closers.retain(|c| seen.insert(Arc::as_ptr(c) as usize));
         let left = crate::handler::release_all(closers, end);
         if !left.names.is_empty() {
-            crate::internal::warn(format_args!(
+            crate::handler::last_resort::warn(format_args!(
                 "shutdown: {} handler(s) not flushed and closed by the deadline: {}",
                 left.names.len(),
                 left.names.join(", ")
             ));
         }
         // The final count of reports that were held back, then the library's own voice out.
-        crate::internal::report_suppressed();
-        let stderr_written = crate::internal::flush_last_resort(end);
+        crate::handler::last_resort::report_suppressed();
+        let stderr_written = crate::handler::last_resort::flush_last_resort(end);
         left.names.is_empty() && stderr_written
     }
 

@@ -15,76 +15,22 @@ use std::sync::atomic::Ordering;
 use parking_lot::{ArcMutexGuard, RawMutex};
 
 use super::RegistryInner;
-use super::current::FrameContext;
 use super::logger::Logger;
 use super::node::{LOGGER, Node, PLACEHOLDER, State};
 use crate::handler::{Attached, Closer, Handler, HandlerId};
 use crate::level::LevelFilter;
 use crate::record::Record;
 
-/// How a task ended, as its summary line reports it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Outcome {
-    /// It returned normally (or its scope was dropped without a failure).
-    Ok,
-    /// It returned `Err`, or `ScopedLogger::fail` was called.
-    Err,
-    /// It panicked.
-    Panic,
-    /// Its future was dropped before completing.
-    Cancelled,
-    /// It ended normally but took longer than its `slow` threshold: its flight recorder is
-    /// replayed as for a failure.
-    Slow,
-}
-
-impl Outcome {
-    /// The word in the summary line.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Outcome::Ok => "ok",
-            Outcome::Err => "err",
-            Outcome::Panic => "panic",
-            Outcome::Cancelled => "cancelled",
-            Outcome::Slow => "slow",
-        }
-    }
-
-    /// Whether the flight recorder replays its trail: a failure, or a slow task.
-    pub fn replays(self) -> bool {
-        matches!(self, Outcome::Err | Outcome::Panic | Outcome::Slow)
-    }
-
-    /// Whether the task failed (an error or a panic).
-    pub fn is_failure(self) -> bool {
-        matches!(self, Outcome::Err | Outcome::Panic)
-    }
-}
-
 /// What plugs into a period from above (the flight recorder and the summary): the tree calls
-/// it, and knows nothing else of it.
-pub(crate) trait Observer: Send + Sync {
+/// these two and knows nothing else of it. What the scope itself asks of it at the end of a
+/// task lives with the scope, which recovers its own type through `Any`.
+pub(crate) trait Observer: std::any::Any + Send + Sync {
     /// The period starts; `normal` is the level its records would be made at. Returns a more
     /// verbose level the observer needs them made at, if any.
     fn begin(&self, normal: LevelFilter) -> Option<LevelFilter>;
     /// Sees every record through the node while the period is live (`origin`: logged on it,
     /// not on a descendant). Returns `true` when it kept the record, which then goes no further.
     fn observe(&self, record: &Record<'_>, origin: bool) -> bool;
-    /// A scope of the period ended with `outcome` (`last`: the period ends with it). Runs with
-    /// no lock held, the period's handlers still attached. `scope` is the ending guard's own
-    /// context (its logger and fields), whichever thread it ends on.
-    fn end(&self, scope: &FrameContext, outcome: Outcome, last: bool);
-    /// A scope of the period failed and is about to leave: it still holds the period, so what
-    /// it replays reaches the period's handlers whichever scope ends last.
-    fn failed(&self, scope: &FrameContext, outcome: Outcome);
-    /// A copy of what the observer keeps of the period now (the flight recorder's ring), for a
-    /// stuck task's report; the ring keeps it.
-    fn trail(&self) -> Vec<crate::record::OwnedRecord> {
-        Vec::new()
-    }
-    /// Why a scope of the period failed (the error an `err` function returned), for the summary.
-    fn reason(&self, _why: &str) {}
 }
 
 /// What a scope asks its period for.

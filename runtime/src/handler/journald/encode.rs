@@ -6,7 +6,8 @@
 use std::fmt::Write as _;
 
 use crate::level::Level;
-use crate::record::{Record, Value};
+use crate::kv::Value;
+use crate::record::Record;
 
 /// The most bytes of a field name journald accepts.
 const MAX_NAME: usize = 64;
@@ -80,7 +81,7 @@ impl Encoder {
     pub(super) fn encode(&self, record: &Record<'_>, out: &mut Vec<u8>, scratch: &mut String) {
         scratch.clear();
         if write!(scratch, "{}", record.args()).is_err() {
-            scratch.push_str(crate::record::FORMATTING_ERROR);
+            scratch.push_str(crate::kv::FORMATTING_ERROR);
         }
         field(out, b"MESSAGE", scratch.as_bytes());
         field(out, b"PRIORITY", &[b'0' + priority(record.level())]);
@@ -108,7 +109,7 @@ impl Encoder {
                 other => {
                     scratch.clear();
                     if write!(scratch, "{other}").is_err() {
-                        scratch.push_str(crate::record::FORMATTING_ERROR);
+                        scratch.push_str(crate::kv::FORMATTING_ERROR);
                     }
                     field(out, &name, scratch.as_bytes());
                 }

@@ -12,7 +12,8 @@ use opentelemetry::{Key, StringValue};
 use opentelemetry_sdk::logs::SdkLogRecord;
 
 use crate::level::Level;
-use crate::record::{Record, Value};
+use crate::kv::Value;
+use crate::record::Record;
 
 const STR: u8 = 0;
 const I64: u8 = 1;
@@ -41,7 +42,7 @@ fn put_rendered(out: &mut Vec<u8>, write: impl FnOnce(&mut Bytes<'_>) -> fmt::Re
     let at = out.len();
     out.extend_from_slice(&[0; 4]);
     if write(&mut Bytes(out)).is_err() {
-        out.extend_from_slice(crate::record::FORMATTING_ERROR.as_bytes());
+        out.extend_from_slice(crate::kv::FORMATTING_ERROR.as_bytes());
     }
     let len = (out.len() - at - 4) as u32;
     out[at..at + 4].copy_from_slice(&len.to_le_bytes());

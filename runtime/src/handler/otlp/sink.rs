@@ -17,7 +17,8 @@ use crate::handler::ErrorReporter;
 use crate::handler::queue::Sink;
 use crate::handler::retry::{Backoff, Control};
 use crate::level::Level;
-use crate::record::{Record, Value};
+use crate::kv::Value;
+use crate::record::Record;
 
 use super::item;
 

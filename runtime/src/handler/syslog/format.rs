@@ -9,6 +9,10 @@ use crate::format::escape::{self, Extra};
 use crate::record::Record;
 
 use super::{Facility, SyslogFormat, severity};
+
+/// An RFC 5424 PARAM-VALUE (section 6.3.3): `"` and `]` get a backslash before them, as the
+/// backslash itself does in the escaping writer's base set.
+const SD_VALUE: Extra = Extra::backslashed(b"\"]", &escape::table(b"\"]"));
 // ---- encoding ----------------------------------------------------------------------------------
 
 /// Everything needed to turn a record into one message; shared by callers and the worker.
@@ -139,7 +143,7 @@ pub(super) fn write_structured_data(sd_id: &str, record: &Record<'_>, out: &mut 
         // line-breaking characters, so no value ends a line where the receiver stores it.
         let start = out.len();
         let _ = write!(out, "{value}");
-        escape::escape_from(out, start, Extra::SD_VALUE);
+        escape::escape_from(out, start, SD_VALUE);
         out.push(b'"');
     }
     out.push(b']');
@@ -194,8 +198,8 @@ mod tests {
 
     use super::super::DEFAULT_SD_ID;
     use super::*;
+    use crate::kv::Value;
     use crate::level::Level;
-    use crate::record::Value;
     use std::time::Duration;
 
     fn encoder(format: SyslogFormat, max_len: usize) -> Encoder {

@@ -37,7 +37,7 @@
 //! characters; an empty key is `_`); keys may repeat, as RFC 5424 allows. Values are written with
 //! `Display` and escaped as PARAM-VALUE requires (`"`, `\` and `]` get a backslash before them),
 //! and, as in the text format, control characters, line separators and bidirectional overrides
-//! are escaped too ([`format::escape`](crate::format::escape): a newline is `\n`), so a value
+//! are escaped too ([escaped](crate::format#escaping): a newline is `\n`), so a value
 //! cannot end a line wherever the receiver stores the message. MSG is sent as it is: its frame
 //! carries any byte, and rsyslog escapes control characters on receipt (a newline becomes `#012`).
 //! A record replayed from a buffer carries `replayed="true"`.

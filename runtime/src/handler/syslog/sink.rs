@@ -8,8 +8,9 @@ use std::time::{Duration, Instant};
 
 use crate::handler::ErrorReporter;
 use crate::handler::queue::Sink;
+use crate::kv::Value;
 use crate::level::Level;
-use crate::record::{Record, Value};
+use crate::record::Record;
 
 use super::format::Encoder;
 use super::transport::{Conn, Endpoint};
@@ -103,7 +104,7 @@ impl SyslogSink {
         };
         let kvs = [("dropped", Value::U64(n))];
         let args = format_args!("{n} records dropped while the syslog server was {why}");
-        let record = Record::builder(Level::Warn, "scoped_logger", args)
+        let record = Record::builder(Level::Warn, crate::handler::last_resort::OWN_LOGGER, args)
             .key_values(&kvs)
             .thread_name(Some("scoped-logger-syslog"))
             .build();

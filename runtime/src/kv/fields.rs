@@ -12,7 +12,7 @@ use std::sync::{Arc, OnceLock};
 
 use smallvec::SmallVec;
 
-use crate::record::{ToValue, Value, render};
+use crate::kv::{ToValue, Value, render};
 
 /// Where a piece of text lives in a set's buffer.
 #[derive(Clone, Copy)]

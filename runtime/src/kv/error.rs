@@ -13,7 +13,7 @@ use std::error::Error;
 use std::fmt;
 use std::sync::Arc;
 
-use crate::record::{ToValue, Value};
+use crate::kv::{ToValue, Value, render};
 
 /// Writes `error` and every error of its `source()` chain, separated by `": "`.
 pub(crate) fn write_chain(f: &mut fmt::Formatter<'_>, error: &dyn Error) -> fmt::Result {
@@ -65,7 +65,7 @@ impl OwnedError {
     pub fn new(error: &dyn Error) -> OwnedError {
         let mut messages: Vec<String> = std::iter::once(error)
             .chain(sources(error))
-            .map(|e| crate::record::render(format_args!("{e}")))
+            .map(|e| render(format_args!("{e}")))
             .collect();
         let mut source = None;
         while messages.len() > 1 {

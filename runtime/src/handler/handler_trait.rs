@@ -104,36 +104,46 @@ fn short_type_name(full: &'static str) -> &'static str {
 macro_rules! forward_handler {
     ($self:ident => $inner:expr; $($own:item)*) => {
         $($own)*
+        #[inline]
         fn handle(&$self, record: &Record<'_>) {
             $inner.handle(record)
         }
+        #[inline]
         fn flush(&$self) {
             $inner.flush()
         }
+        #[inline]
         fn close(&$self) {
             $inner.close()
         }
+        #[inline]
         fn close_by(&$self, deadline: Instant) -> bool {
             $inner.close_by(deadline)
         }
+        #[inline]
         fn flush_by(&$self, deadline: Instant) -> bool {
             $inner.flush_by(deadline)
         }
+        #[inline]
         fn take_error(&$self) -> Option<io::Error> {
             $inner.take_error()
         }
+        #[inline]
         fn kind(&$self) -> &'static str {
             $inner.kind()
         }
+        #[inline]
         fn target(&$self) -> Option<String> {
             $inner.target()
         }
+        #[inline]
         fn dropped(&$self) -> u64 {
             $inner.dropped()
         }
     };
     ($self:ident => $inner:expr) => {
         forward_handler!($self => $inner;);
+        #[inline]
         fn enabled(&$self, level: Level) -> bool {
             $inner.enabled(level)
         }

@@ -1,45 +1,45 @@
 //! The library's own voice: the last-resort handler (records that found no handler, Warn and
-//! above) and internal warnings (a handler failed, records were dropped).
+//! above, to a never-blocking stderr) and the library's own warnings (a handler failed, records
+//! were dropped), made as records of the logger [`OWN_LOGGER`].
 //!
-//! Internal warnings never go through the tree, so a failing handler cannot recurse into itself.
+//! These warnings never go through the tree, so a failing handler cannot recurse into itself.
 
-use std::cell::OnceCell;
 use std::fmt;
 use std::time::Instant;
 
+use std::sync::LazyLock;
+
+use crate::handler::stderr::StderrHandler;
 use crate::level::Level;
 use crate::record::Record;
 
-thread_local! {
-    static THREAD_NAME: OnceCell<Option<Box<str>>> = const { OnceCell::new() };
-}
+/// The logger name of the library's own records: its warnings, and the reports its handlers
+/// write about themselves (records dropped, a database recreated).
+pub(crate) const OWN_LOGGER: &str = "scoped_logger";
 
-/// Calls `f` with the current thread's name, looked up once per thread.
-#[inline]
-pub(crate) fn with_thread_name<R>(f: impl FnOnce(Option<&str>) -> R) -> R {
-    let mut f = Some(f);
-    let out = THREAD_NAME.try_with(|cell| {
-        let name = cell.get_or_init(|| std::thread::current().name().map(Box::from));
-        (f.take().expect("called once"))(name.as_deref())
-    });
-    match out {
-        Ok(r) => r,
-        // During thread-local destruction: no name.
-        Err(_) => (f.take().expect("not called yet"))(None),
-    }
+/// Created with the first record that needs it; never closed (its thread ends with the process;
+/// [`Registry::shutdown`](crate::Registry::shutdown) flushes it, and so does the process's exit,
+/// like every queued handler's: see [`flush_all_by`](crate::handler::queue::flush_all_by)).
+static LAST_RESORT: LazyLock<StderrHandler> =
+    LazyLock::new(|| StderrHandler::new().thread_name("scoped-logger-last-resort"));
+
+/// The handler for records that reached no handler (Warn and above) and for the library's own
+/// warnings.
+pub(crate) fn handler() -> &'static StderrHandler {
+    &LAST_RESORT
 }
 
 /// Writes a record that reached no handler to the last-resort sink (stderr, never blocking).
 #[cold]
 pub(crate) fn last_resort(record: &Record<'_>) {
-    crate::handler::Handler::handle(crate::handler::stderr::last_resort(), record);
+    crate::handler::handler_trait::Handler::handle(handler(), record);
 }
 
 /// A warning from the library itself, as a record of the logger `scoped_logger`.
 #[cold]
 pub(crate) fn warn(args: fmt::Arguments<'_>) {
-    with_thread_name(|thread| {
-        let record = Record::builder(Level::Warn, "scoped_logger", args)
+    crate::thread::with_name(|thread| {
+        let record = Record::builder(Level::Warn, OWN_LOGGER, args)
             .thread_name(thread)
             .build();
         last_resort(&record);
@@ -48,7 +48,7 @@ pub(crate) fn warn(args: fmt::Arguments<'_>) {
 
 /// Flushes the last-resort sink, giving up at `deadline`.
 pub(crate) fn flush_last_resort(deadline: Instant) -> bool {
-    crate::handler::Handler::flush_by(crate::handler::stderr::last_resort(), deadline)
+    crate::handler::handler_trait::Handler::flush_by(handler(), deadline)
 }
 
 /// At most one report per key (a handler's kind and target, and what went wrong) in this long;

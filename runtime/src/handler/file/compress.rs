@@ -17,7 +17,8 @@ use std::time::Instant;
 
 use parking_lot::{Condvar, Mutex};
 
-use crate::handler::ErrorReporter;
+use super::open::remove_if_present;
+use crate::handler::report::ErrorReporter;
 
 /// Where a compressed backup goes.
 pub(crate) enum Target {
@@ -95,7 +96,7 @@ pub(crate) fn submit(job: Job) {
             .name("scoped-logger-gzip".into())
             .spawn(move || run(&worker));
         if let Err(e) = spawned {
-            crate::internal::warn(format_args!(
+            crate::handler::last_resort::warn(format_args!(
                 "cannot start the gzip compression thread: {e}; rotated backups stay \
                  uncompressed"
             ));
@@ -185,18 +186,11 @@ fn compress(job: &Job) -> io::Result<()> {
     remove_if_present(&job.source)
 }
 
-fn remove_if_present(path: &Path) -> io::Result<()> {
-    match fs::remove_file(path) {
-        Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
-        _ => Ok(()),
-    }
-}
-
 /// Makes the rename durable before the source is removed (best effort: not every platform can
 /// sync a folder).
 fn sync_folder(path: &Path) {
     #[cfg(unix)]
-    if let Ok(dir) = File::open(super::paths::parent_of(path)) {
+    if let Ok(dir) = File::open(super::open::parent_of(path)) {
         let _ = dir.sync_all();
     }
     #[cfg(not(unix))]

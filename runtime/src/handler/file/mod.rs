@@ -1,20 +1,38 @@
-//! [`FileHandler`]: appends records to a file, creating it if missing and never truncating it
-//! (Python's default mode), so many short scopes can share one file.
+//! The file handlers: [`FileHandler`] (here) appends records to a file, creating it if missing
+//! and never truncating it (Python's default mode), so many short scopes can share one file;
+//! [`RotatingFileHandler`] also rotates it. Neither returns an I/O error to the caller that logs.
 //!
 //! Each record is one `write` on a file opened with `O_APPEND`: records of concurrent handlers on
 //! the same file never interleave within a line. Handlers of one process on one path share one
-//! open file (see [`RotatingFileHandler`](crate::RotatingFileHandler)); the last one's `close`
-//! (or drop) closes it.
+//! open file (see [`RotatingFileHandler`]); the last one's `close` (or drop) closes it.
+//!
+//! Imports point one way, from the handlers down: `mod.rs` and `rotating.rs` (the handlers) use
+//! `lease.rs` (one writer per path), which uses `writer.rs` (append, rotate, watch); the writer
+//! uses `rule.rs` (when to rotate, backup names), `compress.rs` (gzip thread), `append.rs` (one
+//! record, one write) and `open.rs` (opening, locking, removing paths), which `compress.rs` and
+//! `lease.rs` also use.
+
+mod append;
+mod compress;
+mod lease;
+mod open;
+mod rotating;
+mod rule;
+mod writer;
 
 use std::io;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
-use crate::format::{Format, TextFormat, with_formatted};
-use crate::handler::Handler;
-use crate::handler::paths::Lease;
-use crate::handler::rotating::Settings;
+pub use rotating::{RotatingFileBuilder, RotatingFileHandler};
+pub use rule::{Rotation, RotationClock, WallClock};
+
+use crate::format::text::TextFormat;
+use crate::format::{Format, with_formatted};
+use crate::handler::handler_trait::Handler;
 use crate::record::Record;
+use lease::Lease;
+use writer::Settings;
 
 /// Appends formatted records to a file.
 ///
@@ -113,16 +131,7 @@ impl FileOptions {
 
 impl Handler for FileHandler {
     fn handle(&self, record: &Record<'_>) {
-        with_formatted(&*self.format, record, |line| {
-            if self.lease.is_released() {
-                self.lease.writer().errors.report(
-                    "writing a record",
-                    io::Error::other("the handler was already closed"),
-                );
-                return;
-            }
-            self.lease.writer().write(line);
-        });
+        with_formatted(&*self.format, record, |line| self.lease.write(line));
     }
 
     fn flush(&self) {
