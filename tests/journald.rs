@@ -156,3 +156,36 @@ fn a_message_with_a_newline_is_one_entry_and_the_tree_reaches_it() {
     assert!(field(e, "CODE_LINE").is_some(), "the macro's call site");
     drop(jd);
 }
+
+#[cfg(feature = "opentelemetry")]
+#[test]
+fn a_record_in_an_opentelemetry_span_has_trace_id_and_span_id_fields() {
+    use opentelemetry::Context;
+    use opentelemetry::trace::{
+        SpanContext, SpanId, TraceContextExt, TraceFlags, TraceId, TraceState,
+    };
+    let jd = journald_or_skip!();
+    let id = identifier("trace");
+    let handler = open(&id);
+    let reg = Registry::new();
+    reg.root().add_shared_handler(handler.clone());
+    let cx = Context::new().with_remote_span_context(SpanContext::new(
+        TraceId::from(0x0af7651916cd43dd8448eb211c80319c_u128),
+        SpanId::from(0xb7ad6b7169203331_u64),
+        TraceFlags::SAMPLED,
+        false,
+        TraceState::default(),
+    ));
+    {
+        let _in_span = cx.attach();
+        scoped_log!(logger: &reg.logger("jobs"), warn, "in a span");
+    }
+    assert!(handler.flush_by(deadline()));
+    let entries = jd.wait_for(&id, "the entry", |e| !e.is_empty());
+    assert_eq!(
+        field(&entries[0], "TRACE_ID").as_deref(),
+        Some("0af7651916cd43dd8448eb211c80319c")
+    );
+    assert_eq!(field(&entries[0], "SPAN_ID").as_deref(), Some("b7ad6b7169203331"));
+    drop(jd);
+}

@@ -14,11 +14,16 @@ mod rotel;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
+use std::sync::Arc;
+
+use opentelemetry::Context;
+use opentelemetry::trace::{
+    SpanContext, SpanId, TraceContextExt, TraceFlags, TraceId, TraceState,
+};
 use rotel::{FAILSAFE, LogLine, Rotel};
 use scoped_logger::handler::otlp::{OtlpHandler, Protocol};
 use scoped_logger::handler::queue::Policy;
-use scoped_logger::kv::Value;
-use scoped_logger::{Handler, Level, Record};
+use scoped_logger::{Handler, LevelFilter, Registry, scoped_log};
 
 macro_rules! rotel_or_skip {
     () => {
@@ -45,21 +50,32 @@ fn ids(n: u64) -> (String, String) {
     (format!("{:032x}", 0xabc0_0000_u64 + n), format!("{:016x}", 0x5000 + n))
 }
 
-fn log(handler: &OtlpHandler, n: u64) {
+/// Logs record `n` through the tree, inside an OpenTelemetry span of its own: the handler
+/// sends the span's ids as the log record's trace context.
+fn log(reg: &Registry, n: u64) {
     let (trace, span) = ids(n);
-    let kvs = [
-        ("n", Value::U64(n)),
-        ("user", Value::Str("ann")),
-        ("trace_id", Value::Str(&trace)),
-        ("span_id", Value::Str(&span)),
-    ];
-    let level = if n % 2 == 0 { Level::Info } else { Level::Error };
-    let logger = format!("jobs.{}", n % 3);
-    handler.handle(
-        &Record::builder(level, &logger, format_args!("record {n}"))
-            .key_values(&kvs)
-            .build(),
-    );
+    let cx = Context::new().with_remote_span_context(SpanContext::new(
+        TraceId::from_hex(&trace).unwrap(),
+        SpanId::from_hex(&span).unwrap(),
+        TraceFlags::SAMPLED,
+        false,
+        TraceState::default(),
+    ));
+    let _in_span = cx.attach();
+    let logger = reg.logger(&format!("jobs.{}", n % 3));
+    if n % 2 == 0 {
+        scoped_log!(logger: &logger, info, n = n, user = "ann"; "record {n}");
+    } else {
+        scoped_log!(logger: &logger, error, n = n, user = "ann"; "record {n}");
+    }
+}
+
+/// A registry whose root sends everything from INFO up to `handler`.
+fn registry(handler: &Arc<OtlpHandler>) -> Registry {
+    let reg = Registry::new();
+    reg.root().set_level(LevelFilter::Info);
+    reg.root().add_shared_handler(handler.clone());
+    reg
 }
 
 fn n_of(r: &LogLine) -> Option<u64> {
@@ -74,19 +90,22 @@ fn ten_thousand_records_arrive(protocol: Protocol) {
         Protocol::Grpc => rotel.grpc_url(),
         _ => rotel.http_url(),
     };
-    let handler = OtlpHandler::builder()
-        .protocol(protocol)
-        .endpoint(url)
-        .service_name(&service)
-        .capacity(4 * PER_THREAD as usize)
-        .open()
-        .unwrap();
+    let handler = Arc::new(
+        OtlpHandler::builder()
+            .protocol(protocol)
+            .endpoint(url)
+            .service_name(&service)
+            .capacity(4 * PER_THREAD as usize)
+            .open()
+            .unwrap(),
+    );
+    let reg = registry(&handler);
     std::thread::scope(|s| {
         for t in 0..2 {
-            let handler = &handler;
+            let reg = &reg;
             s.spawn(move || {
                 for i in 0..PER_THREAD {
-                    log(handler, t * PER_THREAD + i);
+                    log(reg, t * PER_THREAD + i);
                 }
             });
         }
@@ -111,7 +130,7 @@ fn ten_thousand_records_arrive(protocol: Protocol) {
     }
     assert_eq!(seen.len(), 2 * PER_THREAD as usize, "none lost");
     assert!(seen.values().all(|c| *c == 1), "none twice");
-    assert!(Handler::close_by(&handler, deadline()));
+    assert!(Handler::close_by(&*handler, deadline()));
 }
 
 #[test]
@@ -132,21 +151,24 @@ fn collector_down_no_call_waits_every_record_counted_and_back_it_resumes() {
     let bound = Duration::from_millis(20);
     let mut rotel = rotel_or_skip!();
     let service = format!("sl-outage-{}", std::process::id());
-    let handler = OtlpHandler::builder()
-        .protocol(Protocol::Grpc)
-        .endpoint(rotel.grpc_url())
-        .service_name(&service)
-        .capacity(CAPACITY)
-        .policy(Policy::BlockFor(bound))
-        .retry_delay(Duration::from_millis(10), Duration::from_millis(100))
-        .give_up_after(Duration::from_secs(3600))
-        .open()
-        .unwrap();
+    let handler = Arc::new(
+        OtlpHandler::builder()
+            .protocol(Protocol::Grpc)
+            .endpoint(rotel.grpc_url())
+            .service_name(&service)
+            .capacity(CAPACITY)
+            .policy(Policy::BlockFor(bound))
+            .retry_delay(Duration::from_millis(10), Duration::from_millis(100))
+            .give_up_after(Duration::from_secs(3600))
+            .open()
+            .unwrap(),
+    );
+    let reg = registry(&handler);
     rotel.stop();
     let mut slowest = Duration::ZERO;
     for n in 0..DOWN {
         let began = Instant::now();
-        log(&handler, n);
+        log(&reg, n);
         slowest = slowest.max(began.elapsed());
     }
     // The bound, plus room for a loaded machine to schedule the caller again.
@@ -165,7 +187,7 @@ fn collector_down_no_call_waits_every_record_counted_and_back_it_resumes() {
     assert!(handler.flush_by(deadline()), "sending resumed by itself");
     assert_eq!(handler.dropped(), dropped_while_down, "what the queue held arrived");
     for n in DOWN..DOWN + BACK {
-        log(&handler, n);
+        log(&reg, n);
     }
     assert!(handler.flush_by(deadline()));
     let dropped = handler.dropped();

@@ -29,8 +29,6 @@ pub mod scope;
 mod striped;
 mod thread;
 pub mod timing;
-#[cfg(feature = "opentelemetry")]
-mod trace_ids;
 mod tree;
 
 #[doc(hidden)]

@@ -237,19 +237,20 @@ where
             }
             kvs.extend(fields.kvs.iter().map(|(k, v)| (*k, v.as_value())));
             kvs.extend(span_fields.iter().map(|(k, v)| (*k, v.as_value())));
-            crate::thread::with_name(|thread| {
-                route.logger.dispatch(
-                    &Record::builder(
-                        level,
-                        route.logger.name(),
-                        format_args!("{}", fields.message),
-                    )
-                    .key_values(&kvs)
-                    .fields(route.fields)
-                    .thread_name(thread)
-                    .source(meta.module_path(), meta.file(), meta.line())
-                    .build(),
-                );
+            #[cfg(feature = "opentelemetry")]
+            let trace = crate::kv::trace_ids::TraceIds::current();
+            // `match` keeps the `format_args!` temporaries alive for the whole arm.
+            crate::thread::with_name(|thread| match format_args!("{}", fields.message) {
+                args => {
+                    let rec = Record::builder(level, route.logger.name(), args)
+                        .key_values(&kvs)
+                        .fields(route.fields)
+                        .thread_name(thread)
+                        .source(meta.module_path(), meta.file(), meta.line());
+                    #[cfg(feature = "opentelemetry")]
+                    let rec = rec.trace(trace.as_ref());
+                    route.logger.dispatch(&rec.build());
+                }
             });
         });
     }

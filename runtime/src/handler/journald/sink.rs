@@ -31,7 +31,7 @@ impl JournaldSink {
         let n = self.unreported;
         let kvs = [("dropped", Value::U64(n))];
         let args = format_args!("{n} records dropped on their way to journald");
-        let record = Record::builder(Level::Warn, "scoped_logger", args)
+        let record = Record::builder(Level::Warn, crate::handler::last_resort::OWN_LOGGER, args)
             .key_values(&kvs)
             .build();
         let mut entry = Vec::with_capacity(256);

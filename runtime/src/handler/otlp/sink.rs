@@ -58,7 +58,7 @@ impl OtlpSink {
         };
         let kvs = [("dropped", Value::U64(n))];
         let args = format_args!("{n} records dropped while the OpenTelemetry collector was {why}");
-        let record = Record::builder(Level::Warn, "scoped_logger", args)
+        let record = Record::builder(Level::Warn, crate::handler::last_resort::OWN_LOGGER, args)
             .key_values(&kvs)
             .build();
         item::pack(&record)

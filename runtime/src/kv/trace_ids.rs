@@ -6,9 +6,13 @@
 
 use std::cell::Cell;
 use std::fmt;
+use std::sync::Arc;
 
 use opentelemetry::Context;
 use opentelemetry::trace::TraceContextExt;
+
+use crate::kv::Value;
+use crate::kv::fields::FieldSet;
 
 /// The key the trace id is carried under.
 pub(crate) const TRACE_ID: &str = "trace_id";
@@ -91,6 +95,16 @@ impl TraceIds {
                 span: Hex(sc.span_id().to_bytes()),
             })
         })
+    }
+
+    /// A scope's fields entered with these ids current: `outer`'s, with `trace_id` and
+    /// `span_id` set to these (replacing an outer scope's in place, else after the others).
+    pub(crate) fn over(&self, outer: Option<&FieldSet>) -> Arc<FieldSet> {
+        // A fresh set, not a clone: a clone would keep `outer`'s rendered text.
+        let mut set = FieldSet::nested(FieldSet::default(), outer);
+        set.set(TRACE_ID, Value::Display(&self.trace));
+        set.set(SPAN_ID, Value::Display(&self.span));
+        Arc::new(set)
     }
 
     /// Once per thread: makes OpenTelemetry's thread-local, then [`ALIVE`] after it.
