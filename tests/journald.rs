@@ -189,3 +189,29 @@ fn a_record_in_an_opentelemetry_span_has_trace_id_and_span_id_fields() {
     assert_eq!(field(&entries[0], "SPAN_ID").as_deref(), Some("b7ad6b7169203331"));
     drop(jd);
 }
+
+#[test]
+fn a_config_file_kind_journald_reaches_the_journal() {
+    let jd = journald_or_skip!();
+    let id = identifier("config");
+    let config = scoped_logger::config::Config::from_toml(&format!(
+        r#"
+        [loggers.root]
+        level = "info"
+        handlers = ["journal"]
+
+        [handlers.journal]
+        kind = "journald"
+        identifier = "{id}"
+        "#
+    ))
+    .unwrap();
+    let reg = Registry::new();
+    let _applied = config.apply(&reg).unwrap();
+    scoped_log!(logger: &reg.logger("jobs.9"), info, job = 9; "from the config");
+    assert!(reg.shutdown(std::time::Duration::from_secs(30)), "flushed and closed in time");
+    let entries = jd.wait_for(&id, "the entry", |e| !e.is_empty());
+    assert_eq!(field(&entries[0], "MESSAGE").as_deref(), Some("from the config"));
+    assert_eq!(field(&entries[0], "JOB").as_deref(), Some("9"));
+    drop(jd);
+}

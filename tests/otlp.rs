@@ -219,3 +219,32 @@ fn reported(r: &LogLine) -> Option<u64> {
     let v = r.attributes.get("dropped")?;
     v.strip_prefix("Int(")?.strip_suffix(')')?.parse().ok()
 }
+
+#[test]
+fn a_config_file_kind_otlp_reaches_the_collector() {
+    let rotel = rotel_or_skip!();
+    let service = format!("sl-config-{}", std::process::id());
+    let config = scoped_logger::config::Config::from_toml(&format!(
+        r#"
+        [loggers.root]
+        level = "info"
+        handlers = ["collector"]
+
+        [handlers.collector]
+        kind = "otlp"
+        protocol = "http/protobuf"
+        endpoint = "{}"
+        service_name = "{service}"
+        "#,
+        rotel.http_url()
+    ))
+    .unwrap();
+    let reg = Registry::new();
+    let _applied = config.apply(&reg).unwrap();
+    scoped_log!(logger: &reg.logger("jobs.9"), info, job = 9; "from the config");
+    assert!(reg.shutdown(std::time::Duration::from_secs(30)), "flushed and closed in time");
+    let records = rotel.wait_for(&service, "the record", |r| !r.is_empty());
+    assert_eq!(records[0].body, "from the config");
+    assert_eq!(records[0].scope, "jobs.9");
+    assert_eq!(records[0].attributes.get("job").map(String::as_str), Some("Int(9)"));
+}
