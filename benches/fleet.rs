@@ -34,9 +34,7 @@ use std::io::{self, Write};
 
 use criterion::{criterion_group, criterion_main};
 use opentelemetry::Context;
-use opentelemetry::trace::{
-    SpanContext, SpanId, TraceContextExt, TraceFlags, TraceId, TraceState,
-};
+use opentelemetry::trace::{SpanContext, SpanId, TraceContextExt, TraceFlags, TraceId, TraceState};
 use scoped_logger::format::{Format, TextFormat};
 use scoped_logger::kv::Value;
 use scoped_logger::{Handler, Level, LevelFilter, Record, Registry, StderrHandler, info};
@@ -77,9 +75,13 @@ fn span() -> Context {
 fn handle_once(handler: &dyn Handler, n: u64) {
     let kvs = [("job", Value::U64(n)), ("user", Value::Str("ann"))];
     handler.handle(
-        &Record::builder(Level::Info, "jobs.1", format_args!("done in {} ms", black_box(42)))
-            .key_values(&kvs)
-            .build(),
+        &Record::builder(
+            Level::Info,
+            "jobs.1",
+            format_args!("done in {} ms", black_box(42)),
+        )
+        .key_values(&kvs)
+        .build(),
     );
 }
 

@@ -76,7 +76,11 @@ fn ten_thousand_records_from_two_threads_arrive_with_their_fields() {
                         ("user_name", Value::Str("ann")),
                         ("http.status", Value::I64(200)),
                     ];
-                    let level = if n % 2 == 0 { Level::Info } else { Level::Warn };
+                    let level = if n.is_multiple_of(2) {
+                        Level::Info
+                    } else {
+                        Level::Warn
+                    };
                     handler.handle(
                         &Record::builder(level, "jobs.42", format_args!("record {n}"))
                             .key_values(&kvs)
@@ -95,7 +99,7 @@ fn ten_thousand_records_from_two_threads_arrive_with_their_fields() {
         let n: u64 = field(e, "N").expect("N").parse().unwrap();
         *seen.entry(n).or_insert(0) += 1;
         assert_eq!(field(e, "MESSAGE"), Some(format!("record {n}")));
-        let priority = if n % 2 == 0 { "6" } else { "4" };
+        let priority = if n.is_multiple_of(2) { "6" } else { "4" };
         assert_eq!(field(e, "PRIORITY").as_deref(), Some(priority));
         assert_eq!(field(e, "LOGGER").as_deref(), Some("jobs.42"));
         assert_eq!(field(e, "CODE_FILE").as_deref(), Some("tests/journald.rs"));
@@ -141,9 +145,14 @@ fn a_message_with_a_newline_is_one_entry_and_the_tree_reaches_it() {
     scoped_log!(logger: &jobs, warn, "marker");
     assert!(handler.flush_by(deadline()));
     let entries = jd.wait_for(&id, "the marker", |e| {
-        e.iter().any(|e| field(e, "MESSAGE").as_deref() == Some("marker"))
+        e.iter()
+            .any(|e| field(e, "MESSAGE").as_deref() == Some("marker"))
     });
-    assert_eq!(entries.len(), 2, "one entry for the multi-line record: {entries:?}");
+    assert_eq!(
+        entries.len(),
+        2,
+        "one entry for the multi-line record: {entries:?}"
+    );
     let e = &entries[0];
     assert_eq!(
         field(e, "MESSAGE").as_deref(),
@@ -186,7 +195,10 @@ fn a_record_in_an_opentelemetry_span_has_trace_id_and_span_id_fields() {
         field(&entries[0], "TRACE_ID").as_deref(),
         Some("0af7651916cd43dd8448eb211c80319c")
     );
-    assert_eq!(field(&entries[0], "SPAN_ID").as_deref(), Some("b7ad6b7169203331"));
+    assert_eq!(
+        field(&entries[0], "SPAN_ID").as_deref(),
+        Some("b7ad6b7169203331")
+    );
     drop(jd);
 }
 
@@ -209,9 +221,15 @@ fn a_config_file_kind_journald_reaches_the_journal() {
     let reg = Registry::new();
     let _applied = config.apply(&reg).unwrap();
     scoped_log!(logger: &reg.logger("jobs.9"), info, job = 9; "from the config");
-    assert!(reg.shutdown(std::time::Duration::from_secs(30)), "flushed and closed in time");
+    assert!(
+        reg.shutdown(std::time::Duration::from_secs(30)),
+        "flushed and closed in time"
+    );
     let entries = jd.wait_for(&id, "the entry", |e| !e.is_empty());
-    assert_eq!(field(&entries[0], "MESSAGE").as_deref(), Some("from the config"));
+    assert_eq!(
+        field(&entries[0], "MESSAGE").as_deref(),
+        Some("from the config")
+    );
     assert_eq!(field(&entries[0], "JOB").as_deref(), Some("9"));
     drop(jd);
 }

@@ -17,9 +17,7 @@ use std::time::{Duration, Instant};
 use std::sync::Arc;
 
 use opentelemetry::Context;
-use opentelemetry::trace::{
-    SpanContext, SpanId, TraceContextExt, TraceFlags, TraceId, TraceState,
-};
+use opentelemetry::trace::{SpanContext, SpanId, TraceContextExt, TraceFlags, TraceId, TraceState};
 use rotel::{FAILSAFE, LogLine, Rotel};
 use scoped_logger::handler::otlp::{OtlpHandler, Protocol};
 use scoped_logger::handler::queue::Policy;
@@ -47,7 +45,10 @@ fn deadline() -> Instant {
 
 /// The trace ids record `n` carries: made from `n`, so a mix-up shows.
 fn ids(n: u64) -> (String, String) {
-    (format!("{:032x}", 0xabc0_0000_u64 + n), format!("{:016x}", 0x5000 + n))
+    (
+        format!("{:032x}", 0xabc0_0000_u64 + n),
+        format!("{:016x}", 0x5000 + n),
+    )
 }
 
 /// Logs record `n` through the tree, inside an OpenTelemetry span of its own: the handler
@@ -63,7 +64,7 @@ fn log(reg: &Registry, n: u64) {
     ));
     let _in_span = cx.attach();
     let logger = reg.logger(&format!("jobs.{}", n % 3));
-    if n % 2 == 0 {
+    if n.is_multiple_of(2) {
         scoped_log!(logger: &logger, info, n = n, user = "ann"; "record {n}");
     } else {
         scoped_log!(logger: &logger, error, n = n, user = "ann"; "record {n}");
@@ -85,7 +86,11 @@ fn n_of(r: &LogLine) -> Option<u64> {
 fn ten_thousand_records_arrive(protocol: Protocol) {
     const PER_THREAD: u64 = 5_000;
     let rotel = rotel_or_skip!();
-    let service = format!("sl-{}-{}", protocol.name().replace('/', "-"), std::process::id());
+    let service = format!(
+        "sl-{}-{}",
+        protocol.name().replace('/', "-"),
+        std::process::id()
+    );
     let url = match protocol {
         Protocol::Grpc => rotel.grpc_url(),
         _ => rotel.http_url(),
@@ -120,13 +125,26 @@ fn ten_thousand_records_arrive(protocol: Protocol) {
         let n = n_of(r).unwrap_or_else(|| panic!("a record of ours: {r:?}"));
         *seen.entry(n).or_insert(0) += 1;
         assert_eq!(r.scope, format!("jobs.{}", n % 3), "{r:?}");
-        let (text, number) = if n % 2 == 0 { ("INFO", 9) } else { ("ERROR", 17) };
-        assert_eq!((r.severity_text.as_str(), r.severity_number), (text, number));
+        let (text, number) = if n.is_multiple_of(2) {
+            ("INFO", 9)
+        } else {
+            ("ERROR", 17)
+        };
+        assert_eq!(
+            (r.severity_text.as_str(), r.severity_number),
+            (text, number)
+        );
         assert_eq!(r.attributes.get("n"), Some(&format!("Int({n})")), "{r:?}");
-        assert_eq!(r.attributes.get("user").map(String::as_str), Some("Str(ann)"));
+        assert_eq!(
+            r.attributes.get("user").map(String::as_str),
+            Some("Str(ann)")
+        );
         let (trace, span) = ids(n);
         assert_eq!((&r.trace_id, &r.span_id), (&trace, &span), "{r:?}");
-        assert!(!r.attributes.contains_key("trace_id"), "the context, not an attribute");
+        assert!(
+            !r.attributes.contains_key("trace_id"),
+            "the context, not an attribute"
+        );
     }
     assert_eq!(seen.len(), 2 * PER_THREAD as usize, "none lost");
     assert!(seen.values().all(|c| *c == 1), "none twice");
@@ -185,7 +203,11 @@ fn collector_down_no_call_waits_every_record_counted_and_back_it_resumes() {
     rotel.restart();
     // The worker finds the collector again by itself and sends what the queue held.
     assert!(handler.flush_by(deadline()), "sending resumed by itself");
-    assert_eq!(handler.dropped(), dropped_while_down, "what the queue held arrived");
+    assert_eq!(
+        handler.dropped(),
+        dropped_while_down,
+        "what the queue held arrived"
+    );
     for n in DOWN..DOWN + BACK {
         log(&reg, n);
     }
@@ -209,7 +231,9 @@ fn collector_down_no_call_waits_every_record_counted_and_back_it_resumes() {
     assert_eq!(report.scope, "scoped_logger");
     assert_eq!(report.severity_text, "WARN");
     assert!(
-        report.body.contains("records dropped while the OpenTelemetry collector was"),
+        report
+            .body
+            .contains("records dropped while the OpenTelemetry collector was"),
         "{report:?}"
     );
 }
@@ -242,9 +266,15 @@ fn a_config_file_kind_otlp_reaches_the_collector() {
     let reg = Registry::new();
     let _applied = config.apply(&reg).unwrap();
     scoped_log!(logger: &reg.logger("jobs.9"), info, job = 9; "from the config");
-    assert!(reg.shutdown(std::time::Duration::from_secs(30)), "flushed and closed in time");
+    assert!(
+        reg.shutdown(std::time::Duration::from_secs(30)),
+        "flushed and closed in time"
+    );
     let records = rotel.wait_for(&service, "the record", |r| !r.is_empty());
     assert_eq!(records[0].body, "from the config");
     assert_eq!(records[0].scope, "jobs.9");
-    assert_eq!(records[0].attributes.get("job").map(String::as_str), Some("Int(9)"));
+    assert_eq!(
+        records[0].attributes.get("job").map(String::as_str),
+        Some("Int(9)")
+    );
 }

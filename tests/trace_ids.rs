@@ -11,9 +11,7 @@ mod poll;
 use std::sync::Arc;
 
 use opentelemetry::Context;
-use opentelemetry::trace::{
-    SpanContext, SpanId, TraceContextExt, TraceFlags, TraceId, TraceState,
-};
+use opentelemetry::trace::{SpanContext, SpanId, TraceContextExt, TraceFlags, TraceId, TraceState};
 use scoped_logger::format::{Format, JsonFormat, TextFormat};
 use scoped_logger::kv::OwnedValue;
 use scoped_logger::{FutureExt as _, Handler, LevelFilter, MemoryHandler, Registry, info};
@@ -64,7 +62,11 @@ fn a_record_in_a_span_carries_its_ids_and_none_outside() {
         ids_of(&recs[1]),
         Some(hex(0x0af7651916cd43dd8448eb211c80319c, 0xb7ad6b7169203331))
     );
-    assert_eq!(recs[1].value("job"), Some(&OwnedValue::I64(42)), "its own key-values too");
+    assert_eq!(
+        recs[1].value("job"),
+        Some(&OwnedValue::I64(42)),
+        "its own key-values too"
+    );
     assert_eq!(ids_of(&recs[2]), None);
 }
 
@@ -85,9 +87,11 @@ fn every_format_writes_them() {
     scoped_logger::warn!(logger: &reg.logger("jobs"), "hello");
     let (trace, span) = hex(0xabc, 0xdef);
     let line = String::from_utf8(text.1.lock().clone()).unwrap();
-    assert!(line.contains(&format!("trace_id={trace} span_id={span}")), "{line}");
-    let json: serde_json::Value =
-        serde_json::from_slice(json.1.lock().trim_ascii_end()).unwrap();
+    assert!(
+        line.contains(&format!("trace_id={trace} span_id={span}")),
+        "{line}"
+    );
+    let json: serde_json::Value = serde_json::from_slice(json.1.lock().trim_ascii_end()).unwrap();
     assert_eq!(json["kv"]["trace_id"], trace.as_str());
     assert_eq!(json["kv"]["span_id"], span.as_str());
 }
@@ -110,14 +114,24 @@ fn a_scope_entered_in_a_span_keeps_its_ids_on_any_thread_and_the_calls_span_wins
         .in_scope(scope)
     };
     // The span is no longer current anywhere; another thread polls the task.
-    std::thread::spawn(move || poll::block_on(fut)).join().unwrap();
+    std::thread::spawn(move || poll::block_on(fut))
+        .join()
+        .unwrap();
     let recs = mem.records();
     assert_eq!(recs.len(), 3);
     assert_eq!(ids_of(&recs[0]), Some(hex(0xa, 0x1)));
     assert_eq!(ids_of(&recs[1]), Some(hex(0xa, 0x1)));
-    assert_eq!(ids_of(&recs[2]), Some(hex(0xb, 0x2)), "the call's span wins");
     assert_eq!(
-        recs[2].key_values.iter().filter(|(k, _)| k == "trace_id").count(),
+        ids_of(&recs[2]),
+        Some(hex(0xb, 0x2)),
+        "the call's span wins"
+    );
+    assert_eq!(
+        recs[2]
+            .key_values
+            .iter()
+            .filter(|(k, _)| k == "trace_id")
+            .count(),
         1,
         "one trace_id, not the scope's as well"
     );

@@ -48,7 +48,10 @@ impl Journald {
                     held.1 = None;
                     return Err(format!("{BINARY} exited at once ({status})"));
                 }
-                assert!(Instant::now() < end, "failsafe: journald never opened {SOCKET}");
+                assert!(
+                    Instant::now() < end,
+                    "failsafe: journald never opened {SOCKET}"
+                );
                 std::thread::sleep(POLL);
             }
         }
@@ -118,13 +121,15 @@ impl Drop for Journald {
 pub fn field(entry: &serde_json::Value, name: &str) -> Option<String> {
     match entry.get(name)? {
         serde_json::Value::String(s) => Some(s.clone()),
-        serde_json::Value::Array(bytes) => Some(String::from_utf8_lossy(
-            &bytes
-                .iter()
-                .filter_map(|b| b.as_u64().map(|b| b as u8))
-                .collect::<Vec<u8>>(),
-        )
-        .into_owned()),
+        serde_json::Value::Array(bytes) => Some(
+            String::from_utf8_lossy(
+                &bytes
+                    .iter()
+                    .filter_map(|b| b.as_u64().map(|b| b as u8))
+                    .collect::<Vec<u8>>(),
+            )
+            .into_owned(),
+        ),
         other => Some(other.to_string()),
     }
 }

@@ -41,7 +41,10 @@ pub struct Rotel {
 /// `rotel-agent` inside the installed `rotel` package.
 fn find_binary() -> Result<PathBuf, String> {
     let out = Command::new("python3")
-        .args(["-c", "import rotel, os; print(os.path.dirname(rotel.__file__))"])
+        .args([
+            "-c",
+            "import rotel, os; print(os.path.dirname(rotel.__file__))",
+        ])
         .output()
         .map_err(|e| format!("cannot run python3: {e}"))?;
     if !out.status.success() {
@@ -119,7 +122,11 @@ impl Rotel {
     fn wait_ready(&mut self) {
         let end = Instant::now() + FAILSAFE;
         loop {
-            if let Some(status) = self.child.as_mut().and_then(|c| c.try_wait().ok().flatten()) {
+            if let Some(status) = self
+                .child
+                .as_mut()
+                .and_then(|c| c.try_wait().ok().flatten())
+            {
                 panic!("rotel exited ({status}): {}", self.stderr_text());
             }
             let up = |port| TcpStream::connect(("127.0.0.1", port)).is_ok();

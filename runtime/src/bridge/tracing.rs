@@ -207,6 +207,9 @@ where
         }
     }
 
+    // A one-arm `match` is how the message's `format_args!` temporaries outlive the statement
+    // that builds the record (a `let` would drop them there).
+    #[allow(clippy::match_single_binding)]
     fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
         let meta = event.metadata();
         let level = to_level(meta.level());
@@ -239,7 +242,6 @@ where
             kvs.extend(span_fields.iter().map(|(k, v)| (*k, v.as_value())));
             #[cfg(feature = "opentelemetry")]
             let trace = crate::kv::trace_ids::TraceIds::current();
-            // `match` keeps the `format_args!` temporaries alive for the whole arm.
             crate::thread::with_name(|thread| match format_args!("{}", fields.message) {
                 args => {
                     let rec = Record::builder(level, route.logger.name(), args)

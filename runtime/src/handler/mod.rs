@@ -37,11 +37,11 @@
 mod closer;
 pub(crate) mod file;
 pub(crate) mod handler_trait;
-pub(crate) mod last_resort;
-pub(crate) mod memory;
 #[cfg(all(feature = "journald", target_os = "linux"))]
 #[cfg_attr(docsrs, doc(cfg(all(feature = "journald", target_os = "linux"))))]
 pub mod journald;
+pub(crate) mod last_resort;
+pub(crate) mod memory;
 mod nonblocking;
 #[cfg(feature = "otlp")]
 #[cfg_attr(docsrs, doc(cfg(feature = "otlp")))]

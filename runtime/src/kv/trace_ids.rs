@@ -156,7 +156,11 @@ mod tests {
         assert_eq!(TraceIds::current(), None, "the span is no longer current");
         let invalid = Context::new().with_remote_span_context(SpanContext::empty_context());
         let _g = invalid.attach();
-        assert_eq!(TraceIds::current(), None, "an invalid span context is no span");
+        assert_eq!(
+            TraceIds::current(),
+            None,
+            "an invalid span context is no span"
+        );
     }
 
     #[test]

@@ -5,8 +5,8 @@
 
 use std::fmt::Write as _;
 
-use crate::level::Level;
 use crate::kv::Value;
+use crate::level::Level;
 use crate::record::Record;
 
 /// The most bytes of a field name journald accepts.
@@ -95,7 +95,11 @@ impl Encoder {
             field(out, b"CODE_FILE", file.as_bytes());
         }
         if let Some(line) = record.line() {
-            field(out, b"CODE_LINE", itoa::Buffer::new().format(line).as_bytes());
+            field(
+                out,
+                b"CODE_LINE",
+                itoa::Buffer::new().format(line).as_bytes(),
+            );
         }
         if !self.identifier.is_empty() {
             field(out, b"SYSLOG_IDENTIFIER", self.identifier.as_bytes());
@@ -146,7 +150,11 @@ mod tests {
             } else {
                 let len = u64::from_le_bytes(entry[end + 1..end + 9].try_into().unwrap()) as usize;
                 let value = entry[end + 9..end + 9 + len].to_vec();
-                assert_eq!(entry[end + 9 + len], b'\n', "the binary form ends with a newline");
+                assert_eq!(
+                    entry[end + 9 + len],
+                    b'\n',
+                    "the binary form ends with a newline"
+                );
                 fields.push((String::from_utf8(line.to_vec()).unwrap(), value));
                 entry = &entry[end + 10 + len..];
             }
@@ -160,12 +168,20 @@ mod tests {
         assert_eq!(name("user_name"), "USER_NAME");
         assert_eq!(name("http.status-code"), "HTTP_STATUS_CODE");
         assert_eq!(name("trace_id"), "TRACE_ID");
-        assert_eq!(name("_private"), "PRIVATE", "journald's own fields start with _");
+        assert_eq!(
+            name("_private"),
+            "PRIVATE",
+            "journald's own fields start with _"
+        );
         assert_eq!(name("2fa"), "KV_2FA");
         assert_eq!(name(""), "KV_");
         assert_eq!(name("__"), "KV_");
         assert_eq!(name("déjà"), "D_J_", "one _ per character, not per byte");
-        assert_eq!(name("message"), "KV_MESSAGE", "the handler writes MESSAGE itself");
+        assert_eq!(
+            name("message"),
+            "KV_MESSAGE",
+            "the handler writes MESSAGE itself"
+        );
         assert_eq!(name("priority"), "KV_PRIORITY");
         assert_eq!(name(&"k".repeat(100)).len(), 64);
         assert_eq!(name(&format!("1{}", "k".repeat(100))).len(), 64);
@@ -197,7 +213,7 @@ mod tests {
             ("message", Value::Str("shadow")),
         ];
         let loc = crate::record::Location::new("m", "src/jobs.rs", 7);
-        let rec = Record::builder(Level::Warn, "jobs.42", format_args!("disk at {}%", 91))
+        let rec = Record::builder(Level::Warn, "jobs.42", format_args!("disk at 91%"))
             .key_values(&kvs)
             .location(&loc)
             .build();

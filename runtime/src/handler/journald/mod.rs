@@ -248,7 +248,9 @@ impl JournaldBuilder {
             lost: 0,
             unreported: 0,
         };
-        let options = self.options.description(format!("journald handler ({what})"));
+        let options = self
+            .options
+            .description(format!("journald handler ({what})"));
         let worker = Worker::spawn(sink, options)?;
         Ok(JournaldHandler {
             worker,

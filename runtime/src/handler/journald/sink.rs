@@ -7,8 +7,8 @@ use std::sync::Arc;
 
 use crate::handler::ErrorReporter;
 use crate::handler::queue::Sink;
-use crate::level::Level;
 use crate::kv::Value;
+use crate::level::Level;
 use crate::record::Record;
 
 use super::encode::Encoder;

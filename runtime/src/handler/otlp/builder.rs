@@ -253,9 +253,7 @@ impl OtlpBuilder {
             resource = resource.with_attribute(opentelemetry::KeyValue::new(k.clone(), v.clone()));
         }
         exporter.set_resource(&resource.build());
-        let logger = SdkLoggerProvider::builder()
-            .build()
-            .logger("scoped-logger");
+        let logger = SdkLoggerProvider::builder().build().logger("scoped-logger");
         let control = Arc::new(Control::default());
         let errors = Arc::new(ErrorReporter::new(format!("otlp handler ({what})")));
         let sink = OtlpSink {
@@ -316,14 +314,15 @@ mod tests {
             "http://127.0.0.1:4318/",
         )]))
         .unwrap();
-        assert_eq!(b.protocol, Protocol::HttpProtobuf, "the specification's default");
+        assert_eq!(
+            b.protocol,
+            Protocol::HttpProtobuf,
+            "the specification's default"
+        );
         assert_eq!(b.url(), "http://127.0.0.1:4318/v1/logs");
         let none = OtlpBuilder::from_vars(vars(&[])).unwrap();
         assert_eq!(none.url(), "http://localhost:4318/v1/logs");
-        assert_eq!(
-            none.protocol(Protocol::Grpc).url(),
-            "http://localhost:4317"
-        );
+        assert_eq!(none.protocol(Protocol::Grpc).url(), "http://localhost:4317");
     }
 
     #[test]

@@ -11,8 +11,8 @@ use opentelemetry::trace::{SpanId, TraceId};
 use opentelemetry::{Key, StringValue};
 use opentelemetry_sdk::logs::SdkLogRecord;
 
-use crate::level::Level;
 use crate::kv::Value;
+use crate::level::Level;
 use crate::record::Record;
 
 const STR: u8 = 0;
@@ -271,7 +271,7 @@ mod tests {
         ];
         let loc = crate::record::Location::new("m", "src/jobs.rs", 12);
         let time = UNIX_EPOCH + Duration::from_nanos(1_700_000_000_123_456_789);
-        let record = Record::builder(Level::Warn, "jobs.42", format_args!("disk at {}%", 91))
+        let record = Record::builder(Level::Warn, "jobs.42", format_args!("disk at 91%"))
             .key_values(&kvs)
             .location(&loc)
             .time(time)
@@ -291,10 +291,20 @@ mod tests {
         assert_eq!(attr(&rec, "ratio"), Some(AnyValue::Double(0.5)));
         assert_eq!(attr(&rec, "ok"), Some(AnyValue::Boolean(true)));
         assert_eq!(attr(&rec, "user"), Some(AnyValue::String("ann".into())));
-        assert_eq!(attr(&rec, "err"), Some(AnyValue::String("disk full".into())));
-        assert_eq!(attr(&rec, "code.file.path"), Some(AnyValue::String("src/jobs.rs".into())));
+        assert_eq!(
+            attr(&rec, "err"),
+            Some(AnyValue::String("disk full".into()))
+        );
+        assert_eq!(
+            attr(&rec, "code.file.path"),
+            Some(AnyValue::String("src/jobs.rs".into()))
+        );
         assert_eq!(attr(&rec, "code.line.number"), Some(AnyValue::Int(12)));
-        assert_eq!(attr(&rec, "trace_id"), None, "the trace context, not an attribute");
+        assert_eq!(
+            attr(&rec, "trace_id"),
+            None,
+            "the trace context, not an attribute"
+        );
         let cx = rec.trace_context().expect("a trace context");
         assert_eq!(cx.trace_id.to_string(), "0af7651916cd43dd8448eb211c80319c");
         assert_eq!(cx.span_id.to_string(), "b7ad6b7169203331");
@@ -302,14 +312,20 @@ mod tests {
 
     #[test]
     fn ids_that_are_not_ids_stay_attributes() {
-        let kvs = [("trace_id", Value::Str("not-hex")), ("span_id", Value::U64(5))];
+        let kvs = [
+            ("trace_id", Value::Str("not-hex")),
+            ("span_id", Value::U64(5)),
+        ];
         let record = Record::builder(Level::Info, "", format_args!("m"))
             .key_values(&kvs)
             .build();
         let (rec, logger) = unpacked(&record);
         assert_eq!(logger, "");
         assert!(rec.trace_context().is_none());
-        assert_eq!(attr(&rec, "trace_id"), Some(AnyValue::String("not-hex".into())));
+        assert_eq!(
+            attr(&rec, "trace_id"),
+            Some(AnyValue::String("not-hex".into()))
+        );
         assert_eq!(attr(&rec, "span_id"), Some(AnyValue::Int(5)));
     }
 

@@ -16,8 +16,8 @@ use opentelemetry_sdk::logs::{LogBatch, LogExporter as _, SdkLogRecord, SdkLogge
 use crate::handler::ErrorReporter;
 use crate::handler::queue::Sink;
 use crate::handler::retry::{Backoff, Control};
-use crate::level::Level;
 use crate::kv::Value;
+use crate::level::Level;
 use crate::record::Record;
 
 use super::item;

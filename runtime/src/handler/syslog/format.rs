@@ -184,7 +184,6 @@ pub(super) fn default_hostname() -> String {
     name.trim().to_owned()
 }
 
-
 #[cfg(test)]
 mod tests {
     #[cfg(target_os = "linux")]

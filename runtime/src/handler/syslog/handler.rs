@@ -12,11 +12,11 @@ use crate::handler::{ErrorReporter, Handler};
 use crate::record::Record;
 
 use super::format::{Encoder, default_hostname, header_field, sd_id};
-use crate::handler::program::program_name;
 use super::sink::SyslogSink;
 use super::transport::Endpoint;
-use crate::handler::retry::{Backoff, Control};
 use super::{DEFAULT_SD_ID, Facility, MIN_MESSAGE, SyslogFormat};
+use crate::handler::program::program_name;
+use crate::handler::retry::{Backoff, Control};
 // ---- the handler -------------------------------------------------------------------------------
 
 /// Sends records to a syslog server without ever blocking the caller; see the

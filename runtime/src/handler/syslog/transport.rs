@@ -10,7 +10,6 @@ use std::os::unix::net::UnixDatagram;
 use std::path::PathBuf;
 use std::time::Duration;
 
-
 // ---- transports ------------------------------------------------------------------------------
 
 #[derive(Debug, Clone)]
