@@ -1,7 +1,7 @@
 //! [`JournaldHandler`]: records to systemd's journal over its native protocol, each key-value
 //! a journal field of its own (queryable as `journalctl JOB=42`), where the `/dev/log` road of
 //! the syslog handler keeps them only as text. Built on the never-blocking
-//! [`Worker`](crate::handler::queue::Worker): a journal that is slow or gone never stalls the
+//! [`Worker`]: a journal that is slow or gone never stalls the
 //! program that logs, and what does not reach it is counted. Linux only (journald runs
 //! nowhere else).
 //!

@@ -1,7 +1,7 @@
 //! [`OtlpHandler`]: records as OpenTelemetry logs over OTLP (gRPC or HTTP/protobuf) to a
 //! collector, built on the official crates (`opentelemetry`, `opentelemetry_sdk`,
 //! `opentelemetry-otlp`, 0.33) and on the never-blocking
-//! [`Worker`](crate::handler::queue::Worker): a collector that is slow, away or restarting
+//! [`Worker`]: a collector that is slow, away or restarting
 //! never stalls the program that logs, and every record that does not reach it is counted.
 //!
 //! # The log record
