@@ -7,6 +7,9 @@
 //! (`bash .ci/journald.sh` installs it), except under `CI=true`, where they fail.
 #![cfg(all(feature = "journald", target_os = "linux"))]
 
+#[macro_use]
+#[path = "support/skip.rs"]
+mod skip;
 #[path = "support/journald.rs"]
 mod journald;
 
@@ -21,17 +24,7 @@ use scoped_logger::{Handler, Level, Location, Record, Registry, scoped_log};
 
 macro_rules! journald_or_skip {
     () => {
-        match Journald::start() {
-            Ok(j) => j,
-            Err(why) if std::env::var("CI").is_ok_and(|v| v == "true") => {
-                panic!("journald not available under CI (.ci/journald.sh installs it): {why}")
-            }
-            Err(why) => {
-                use std::io::Write as _;
-                let _ = writeln!(std::io::stderr(), "SKIPPED: journald not available: {why}");
-                return;
-            }
-        }
+        peer_or_skip!(Journald::start(), "journald", ".ci/journald.sh")
     };
 }
 

@@ -8,13 +8,15 @@
 //! (`bash .ci/rotel.sh` installs it), except under `CI=true`, where they fail.
 #![cfg(feature = "otlp")]
 
+#[macro_use]
+#[path = "support/skip.rs"]
+mod skip;
 #[path = "support/rotel.rs"]
 mod rotel;
 
 use std::collections::BTreeMap;
-use std::time::{Duration, Instant};
-
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use opentelemetry::Context;
 use opentelemetry::trace::{SpanContext, SpanId, TraceContextExt, TraceFlags, TraceId, TraceState};
@@ -25,17 +27,7 @@ use scoped_logger::{Handler, LevelFilter, Registry, scoped_log};
 
 macro_rules! rotel_or_skip {
     () => {
-        match Rotel::start() {
-            Ok(r) => r,
-            Err(why) if std::env::var("CI").is_ok_and(|v| v == "true") => {
-                panic!("rotel not available under CI (.ci/rotel.sh installs it): {why}")
-            }
-            Err(why) => {
-                use std::io::Write as _;
-                let _ = writeln!(std::io::stderr(), "SKIPPED: rotel not available: {why}");
-                return;
-            }
-        }
+        peer_or_skip!(Rotel::start(), "rotel", ".ci/rotel.sh")
     };
 }
 

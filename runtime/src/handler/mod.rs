@@ -49,8 +49,14 @@ pub mod otlp;
 #[cfg(any(feature = "syslog", all(feature = "journald", target_os = "linux")))]
 pub(crate) mod program;
 pub mod queue;
+#[cfg(any(feature = "otlp", all(feature = "journald", target_os = "linux")))]
+mod queued;
 mod report;
-#[cfg(any(feature = "syslog", feature = "otlp"))]
+#[cfg(any(
+    feature = "syslog",
+    feature = "otlp",
+    all(feature = "journald", target_os = "linux")
+))]
 pub(crate) mod retry;
 #[cfg(feature = "sqlite")]
 pub(crate) mod sqlite;

@@ -53,10 +53,11 @@ use std::fmt;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
-use crate::handler::queue::{Options, Policy, QueueSettings, Worker};
-use crate::handler::{ErrorReporter, Handler};
+use crate::handler::ErrorReporter;
+use crate::handler::queue::{Options, Worker};
+use crate::handler::queued::{queue_setters, queued_handler};
+use crate::handler::retry::Control;
 use crate::record::Record;
 
 mod encode;
@@ -76,6 +77,7 @@ pub struct JournaldHandler {
     worker: Worker<JournaldSink>,
     encoder: Arc<Encoder>,
     errors: Arc<ErrorReporter>,
+    control: Arc<Control>,
     what: String,
 }
 
@@ -106,62 +108,14 @@ impl JournaldHandler {
         }
     }
 
-    /// Records dropped so far: refused by a full queue, or by journald (each counted once).
-    pub fn dropped(&self) -> u64 {
-        self.worker.dropped()
-    }
-
-    /// Records waiting to be sent now.
-    pub fn queued(&self) -> usize {
-        self.worker.queued()
-    }
-}
-
-impl Handler for JournaldHandler {
-    fn handle(&self, record: &Record<'_>) {
-        if self.worker.would_drop() {
-            // Full under Policy::Drop: do not encode an entry only to throw it away.
-            self.worker.count_dropped();
-            return;
-        }
+    fn pack(&self, record: &Record<'_>) -> Vec<u8> {
         let mut entry = Vec::with_capacity(256);
-        let mut scratch = String::new();
-        self.encoder.encode(record, &mut entry, &mut scratch);
-        let len = entry.len();
-        self.worker.send(entry, len);
-    }
-
-    fn flush(&self) {
-        self.worker.flush_by(self.worker.default_deadline());
-    }
-
-    fn flush_by(&self, deadline: Instant) -> bool {
-        self.worker.flush_by(deadline)
-    }
-
-    fn close(&self) {
-        Handler::close_by(self, self.worker.default_deadline());
-    }
-
-    fn close_by(&self, deadline: Instant) -> bool {
-        let done = self.worker.close_by(deadline);
-        self.errors.summarize();
-        self.worker.errors().summarize();
-        done
-    }
-
-    fn target(&self) -> Option<String> {
-        Some(self.what.clone())
-    }
-
-    fn take_error(&self) -> Option<io::Error> {
-        self.errors.take().or_else(|| self.worker.take_error())
-    }
-
-    fn dropped(&self) -> u64 {
-        self.worker.dropped()
+        self.encoder.encode(record, &mut entry, &mut String::new());
+        entry
     }
 }
+
+queued_handler!(JournaldHandler);
 
 /// Configures a [`JournaldHandler`]; made by [`JournaldHandler::builder`].
 ///
@@ -199,30 +153,7 @@ impl JournaldBuilder {
         self
     }
 
-    /// The queue's settings at once: a [`QueueOptions`](crate::handler::queue::QueueOptions)
-    /// or a whole [`Options`].
-    pub fn queue(mut self, settings: impl QueueSettings) -> Self {
-        self.options = settings.apply_to(self.options);
-        self
-    }
-
-    /// Most records held at once (default 16 384). See [`Options::capacity`].
-    pub fn capacity(mut self, records: usize) -> Self {
-        self.options = self.options.capacity(records);
-        self
-    }
-
-    /// What a caller does when the queue is full (default [`Policy::Drop`]).
-    pub fn policy(mut self, policy: Policy) -> Self {
-        self.options = self.options.policy(policy);
-        self
-    }
-
-    /// How long `flush()` and `close()` wait for the worker (default 1 s).
-    pub fn flush_timeout(mut self, timeout: Duration) -> Self {
-        self.options = self.options.flush_timeout(timeout);
-        self
-    }
+    queue_setters!();
 
     /// Starts the worker and returns the handler. Fails when the socket is not there, or when
     /// the worker thread cannot start.
@@ -256,6 +187,7 @@ impl JournaldBuilder {
             worker,
             encoder,
             errors,
+            control: Arc::new(Control::default()),
             what,
         })
     }

@@ -6,10 +6,8 @@ use std::io;
 use std::sync::Arc;
 
 use crate::handler::ErrorReporter;
+use crate::handler::last_resort::with_drop_report;
 use crate::handler::queue::Sink;
-use crate::kv::Value;
-use crate::level::Level;
-use crate::record::Record;
 
 use super::encode::Encoder;
 use super::socket::JournalSocket;
@@ -29,13 +27,13 @@ impl JournaldSink {
     /// Sends the "N records dropped" entry; keeps the count when journald refuses it too.
     fn send_report(&mut self) {
         let n = self.unreported;
-        let kvs = [("dropped", Value::U64(n))];
-        let args = format_args!("{n} records dropped on their way to journald");
-        let record = Record::builder(Level::Warn, crate::handler::last_resort::OWN_LOGGER, args)
-            .key_values(&kvs)
-            .build();
         let mut entry = Vec::with_capacity(256);
-        self.encoder.encode(&record, &mut entry, &mut String::new());
+        with_drop_report(
+            n,
+            None,
+            format_args!("{n} records dropped on their way to journald"),
+            |record| self.encoder.encode(record, &mut entry, &mut String::new()),
+        );
         if self.socket.send(&entry).is_ok() {
             self.unreported = 0;
         }

@@ -14,7 +14,8 @@ use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::logs::{LogExporter as _, SdkLoggerProvider};
 
 use crate::handler::ErrorReporter;
-use crate::handler::queue::{Options, Policy, QueueSettings, Worker};
+use crate::handler::queue::{Options, Worker};
+use crate::handler::queued::queue_setters;
 use crate::handler::retry::{Backoff, Control};
 
 use super::OtlpHandler;
@@ -178,30 +179,7 @@ impl OtlpBuilder {
         self
     }
 
-    /// The queue's settings at once: a [`QueueOptions`](crate::handler::queue::QueueOptions)
-    /// or a whole [`Options`].
-    pub fn queue(mut self, settings: impl QueueSettings) -> Self {
-        self.options = settings.apply_to(self.options);
-        self
-    }
-
-    /// Most records held at once (default 16 384): how long an outage the queue absorbs.
-    pub fn capacity(mut self, records: usize) -> Self {
-        self.options = self.options.capacity(records);
-        self
-    }
-
-    /// What a caller does when the queue is full (default [`Policy::Drop`]).
-    pub fn policy(mut self, policy: Policy) -> Self {
-        self.options = self.options.policy(policy);
-        self
-    }
-
-    /// How long `flush()` and `close()` wait for the worker (default 1 s).
-    pub fn flush_timeout(mut self, timeout: Duration) -> Self {
-        self.options = self.options.flush_timeout(timeout);
-        self
-    }
+    queue_setters!();
 
     /// The URL records are sent to: the base URL for gRPC, `/v1/logs` under it for HTTP.
     fn url(&self) -> String {

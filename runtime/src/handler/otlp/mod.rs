@@ -26,7 +26,7 @@
 //! them in batches. When an export fails, the worker tries the same batch again, first after
 //! [`OtlpBuilder::retry_delay`]'s shortest delay and then doubling it, while the queue absorbs
 //! new records; once the queue is full, further records are dropped and counted
-//! ([`OtlpHandler::dropped`], [`Handler::dropped`]); a batch still refused after
+//! ([`OtlpHandler::dropped`], [`Handler::dropped`](crate::Handler::dropped)); a batch still refused after
 //! [`OtlpBuilder::give_up_after`] is dropped and counted too. When the collector takes records
 //! again, the next batch starts with one record (a `WARN` from the logger `scoped_logger`,
 //! with the count in the attribute `dropped`):
@@ -56,11 +56,11 @@
 use std::fmt;
 use std::io;
 use std::sync::Arc;
-use std::time::Instant;
 
+use crate::handler::ErrorReporter;
 use crate::handler::queue::Worker;
+use crate::handler::queued::queued_handler;
 use crate::handler::retry::Control;
-use crate::handler::{ErrorReporter, Handler};
 use crate::record::Record;
 
 mod builder;
@@ -100,74 +100,9 @@ impl OtlpHandler {
         OtlpBuilder::default()
     }
 
-    /// Records dropped so far: refused by a full queue, or never taken by the collector (each
-    /// counted once).
-    pub fn dropped(&self) -> u64 {
-        self.worker.dropped()
-    }
-
-    /// Records waiting to be sent now.
-    pub fn queued(&self) -> usize {
-        self.worker.queued()
-    }
-
-    /// Where the records go, as error reports name it (`otlp grpc http://127.0.0.1:4317`).
-    pub fn destination(&self) -> &str {
-        &self.what
+    fn pack(&self, record: &Record<'_>) -> Vec<u8> {
+        item::pack(record)
     }
 }
 
-impl Handler for OtlpHandler {
-    fn handle(&self, record: &Record<'_>) {
-        if self.worker.would_drop() {
-            // Full under Policy::Drop: do not pack a record only to throw it away.
-            self.worker.count_dropped();
-            return;
-        }
-        let packed = item::pack(record);
-        let len = packed.len();
-        self.worker.send(packed, len);
-    }
-
-    fn flush(&self) {
-        self.worker.flush_by(self.worker.default_deadline());
-    }
-
-    fn flush_by(&self, deadline: Instant) -> bool {
-        self.worker.flush_by(deadline)
-    }
-
-    fn close(&self) {
-        // Not `default_deadline`: once told to close, the worker stops waiting for the
-        // collector, so a flush that gave up on it does not mean closing will.
-        Handler::close_by(self, Instant::now() + self.worker.flush_timeout());
-    }
-
-    fn close_by(&self, deadline: Instant) -> bool {
-        self.control.close();
-        let done = self.worker.close_by(deadline);
-        self.errors.summarize();
-        self.worker.errors().summarize();
-        done
-    }
-
-    fn target(&self) -> Option<String> {
-        Some(self.what.clone())
-    }
-
-    fn take_error(&self) -> Option<io::Error> {
-        self.errors.take().or_else(|| self.worker.take_error())
-    }
-
-    fn dropped(&self) -> u64 {
-        self.worker.dropped()
-    }
-}
-
-impl Drop for OtlpHandler {
-    fn drop(&mut self) {
-        // The worker's own drop then closes it with its deadline; it must not wait for a
-        // collector.
-        self.control.close();
-    }
-}
+queued_handler!(OtlpHandler);

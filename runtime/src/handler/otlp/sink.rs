@@ -14,11 +14,9 @@ use opentelemetry_otlp::LogExporter;
 use opentelemetry_sdk::logs::{LogBatch, LogExporter as _, SdkLogRecord, SdkLogger};
 
 use crate::handler::ErrorReporter;
+use crate::handler::last_resort::with_drop_report;
 use crate::handler::queue::Sink;
 use crate::handler::retry::{Backoff, Control};
-use crate::kv::Value;
-use crate::level::Level;
-use crate::record::Record;
 
 use super::item;
 
@@ -56,12 +54,12 @@ impl OtlpSink {
         } else {
             "not keeping up"
         };
-        let kvs = [("dropped", Value::U64(n))];
-        let args = format_args!("{n} records dropped while the OpenTelemetry collector was {why}");
-        let record = Record::builder(Level::Warn, crate::handler::last_resort::OWN_LOGGER, args)
-            .key_values(&kvs)
-            .build();
-        item::pack(&record)
+        with_drop_report(
+            n,
+            None,
+            format_args!("{n} records dropped while the OpenTelemetry collector was {why}"),
+            item::pack,
+        )
     }
 
     /// Exports `packed` as one batch, trying again (backing off) while the collector is away,

@@ -7,10 +7,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::handler::ErrorReporter;
+use crate::handler::last_resort::with_drop_report;
 use crate::handler::queue::Sink;
-use crate::kv::Value;
-use crate::level::Level;
-use crate::record::Record;
 
 use super::format::Encoder;
 use super::transport::{Conn, Endpoint};
@@ -102,15 +100,14 @@ impl SyslogSink {
         } else {
             "not keeping up"
         };
-        let kvs = [("dropped", Value::U64(n))];
-        let args = format_args!("{n} records dropped while the syslog server was {why}");
-        let record = Record::builder(Level::Warn, crate::handler::last_resort::OWN_LOGGER, args)
-            .key_values(&kvs)
-            .thread_name(Some("scoped-logger-syslog"))
-            .build();
         let mut msg = std::mem::take(&mut self.report);
         msg.clear();
-        self.encoder.encode(&record, &mut msg);
+        with_drop_report(
+            n,
+            Some("scoped-logger-syslog"),
+            format_args!("{n} records dropped while the syslog server was {why}"),
+            |record| self.encoder.encode(record, &mut msg),
+        );
         let sent = self.send_one(&msg);
         self.report = msg;
         match sent {
