@@ -14,7 +14,10 @@ if dir=$(rotel_dir) && [ -x "$dir/rotel-agent" ]; then
 fi
 
 command -v python3 >/dev/null || { echo "python3 is needed to install rotel (pip install rotel)" >&2; exit 1; }
-python3 -m pip install --quiet --disable-pip-version-check rotel
+# A Debian system python refuses installs outside a virtual environment (PEP 668); this is a
+# CI machine of its own, so install there all the same rather than fail.
+python3 -m pip install --quiet --disable-pip-version-check rotel \
+  || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages rotel
 
 dir=$(rotel_dir) && [ -x "$dir/rotel-agent" ] || { echo "rotel installed but no rotel-agent in it" >&2; exit 1; }
 echo "installed: $("$dir/rotel-agent" --version)"

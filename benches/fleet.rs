@@ -11,7 +11,7 @@
 //! `--features opentelemetry`):
 //!
 //! ```text
-//! for c in record_no_span record_in_span; do for n in 100000 200000; do
+//! for c in record_no_span record_in_span bare_no_span bare_in_span; do for n in 100000 200000; do
 //!   FLEET_BENCH_COUNT=$c:$n valgrind --tool=callgrind --callgrind-out-file=/dev/null \
 //!     target/release/deps/fleet-<hash> 2>&1 | grep 'refs:'; done; done
 //! ```
@@ -58,6 +58,15 @@ impl Handler for Discard {
     }
 }
 
+/// Reads every key-value and nothing else: the record's own cost, without a format's.
+struct Bare;
+
+impl Handler for Bare {
+    fn handle(&self, record: &Record<'_>) {
+        black_box(record.key_values().count());
+    }
+}
+
 /// A sampled span context of a span made elsewhere: what a program's own span looks like to
 /// the library.
 fn span() -> Context {
@@ -85,10 +94,15 @@ fn handle_once(handler: &dyn Handler, n: u64) {
     );
 }
 
-/// `FLEET_BENCH_COUNT=case:n`: runs one case `n` times (see the module docs).
+/// `FLEET_BENCH_COUNT=case:n`: runs one case `n` times (see the module docs). The `record_*`
+/// cases format a text line (`Discard`), the `bare_*` ones only read the key-values (`Bare`).
 fn count(case: &str, n: u64) {
     let reg = Registry::new();
-    reg.root().add_handler(Discard);
+    if case.starts_with("bare_") {
+        reg.root().add_handler(Bare);
+    } else {
+        reg.root().add_handler(Discard);
+    }
     reg.root().set_level(LevelFilter::Info);
     let many = |f: &mut dyn FnMut()| {
         for _ in 0..n {
@@ -96,8 +110,14 @@ fn count(case: &str, n: u64) {
         }
     };
     match case {
-        "record_no_span" => many(&mut || info!("done in {} ms", black_box(42))),
-        "record_in_span" => {
+        // The records go to the scope's logger (entered outside any span: the ids come from
+        // the span at the call).
+        "record_no_span" | "bare_no_span" => {
+            let _s = reg.scope("jobs.1").enter().unwrap();
+            many(&mut || info!("done in {} ms", black_box(42)));
+        }
+        "record_in_span" | "bare_in_span" => {
+            let _s = reg.scope("jobs.1").enter().unwrap();
             let _g = span().attach();
             many(&mut || info!("done in {} ms", black_box(42)));
         }
@@ -133,6 +153,7 @@ fn fleet(c: &mut criterion::Criterion) {
     let reg = Registry::new();
     reg.root().add_handler(Discard);
     reg.root().set_level(LevelFilter::Info);
+    let _s = reg.scope("jobs.1").enter().unwrap();
     let mut g = c.benchmark_group("trace_ids");
     g.bench_function("record, no span", |b| {
         b.iter(|| info!("done in {} ms", black_box(42)))

@@ -12,6 +12,8 @@
 mod skip;
 #[path = "support/journald.rs"]
 mod journald;
+#[path = "support/wait.rs"]
+mod wait;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

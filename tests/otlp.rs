@@ -13,6 +13,8 @@
 mod skip;
 #[path = "support/rotel.rs"]
 mod rotel;
+#[path = "support/wait.rs"]
+mod wait;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

@@ -6,13 +6,12 @@
 
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use parking_lot::Mutex;
 
 /// How long anything here waits before failing the test.
 pub const FAILSAFE: Duration = Duration::from_secs(60);
-const POLL: Duration = Duration::from_millis(50);
 pub const SOCKET: &str = "/run/systemd/journal/socket";
 const BINARY: &str = "/lib/systemd/systemd-journald";
 
@@ -42,17 +41,16 @@ impl Journald {
                 .spawn()
                 .map_err(|e| format!("cannot start {BINARY}: {e}"))?;
             held.1 = Some(child);
-            let end = Instant::now() + FAILSAFE;
-            while !listening() {
-                if let Some(status) = held.1.as_mut().and_then(|c| c.try_wait().ok().flatten()) {
-                    held.1 = None;
-                    return Err(format!("{BINARY} exited at once ({status})"));
+            let exited = crate::wait::until("journald listening", FAILSAFE, || {
+                match held.1.as_mut().and_then(|c| c.try_wait().ok().flatten()) {
+                    Some(status) => Ok(Some(status)),
+                    None if listening() => Ok(None),
+                    None => Err(format!("no journald on {SOCKET} yet")),
                 }
-                assert!(
-                    Instant::now() < end,
-                    "failsafe: journald never opened {SOCKET}"
-                );
-                std::thread::sleep(POLL);
+            });
+            if let Some(status) = exited {
+                held.1 = None;
+                return Err(format!("{BINARY} exited at once ({status})"));
             }
         }
         held.0 += 1;
@@ -81,19 +79,14 @@ impl Journald {
         what: &str,
         done: impl Fn(&[serde_json::Value]) -> bool,
     ) -> Vec<serde_json::Value> {
-        let end = Instant::now() + FAILSAFE;
-        loop {
+        crate::wait::until(what, FAILSAFE, || {
             let entries = self.entries(identifier);
             if done(&entries) {
-                return entries;
+                Ok(entries)
+            } else {
+                Err(format!("{} entries for {identifier}", entries.len()))
             }
-            assert!(
-                Instant::now() < end,
-                "failsafe: {what} never arrived; {} entries for {identifier}",
-                entries.len()
-            );
-            std::thread::sleep(POLL);
-        }
+        })
     }
 }
 

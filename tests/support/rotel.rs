@@ -9,11 +9,10 @@ use std::fs;
 use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// How long anything here waits before failing the test.
 pub const FAILSAFE: Duration = Duration::from_secs(60);
-const POLL: Duration = Duration::from_millis(50);
 
 /// One log record as rotel printed it.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -120,8 +119,7 @@ impl Rotel {
     }
 
     fn wait_ready(&mut self) {
-        let end = Instant::now() + FAILSAFE;
-        loop {
+        crate::wait::until("rotel listening", FAILSAFE, || {
             if let Some(status) = self
                 .child
                 .as_mut()
@@ -131,15 +129,11 @@ impl Rotel {
             }
             let up = |port| TcpStream::connect(("127.0.0.1", port)).is_ok();
             if up(self.grpc_port) && up(self.http_port) {
-                return;
+                Ok(())
+            } else {
+                Err(self.stderr_text())
             }
-            assert!(
-                Instant::now() < end,
-                "failsafe: rotel never listened: {}",
-                self.stderr_text()
-            );
-            std::thread::sleep(POLL);
-        }
+        })
     }
 
     fn stderr_text(&self) -> String {
@@ -177,24 +171,22 @@ impl Rotel {
         what: &str,
         done: impl Fn(&[LogLine]) -> bool,
     ) -> Vec<LogLine> {
-        let end = Instant::now() + FAILSAFE;
-        loop {
+        crate::wait::until(what, FAILSAFE, || {
             let records: Vec<LogLine> = self
                 .records()
                 .into_iter()
                 .filter(|r| r.service_name.as_deref() == Some(service))
                 .collect();
             if done(&records) {
-                return records;
+                Ok(records)
+            } else {
+                Err(format!(
+                    "{} records from {service}, last: {:?}",
+                    records.len(),
+                    records.last()
+                ))
             }
-            assert!(
-                Instant::now() < end,
-                "failsafe: {what} never arrived; {} records from {service}, last: {:?}",
-                records.len(),
-                records.last()
-            );
-            std::thread::sleep(POLL);
-        }
+        })
     }
 }
 

@@ -1,6 +1,7 @@
 //! What configures and extends the handlers: their builders and options, the wrappers
-//! ([`NonBlocking`], [`WithLevel`]), the queue engine ([`queue`]), syslog ([`syslog`]), and the
-//! pieces for writing a handler of your own ([`ErrorReporter`]). The [`Handler`] trait, the
+//! ([`NonBlocking`], [`WithLevel`]), the queue engine ([`queue`]), the roads to a collector
+//! (syslog: [`syslog`], the journal: [`journald`], OpenTelemetry: [`otlp`]), and the pieces for
+//! writing a handler of your own ([`ErrorReporter`]). The [`Handler`] trait, the
 //! everyday handlers ([`StderrHandler`](crate::StderrHandler),
 //! [`FileHandler`](crate::FileHandler), ...) and the [`HandlerId`] that
 //! `add_handler` returns are at the crate root.
@@ -14,9 +15,9 @@
 //! # Fork
 //!
 //! Nothing is re-created in a child after `fork()`: the queued handlers' writer threads
-//! ([`StderrHandler`](crate::StderrHandler), [`NonBlocking`], syslog,
-//! SQLite, and the last-resort sink behind the library's own warnings) exist only in the parent,
-//! so the child's records to them are queued, then dropped and counted once the queue is full;
+//! ([`StderrHandler`](crate::StderrHandler), [`NonBlocking`], syslog, SQLite, journald, OTLP,
+//! and the last-resort sink behind the library's own warnings) exist only in the parent, so the
+//! child's records to them are queued, then dropped and counted once the queue is full;
 //! under [`Policy::Block`](queue::Policy::Block) the child waits on that full queue for good.
 //! A lock another thread held at the moment of the fork stays held in the child. What a program
 //! that forks must do:

@@ -81,8 +81,8 @@ impl<'a> Iterator for KeyValues<'a> {
             #[cfg(feature = "opentelemetry")]
             if let Some(ids) = self.trace {
                 let (k, v) = match i - self.own.len() {
-                    0 => (TRACE_ID, Value::Display(&ids.trace)),
-                    1 => (SPAN_ID, Value::Display(&ids.span)),
+                    0 => (TRACE_ID, Value::Str(ids.trace_id())),
+                    1 => (SPAN_ID, Value::Str(ids.span_id())),
                     _ => ("", Value::Null),
                 };
                 if !k.is_empty() {

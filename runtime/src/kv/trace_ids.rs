@@ -1,8 +1,8 @@
 //! The OpenTelemetry span a record is logged in: its trace and span ids, read from the
 //! `opentelemetry` crate's current `Context` at the call (which `tracing-opentelemetry`, with its
 //! default context activation, sets for each entered `tracing` span, so the bridge's records
-//! see them too), kept as bytes and written as lower-case hex only by a handler that writes
-//! them. With no span active this must stay a few instructions; it never panics.
+//! see them too), written once as lower-case hex. With no span active this must stay a few
+//! instructions; it never panics.
 
 use std::cell::Cell;
 use std::fmt;
@@ -19,36 +19,39 @@ pub(crate) const TRACE_ID: &str = "trace_id";
 /// The key the span id is carried under.
 pub(crate) const SPAN_ID: &str = "span_id";
 
-/// An id that `Display`s as lower-case hex, two digits a byte.
+/// The 16 lower-case hex digits of `x`, most significant first, computed eight bytes at a
+/// time (no table, no loop): each nibble is spread into a byte of its own, then turned into
+/// `0`-`9` or `a`-`f` by adding `'0'`, and `'a' - '0' - 10` more where it is 10 or above.
+fn hex16(x: u64) -> [u8; 16] {
+    const fn repeat(b: u8) -> u128 {
+        u128::from_ne_bytes([b; 16])
+    }
+    let mut n = u128::from(x);
+    n = (n | n << 32) & 0x0000_0000_ffff_ffff_0000_0000_ffff_ffff;
+    n = (n | n << 16) & 0x0000_ffff_0000_ffff_0000_ffff_0000_ffff;
+    n = (n | n << 8) & 0x00ff_00ff_00ff_00ff_00ff_00ff_00ff_00ff;
+    n = (n | n << 4) & repeat(0x0f);
+    // `(d + 6) >> 4` is 1 exactly for the digits 10 to 15; no byte carries into the next.
+    let letters = ((n + repeat(0x06)) >> 4) & repeat(0x01);
+    (n + repeat(b'0') + letters * u128::from(b'a' - b'0' - 10)).to_be_bytes()
+}
+
+/// The ids of the span current when a record was logged (or a scope entered), as the
+/// lower-case hex the records carry: written once at the call, so that every handler reads
+/// them as plain strings.
 #[derive(Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Hex<const N: usize>(pub(crate) [u8; N]);
-
-impl<const N: usize> fmt::Display for Hex<N> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        const DIGITS: &[u8; 16] = b"0123456789abcdef";
-        // Up to 16 bytes (a trace id): 32 digits on the stack.
-        let mut buf = [0u8; 32];
-        for (i, b) in self.0.iter().take(16).enumerate() {
-            buf[2 * i] = DIGITS[usize::from(b >> 4)];
-            buf[2 * i + 1] = DIGITS[usize::from(b & 0xf)];
-        }
-        let digits = &buf[..2 * N.min(16)];
-        // Only ASCII digits were written.
-        f.write_str(std::str::from_utf8(digits).unwrap_or_default())
-    }
-}
-
-impl<const N: usize> fmt::Debug for Hex<N> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(self, f)
-    }
-}
-
-/// The ids of the span current when a record was logged (or a scope entered).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct TraceIds {
-    pub(crate) trace: Hex<16>,
-    pub(crate) span: Hex<8>,
+    /// 32 digits of trace id, then 16 of span id.
+    hex: [u8; 48],
+}
+
+impl fmt::Debug for TraceIds {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TraceIds")
+            .field("trace_id", &self.trace_id())
+            .field("span_id", &self.span_id())
+            .finish()
+    }
 }
 
 thread_local! {
@@ -72,6 +75,29 @@ impl Drop for Alive {
 }
 
 impl TraceIds {
+    /// The ids `trace` and `span`, as bytes (most significant first).
+    pub(crate) fn new(trace: [u8; 16], span: [u8; 8]) -> TraceIds {
+        let trace = u128::from_be_bytes(trace);
+        let mut hex = [0u8; 48];
+        hex[..16].copy_from_slice(&hex16((trace >> 64) as u64));
+        hex[16..32].copy_from_slice(&hex16(trace as u64));
+        hex[32..].copy_from_slice(&hex16(u64::from_be_bytes(span)));
+        TraceIds { hex }
+    }
+
+    /// The trace id: 32 lower-case hex digits.
+    #[inline]
+    pub(crate) fn trace_id(&self) -> &str {
+        // Only ASCII digits are ever written.
+        std::str::from_utf8(&self.hex[..32]).unwrap_or_default()
+    }
+
+    /// The span id: 16 lower-case hex digits.
+    #[inline]
+    pub(crate) fn span_id(&self) -> &str {
+        std::str::from_utf8(&self.hex[32..]).unwrap_or_default()
+    }
+
     /// The ids of the OpenTelemetry span active on this thread now, if any.
     #[inline]
     pub(crate) fn current() -> Option<TraceIds> {
@@ -90,10 +116,8 @@ impl TraceIds {
             }
             let span = cx.span();
             let sc = span.span_context();
-            sc.is_valid().then(|| TraceIds {
-                trace: Hex(sc.trace_id().to_bytes()),
-                span: Hex(sc.span_id().to_bytes()),
-            })
+            sc.is_valid()
+                .then(|| TraceIds::new(sc.trace_id().to_bytes(), sc.span_id().to_bytes()))
         })
     }
 
@@ -102,8 +126,8 @@ impl TraceIds {
     pub(crate) fn over(&self, outer: Option<&FieldSet>) -> Arc<FieldSet> {
         // A fresh set, not a clone: a clone would keep `outer`'s rendered text.
         let mut set = FieldSet::nested(FieldSet::default(), outer);
-        set.set(TRACE_ID, Value::Display(&self.trace));
-        set.set(SPAN_ID, Value::Display(&self.span));
+        set.set(TRACE_ID, Value::Str(self.trace_id()));
+        set.set(SPAN_ID, Value::Str(self.span_id()));
         Arc::new(set)
     }
 
@@ -135,12 +159,24 @@ mod tests {
 
     #[test]
     fn ids_are_lower_case_hex_of_their_width() {
-        let ids = TraceIds {
-            trace: Hex(0x0af7651916cd43dd8448eb211c80319c_u128.to_be_bytes()),
-            span: Hex(0x00ad6b7169203331_u64.to_be_bytes()),
-        };
-        assert_eq!(ids.trace.to_string(), "0af7651916cd43dd8448eb211c80319c");
-        assert_eq!(ids.span.to_string(), "00ad6b7169203331");
+        let ids = TraceIds::new(
+            0x0af7651916cd43dd8448eb211c80319c_u128.to_be_bytes(),
+            0x00ad6b7169203331_u64.to_be_bytes(),
+        );
+        assert_eq!(ids.trace_id(), "0af7651916cd43dd8448eb211c80319c");
+        assert_eq!(ids.span_id(), "00ad6b7169203331");
+        for x in [
+            0u64,
+            1,
+            0x0123_4567_89ab_cdef,
+            u64::MAX,
+            0xa0b1_c2d3_e4f5_0619,
+        ] {
+            assert_eq!(hex16(x), format!("{x:016x}").as_bytes(), "{x:x}");
+        }
+        let all = TraceIds::new([0xff; 16], [0; 8]);
+        assert_eq!(all.trace_id(), "f".repeat(32));
+        assert_eq!(all.span_id(), "0".repeat(16));
     }
 
     #[test]
@@ -150,8 +186,8 @@ mod tests {
         {
             let _g = cx.attach();
             let ids = TraceIds::current().expect("inside the span");
-            assert_eq!(ids.trace.to_string(), format!("{:032x}", 0xabc));
-            assert_eq!(ids.span.to_string(), format!("{:016x}", 0x12));
+            assert_eq!(ids.trace_id(), format!("{:032x}", 0xabc));
+            assert_eq!(ids.span_id(), format!("{:016x}", 0x12));
         }
         assert_eq!(TraceIds::current(), None, "the span is no longer current");
         let invalid = Context::new().with_remote_span_context(SpanContext::empty_context());
