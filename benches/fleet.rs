@@ -36,6 +36,7 @@ use criterion::{criterion_group, criterion_main};
 use opentelemetry::Context;
 use opentelemetry::trace::{SpanContext, SpanId, TraceContextExt, TraceFlags, TraceId, TraceState};
 use scoped_logger::format::{Format, TextFormat};
+use scoped_logger::handler::queue::QueueOptions;
 use scoped_logger::kv::Value;
 use scoped_logger::{Handler, Level, LevelFilter, Record, Registry, StderrHandler, info};
 
@@ -122,7 +123,7 @@ fn count(case: &str, n: u64) {
             many(&mut || info!("done in {} ms", black_box(42)));
         }
         "handle_stderr" => {
-            let h = StderrHandler::new().capacity(n as usize + 1);
+            let h = StderrHandler::new().queue(QueueOptions::default().capacity(n as usize + 1));
             for i in 0..n {
                 handle_once(&h, i);
             }
@@ -132,7 +133,7 @@ fn count(case: &str, n: u64) {
             // Nothing listens there: every record stays queued, none is dropped.
             let h = scoped_logger::handler::otlp::OtlpHandler::builder()
                 .endpoint("http://127.0.0.1:9")
-                .capacity(n as usize + 1)
+                .queue(QueueOptions::default().capacity(n as usize + 1))
                 .open()
                 .expect("the handler opens without a collector");
             for i in 0..n {

@@ -27,6 +27,7 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use scoped_logger::handler::NonBlocking;
+use scoped_logger::handler::queue::QueueOptions;
 use scoped_logger::handler::queue::flush_all_by;
 use scoped_logger::{LevelFilter, Logger, Registry};
 
@@ -99,7 +100,7 @@ fn ours(
     logger.set_propagate(false);
     let mut handler = NonBlocking::new(writer);
     if let Some(records) = capacity {
-        handler = handler.capacity(records);
+        handler = handler.queue(QueueOptions::default().capacity(records));
     }
     let handler = Arc::new(handler);
     logger.add_shared_handler(handler.clone());
@@ -113,7 +114,7 @@ fn ours(
             scoped_logger::Handler::flush_by(&*handler, deadline);
             println!(
                 "  ours (capacity {}): {} records dropped by the queue",
-                handler.options().capacity,
+                handler.queue_options().capacity,
                 handler.dropped()
             );
         }),

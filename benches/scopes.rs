@@ -4,6 +4,10 @@
 //! `scope_churn_2_threads` runs the same loop on two threads at once, under a shared prefix: each
 //! thread its own name (`distinct_names`), or both the same name (`same_name`, the join path).
 //! The figure there is wall time per enter+exit per thread while both run.
+//!
+//! `scope_exit_order`: 10^6 entered scopes, then the time to drop them all, newest first (the
+//! nesting order) or oldest first (scopes kept in a `Vec` and dropped front to back). An exit
+//! must cost the same whatever the order: the target is oldest first at most 2x newest first.
 
 mod common;
 
@@ -11,7 +15,7 @@ use std::hint::black_box;
 use std::sync::Barrier;
 use std::time::{Duration, Instant};
 
-use criterion::{BenchmarkId, Criterion};
+use criterion::{BenchmarkId, Criterion, SamplingMode};
 use scoped_logger::{MemoryHandler, Registry, ScopedLogger};
 
 /// Sizes of the live population. 10^6 takes a few seconds to build and tear down.
@@ -106,10 +110,47 @@ fn two(c: &mut Criterion) {
     g.finish();
 }
 
+/// Scopes entered at once for `scope_exit_order`.
+const STACKED: usize = 1_000_000;
+
+/// Enters [`STACKED`] scopes `iters` times and drops them in the given order; only the drops
+/// are timed.
+fn drop_in_order(reg: &Registry, iters: u64, oldest_first: bool) -> Duration {
+    let mut took = Duration::ZERO;
+    for _ in 0..iters {
+        let mut scopes: Vec<ScopedLogger> = (0..STACKED)
+            .map(|_| reg.scope("bg.stacked").enter().expect("a valid scope name"))
+            .collect();
+        if !oldest_first {
+            scopes.reverse();
+        }
+        let t = Instant::now();
+        // A `Vec` drops its elements front to back.
+        drop(black_box(scopes));
+        took += t.elapsed();
+    }
+    took
+}
+
+fn exit_order(c: &mut Criterion) {
+    let mut g = c.benchmark_group("scope_exit_order");
+    // One build of 10^6 scopes per sample: flat sampling keeps it to `sample_size` builds.
+    g.sampling_mode(SamplingMode::Flat).sample_size(10);
+    let reg = Registry::new();
+    for (name, oldest_first) in [("newest_first", false), ("oldest_first", true)] {
+        g.bench_with_input(BenchmarkId::new(name, STACKED), &STACKED, |b, _| {
+            b.iter_custom(|iters| drop_in_order(&reg, iters, oldest_first))
+        });
+    }
+    assert_eq!(reg.node_count(), 0, "every scope must be gone");
+    g.finish();
+}
+
 fn main() {
     let mut c = common::criterion();
     one_thread(&mut c);
     two(&mut c);
+    exit_order(&mut c);
     c.final_summary();
     if common::measuring() {
         common::print_ratios(
@@ -121,6 +162,11 @@ fn main() {
             "scope_churn_2_threads",
             "distinct_names/0",
             &["distinct_names/1000", "same_name/0", "same_name/1000"],
+        );
+        common::print_ratios(
+            "scope_exit_order",
+            "newest_first/1000000",
+            &["oldest_first/1000000"],
         );
         // Two threads against one: how much the shared registry lock costs.
         if let (Some(one), Some(two)) = (

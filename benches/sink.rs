@@ -1,5 +1,6 @@
 //! The never-blocking writer's costs: what a log call costs the caller (writer to `io::sink()`),
-//! the distribution of that cost while the writer is stalled (Drop policy: the caller must not
+//! the distribution of that cost while the writer is stalled (once the default policy has found
+//! the output stalled, the caller must not
 //! feel the stall), and how fast the worker writes to /dev/null.
 //!
 //! `cargo bench -p scoped-logger-benches --bench sink -- --quick` runs it in a few seconds. The latency percentiles are
@@ -14,7 +15,7 @@ use std::time::{Duration, Instant};
 use criterion::{Criterion, Throughput, criterion_group};
 use parking_lot::{Condvar, Mutex};
 use scoped_logger::handler::NonBlocking;
-use scoped_logger::handler::queue::Policy;
+use scoped_logger::handler::queue::{Policy, QueueOptions};
 use scoped_logger::{Handler, Level, Record, Registry};
 
 /// A writer held shut until released: the output nobody reads.
@@ -58,7 +59,7 @@ fn far() -> Instant {
 
 /// Caller cost per record into the queue; the worker writes to `io::sink()`.
 fn enqueue(c: &mut Criterion) {
-    let h = Arc::new(NonBlocking::new(io::sink()).capacity(1 << 20));
+    let h = Arc::new(NonBlocking::new(io::sink()).queue(QueueOptions::default().capacity(1 << 20)));
     let reg = tree_with(&h);
     let root = reg.root();
     let mut g = c.benchmark_group("enqueue");
@@ -91,10 +92,11 @@ fn enqueue(c: &mut Criterion) {
     println!("enqueue: dropped {} records (queue full)", h.dropped());
 }
 
-/// Caller cost when the writer is stalled and the queue is full (Drop policy).
+/// Caller cost when the writer is stalled and the queue is full (the default policy, once it has
+/// found the output stalled: every caller drops at once).
 fn stalled(c: &mut Criterion) {
     let gate = Gate::shut();
-    let h = Arc::new(NonBlocking::new(gate.clone()).capacity(1024));
+    let h = Arc::new(NonBlocking::new(gate.clone()).queue(QueueOptions::default().capacity(1024)));
     let reg = tree_with(&h);
     let root = reg.root();
     for i in 0..2048 {
@@ -114,7 +116,7 @@ fn stalled(c: &mut Criterion) {
 /// bounded by whichever side is slower.
 fn throughput(c: &mut Criterion) {
     let null = OpenOptions::new().write(true).open("/dev/null").unwrap();
-    let h = Arc::new(NonBlocking::new(null).policy(Policy::Block));
+    let h = Arc::new(NonBlocking::new(null).queue(QueueOptions::default().policy(Policy::Block)));
     let reg = tree_with(&h);
     let root = reg.root();
     let mut g = c.benchmark_group("writer");
@@ -140,7 +142,8 @@ fn throughput(c: &mut Criterion) {
 /// dropped. Printed as percentiles.
 fn stalled_latency_report(calls: usize) {
     let gate = Gate::shut();
-    let h = Arc::new(NonBlocking::new(gate.clone()).capacity(16 * 1024));
+    let h =
+        Arc::new(NonBlocking::new(gate.clone()).queue(QueueOptions::default().capacity(16 * 1024)));
     let reg = tree_with(&h);
     let root = reg.root();
     let mut ns: Vec<u64> = Vec::with_capacity(calls);
@@ -158,7 +161,7 @@ fn stalled_latency_report(calls: usize) {
     ns.sort_unstable();
     let pct = |p: f64| ns[((ns.len() as f64 * p) as usize).min(ns.len() - 1)];
     println!(
-        "stalled writer, Drop policy, {calls} calls ({dropped} dropped): \
+        "stalled writer, default policy, {calls} calls ({dropped} dropped): \
          p50 {} ns, p99 {} ns, p99.9 {} ns, max {} ns",
         pct(0.50),
         pct(0.99),

@@ -7,7 +7,7 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use scoped_logger::handler::queue::Policy;
+use scoped_logger::handler::queue::{Policy, QueueOptions};
 use scoped_logger::kv::Value;
 use scoped_logger::{Handler, Level, Record, SqliteHandler};
 
@@ -34,7 +34,7 @@ fn sqlite(c: &mut Criterion) {
 
     // Every record reaches the database: the caller blocks when the queue is full.
     let h = SqliteHandler::builder(dir.path().join("end_to_end.db"))
-        .policy(Policy::Block)
+        .queue(QueueOptions::default().policy(Policy::Block))
         .open()
         .unwrap();
     group.bench_function("1000 records written and committed", |b| {

@@ -13,7 +13,7 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, Throughput};
-use scoped_logger::handler::queue::Policy;
+use scoped_logger::handler::queue::{Policy, QueueOptions};
 use scoped_logger::handler::syslog::SyslogHandler;
 use scoped_logger::kv::Value;
 use scoped_logger::{Handler, Level, Record};
@@ -31,7 +31,7 @@ fn main() {
     };
     let handler = SyslogHandler::tcp(rs.tcp_addr())
         .app_name("bench")
-        .policy(Policy::Block)
+        .queue(QueueOptions::default().policy(Policy::Block))
         .open()
         .expect("open the handler");
 

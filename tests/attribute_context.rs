@@ -143,3 +143,60 @@ fn the_summary_of_a_failed_task_says_what_the_error_was() {
         Some("saving the order: disk full at 3")
     );
 }
+
+static ERR_REG: LazyLock<Registry> = LazyLock::new(Registry::new);
+
+#[scoped_logger("http.{id}", registry = &ERR_REG, fields(id, method = ?method, path = %path),
+                err, ret = "info")]
+async fn serve(id: u64, method: Method, path: String) -> Result<u16, std::io::Error> {
+    YieldOnce(false).await;
+    if path == "/fail" {
+        return Err(std::io::Error::other("upstream refused"));
+    }
+    Ok(200)
+}
+
+// The record a log search looks for (the returned error) carries the task's fields, as every
+// record logged inside it does: an async fn looks at its return value after its last poll, when
+// its scope is no longer current on the thread.
+#[test]
+fn an_async_fns_err_and_ret_records_carry_its_fields() {
+    let mem = MemoryHandler::new();
+    ERR_REG.root().add_handler(mem.clone());
+    ERR_REG.root().set_level(LevelFilter::Info);
+    assert!(block_on(serve(9, Method::Get, "/fail".into())).is_err());
+    assert_eq!(block_on(serve(10, Method::Get, "/".into())).unwrap(), 200);
+    let recs = mem.records();
+    let lines: Vec<(String, Vec<String>)> = recs
+        .iter()
+        .map(|r| (format!("{} {}", r.logger, r.message), kv(r)))
+        .collect();
+    let fields = |id: &str, path: &str| {
+        vec![
+            format!("id={id}"),
+            "method=Get".into(),
+            format!("path={path}"),
+        ]
+    };
+    let with = |first: &str, rest: Vec<String>| [vec![first.to_owned()], rest].concat();
+    assert_eq!(
+        lines,
+        [
+            (
+                "http.9 returned an error".to_owned(),
+                with("error=upstream refused", fields("9", "/fail"))
+            ),
+            (
+                "http.9 returned".to_owned(),
+                with(
+                    r#"return=Err(Custom { kind: Other, error: "upstream refused" })"#,
+                    fields("9", "/fail")
+                )
+            ),
+            (
+                "http.10 returned".to_owned(),
+                with("return=Ok(200)", fields("10", "/"))
+            ),
+        ]
+    );
+}

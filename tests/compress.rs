@@ -1,12 +1,14 @@
 //! Compressed backups: every record lands once across the file and its `.gz` backups, backups
 //! keep the file's mode, a leftover `.gz.tmp` is removed and its source compressed again, and a
-//! process killed (SIGKILL) in the middle of a compression loses no record.
+//! process killed (SIGKILL) in the middle of a compression loses no record. A backlog left by a
+//! crash is cut to the count (waiting sources count as backups), each deletion reported; how a
+//! backlog is kept from growing in a live process is tested inside the crate
+//! (`handler/file/tests.rs`), which can hold the compression thread back.
 //!
 //! The child process is this test binary run again (`current_exe`) with
 //! `SCOPED_LOGGER_COMPRESS_CHILD` naming the path it logs to until it is killed.
 
 use std::fs;
-use std::io::Read as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
@@ -15,6 +17,10 @@ use std::time::{Duration, Instant, UNIX_EPOCH};
 
 use scoped_logger::handler::Rotation;
 use scoped_logger::{Handler, Level, Record, RotatingFileHandler};
+
+#[path = "support/backups.rs"]
+mod backups;
+use backups::{LIVE_AND_THREE_GZ, gz_text, kept_records, names, numbers_of};
 
 const CHILD: &str = "SCOPED_LOGGER_COMPRESS_CHILD";
 const FAILSAFE: Duration = Duration::from_secs(60);
@@ -30,16 +36,6 @@ fn log(h: &impl Handler, i: u64) {
     );
 }
 
-/// Names in the folder, sorted.
-fn names(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .collect();
-    names.sort();
-    names
-}
-
 /// Record numbers in every readable file beside `path` (plain, pending, `.gz`; not `.gz.tmp`
 /// nor the lock), with how many times each was seen. A last line cut short is left out.
 fn record_numbers(path: &Path) -> Vec<u64> {
@@ -50,14 +46,11 @@ fn record_numbers(path: &Path) -> Vec<u64> {
             continue;
         }
         let p = dir.join(&name);
-        let mut text = String::new();
-        if name.ends_with(".gz") {
-            flate2::read::GzDecoder::new(fs::File::open(&p).unwrap())
-                .read_to_string(&mut text)
-                .unwrap_or_else(|e| panic!("{name} is not a whole gzip file: {e}"));
+        let text = if name.ends_with(".gz") {
+            gz_text(&p)
         } else {
-            text = fs::read_to_string(&p).unwrap();
-        }
+            fs::read_to_string(&p).unwrap()
+        };
         let whole = match text.rfind('\n') {
             Some(end) => &text[..=end],
             None => "",
@@ -116,61 +109,33 @@ fn size_rotation_compresses_every_backup_and_keeps_every_record_once() {
         assert_eq!(mode_of(&dir.path().join(name)), 0o640, "{name}");
     }
     // The newest backup is `.1.gz`: it ends with the records just before the current file's.
-    let newest = record_numbers_in_gz(&dir.path().join("app.log.1.gz"));
-    let current_first = record_numbers_in_text(&path)[0];
+    let newest = numbers_of(&gz_text(&dir.path().join("app.log.1.gz")));
+    let current_first = numbers_of(&fs::read_to_string(&path).unwrap())[0];
     assert_eq!(newest.last(), Some(&(current_first - 1)));
 }
 
-fn record_numbers_in_gz(p: &Path) -> Vec<u64> {
-    let mut text = String::new();
-    flate2::read::GzDecoder::new(fs::File::open(p).unwrap())
-        .read_to_string(&mut text)
-        .unwrap();
-    numbers_of(&text)
-}
-
-fn record_numbers_in_text(p: &Path) -> Vec<u64> {
-    numbers_of(&fs::read_to_string(p).unwrap())
-}
-
-fn numbers_of(text: &str) -> Vec<u64> {
-    text.lines()
-        .map(|l| l.split("record ").nth(1).unwrap()[..8].parse().unwrap())
-        .collect()
+/// 1,000-byte files, three compressed backups.
+fn small_files_three_backups(path: &Path) -> RotatingFileHandler {
+    RotatingFileHandler::builder(path)
+        .max_bytes(1_000)
+        .backups(3)
+        .compress(true)
+        .open()
+        .unwrap()
 }
 
 #[test]
 fn count_retention_applies_to_the_compressed_backups() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("app.log");
-    let h = RotatingFileHandler::builder(&path)
-        .max_bytes(1_000)
-        .backups(3)
-        .compress(true)
-        .open()
-        .unwrap();
+    let h = small_files_three_backups(&path);
     for i in 0..200 {
         log(&h, i);
     }
     assert!(h.close_by(deadline()));
-    assert_eq!(
-        names(dir.path()),
-        [
-            "app.log",
-            "app.log.1.gz",
-            "app.log.2.gz",
-            "app.log.3.gz",
-            "app.log.lock"
-        ]
-    );
+    assert_eq!(names(dir.path()), LIVE_AND_THREE_GZ);
     // The kept backups are the newest: their records run up to the current file's.
-    let mut kept = Vec::new();
-    for i in (1..=3).rev() {
-        kept.extend(record_numbers_in_gz(
-            &dir.path().join(format!("app.log.{i}.gz")),
-        ));
-    }
-    kept.extend(record_numbers_in_text(&path));
+    let kept = kept_records(&path, 3);
     let first = kept[0];
     assert_eq!(kept, (first..200).collect::<Vec<_>>());
 }
@@ -200,7 +165,7 @@ fn time_rotation_compresses_beside_the_labelled_backup() {
         ["app.log", "app.log.2026-11-24.gz", "app.log.lock"]
     );
     assert_eq!(
-        record_numbers_in_gz(&dir.path().join("app.log.2026-11-24.gz")),
+        numbers_of(&gz_text(&dir.path().join("app.log.2026-11-24.gz"))),
         [0]
     );
 }
@@ -235,6 +200,37 @@ fn a_leftover_partial_compression_is_removed_and_its_source_compressed_again() {
         ["app.log", "app.log.1.gz", "app.log.lock"]
     );
     assert_eq!(record_numbers(&path), [7]);
+}
+
+#[test]
+fn the_backlog_of_a_crashed_process_is_cut_to_the_count_and_each_deletion_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("app.log");
+    // Ten sources a crashed process left waiting for compression, oldest first, one record each.
+    for n in 0..10u64 {
+        fs::write(
+            dir.path().join(format!(
+                "app.log.pending-{:020}.000000000",
+                1_795_514_400 + n
+            )),
+            format!("2026-11-24T10:00:00.000Z INFO app: record {n:08} x\n"),
+        )
+        .unwrap();
+    }
+    let h = small_files_three_backups(&path);
+    assert!(h.close_by(deadline()));
+    assert_eq!(names(dir.path()), LIVE_AND_THREE_GZ);
+    assert_eq!(record_numbers(&path), [7, 8, 9], "the newest are kept");
+    assert_eq!(
+        h.error_count(),
+        7,
+        "one report per source deleted uncompressed"
+    );
+    let err = h.take_error().unwrap().to_string();
+    assert!(
+        err.contains("app.log.pending-") && err.contains("before it was compressed"),
+        "{err}"
+    );
 }
 
 /// The child's side: logs numbered records until it is killed. Does nothing in a normal run.
@@ -370,4 +366,62 @@ fn the_compression_thread_yields_to_the_threads_that_log() {
         "the compression thread's nice value"
     );
     assert!(others.iter().all(|(_, nice)| *nice == own), "{others:?}");
+}
+
+/// The backlog probe of issue 34 (not a timed test: run it by hand with `--ignored --nocapture`):
+/// two threads log flat out for 10 s into a 2 MB, 3-backup compressed path while a third polls
+/// the folder; prints what waited for compression and the most rotated files seen at once.
+#[test]
+#[ignore = "a 10 s measurement, run by hand"]
+fn backlog_probe() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("app.log");
+    let h = Arc::new(
+        RotatingFileHandler::builder(&path)
+            .max_bytes(2 << 20)
+            .backups(3)
+            .compress(true)
+            .open()
+            .unwrap(),
+    );
+    let stop = Instant::now() + Duration::from_secs(10);
+    let writers: Vec<_> = (0..2)
+        .map(|_| {
+            let h = h.clone();
+            std::thread::spawn(move || {
+                let mut i = 0;
+                while Instant::now() < stop {
+                    log(&*h, i);
+                    i += 1;
+                }
+                i
+            })
+        })
+        .collect();
+    let mut most = 0;
+    while Instant::now() < stop {
+        let rotated = names(dir.path())
+            .iter()
+            .filter(|n| n.contains(".pending-") && !n.ends_with(".tmp") || n.ends_with(".gz"))
+            .count();
+        most = most.max(rotated);
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let records: u64 = writers.into_iter().map(|w| w.join().unwrap()).sum();
+    let (mut pending, mut pending_bytes, mut total_bytes) = (0, 0, 0);
+    for name in names(dir.path()) {
+        let len = fs::metadata(dir.path().join(&name)).unwrap().len();
+        total_bytes += len;
+        if name.contains(".pending-") && !name.ends_with(".tmp") {
+            pending += 1;
+            pending_bytes += len;
+        }
+    }
+    println!(
+        "after 10 s: {records} records; {pending} pending files ({} MB); {} MB in the folder; \
+         at most {most} rotated files (.gz + pending) seen at once; errors reported: {}",
+        pending_bytes >> 20,
+        total_bytes >> 20,
+        h.error_count()
+    );
 }

@@ -16,6 +16,7 @@ use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
 use scoped_logger::handler::NonBlocking;
+use scoped_logger::handler::queue::QueueOptions;
 use scoped_logger::{Handler, InitBuilder, Level, Record, error};
 
 const ROLE: &str = "SCOPED_LOGGER_LAST_WORDS";
@@ -205,7 +206,7 @@ fn long_exit_deadline() -> scoped_logger::InitGuard {
 /// more handlers as well, whose outputs never take anything), then exits.
 fn pipe_full_child(deadline_ms: u64, stuck: usize) {
     let guard = InitBuilder::new()
-        .capacity(10 * FILLER)
+        .queue(QueueOptions::default().capacity(10 * FILLER))
         .exit_deadline(Duration::from_millis(deadline_ms))
         .init()
         .unwrap();

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use parking_lot::{Condvar, Mutex};
 use scoped_logger::format::JsonFormat;
 use scoped_logger::handler::NonBlocking;
-use scoped_logger::handler::queue::Policy;
+use scoped_logger::handler::queue::{Policy, QueueOptions};
 use scoped_logger::{Handler, Level, Registry};
 
 const FAILSAFE: Duration = Duration::from_secs(60);
@@ -104,8 +104,11 @@ fn block_for_waits_at_least_its_bound_then_drops_and_reports() {
     let out = Stall::shut();
     let h = Arc::new(
         NonBlocking::new(out.clone())
-            .capacity(2)
-            .policy(Policy::BlockFor(Duration::from_millis(50)))
+            .queue(
+                QueueOptions::default()
+                    .capacity(2)
+                    .policy(Policy::BlockFor(Duration::from_millis(50))),
+            )
             .format(JsonFormat)
             .target_name("the test pipe"),
     );
@@ -158,8 +161,7 @@ fn block_waits_until_the_writer_is_released_and_loses_nothing() {
     let out = Stall::shut();
     let h = Arc::new(
         NonBlocking::new(out.clone())
-            .capacity(2)
-            .policy(Policy::Block),
+            .queue(QueueOptions::default().capacity(2).policy(Policy::Block)),
     );
     let reg = tree(&h);
     let root = reg.root();
@@ -213,8 +215,7 @@ fn lines_never_interleave_and_each_thread_keeps_its_order() {
     // producers contend and wait.
     let h = Arc::new(
         NonBlocking::new(out.clone())
-            .capacity(64)
-            .policy(Policy::Block),
+            .queue(QueueOptions::default().capacity(64).policy(Policy::Block)),
     );
     let reg = tree(&h);
     std::thread::scope(|s| {
@@ -258,9 +259,11 @@ fn byte_capacity_holds_under_huge_messages() {
     const CAP: usize = 1_000_000;
     let out = Stall::shut();
     let h = Arc::new(
-        NonBlocking::new(out.clone())
-            .capacity(1_000_000)
-            .capacity_bytes(CAP),
+        NonBlocking::new(out.clone()).queue(
+            QueueOptions::default()
+                .capacity(1_000_000)
+                .capacity_bytes(CAP),
+        ),
     );
     let reg = tree(&h);
     let root = reg.root();
@@ -295,11 +298,16 @@ fn byte_capacity_holds_under_huge_messages() {
     let report = |n: u64| {
         format!("WARN scoped_logger: {n} records dropped while the output was not being read")
     };
+    let too_large = |n: u64| {
+        format!(
+            "WARN scoped_logger: {n} records dropped: each was larger than the queue's byte capacity"
+        )
+    };
     // Each report sits where its records are missing: the first huge line went between "small"
     // and the first big line, the rest after the third big line.
     assert_eq!(lines.len(), 6);
     assert!(lines[0].ends_with("INFO root: small"));
-    assert!(lines[1].ends_with(&report(1)), "{}", lines[1]);
+    assert!(lines[1].ends_with(&too_large(1)), "{}", lines[1]);
     for big_line in &lines[2..5] {
         assert!(big_line.ends_with(&big), "a big line was cut");
     }
@@ -316,7 +324,7 @@ fn flush_and_close_give_up_at_the_deadline_with_a_stalled_writer() {
     let h = Arc::new(
         NonBlocking::new(out.clone())
             // Waits with no deadline of their own must not use this once the writer is stalled.
-            .flush_timeout(Duration::from_secs(3600)),
+            .queue(QueueOptions::default().flush_timeout(Duration::from_secs(3600))),
     );
     let reg = tree(&h);
     let root = reg.root();
@@ -355,8 +363,10 @@ fn flush_and_close_give_up_at_the_deadline_with_a_stalled_writer() {
 fn registry_shutdown_honours_its_deadline_with_a_stalled_writer() {
     let out = Stall::shut();
     let reg = Registry::new();
-    reg.root()
-        .add_handler(NonBlocking::new(out.clone()).flush_timeout(Duration::from_secs(3600)));
+    reg.root().add_handler(
+        NonBlocking::new(out.clone())
+            .queue(QueueOptions::default().flush_timeout(Duration::from_secs(3600))),
+    );
     reg.root().log(Level::Warn, format_args!("stuck"));
     out.wait_entered(1);
 
@@ -443,7 +453,7 @@ fn a_full_non_blocking_output_is_waited_for_and_drops_are_counted() {
     pipe.0.0.lock().room = 30; // part of the first line
     let h = Arc::new(
         NonBlocking::new(pipe.clone())
-            .capacity(10)
+            .queue(QueueOptions::default().capacity(10))
             .target_name("stderr"),
     );
     let reg = tree(&h);
@@ -504,7 +514,7 @@ fn a_full_non_blocking_output_is_waited_for_and_drops_are_counted() {
 /// dropping it skipped the usual wait and lost what was queued on a healthy output.
 #[test]
 fn a_zero_deadline_poll_does_not_disarm_the_wait_at_drop() {
-    use scoped_logger::handler::queue::{Options, Sink, Worker};
+    use scoped_logger::handler::queue::{DropCause, Sink, Worker};
 
     /// A healthy but slow output: each batch takes 20 ms.
     struct Slow(Arc<Mutex<Vec<u32>>>);
@@ -518,7 +528,7 @@ fn a_zero_deadline_poll_does_not_disarm_the_wait_at_drop() {
         fn flush(&mut self) -> io::Result<()> {
             Ok(())
         }
-        fn report_dropped(&mut self, _: u64) -> io::Result<()> {
+        fn report_dropped(&mut self, _: u64, _: DropCause) -> io::Result<()> {
             Ok(())
         }
     }
@@ -526,9 +536,8 @@ fn a_zero_deadline_poll_does_not_disarm_the_wait_at_drop() {
     let out = Arc::new(Mutex::new(Vec::new()));
     let w = Worker::spawn(
         Slow(out.clone()),
-        Options::default()
-            .max_batch(1)
-            .flush_timeout(Duration::from_secs(30)),
+        "slow",
+        QueueOptions::default().flush_timeout(Duration::from_secs(30)),
     )
     .unwrap();
     for i in 0..10 {

@@ -24,7 +24,7 @@ use opentelemetry::Context;
 use opentelemetry::trace::{SpanContext, SpanId, TraceContextExt, TraceFlags, TraceId, TraceState};
 use rotel::{FAILSAFE, LogLine, Rotel};
 use scoped_logger::handler::otlp::{OtlpHandler, Protocol};
-use scoped_logger::handler::queue::Policy;
+use scoped_logger::handler::queue::{Policy, QueueOptions};
 use scoped_logger::{Handler, LevelFilter, Registry, scoped_log};
 
 macro_rules! rotel_or_skip {
@@ -94,7 +94,7 @@ fn ten_thousand_records_arrive(protocol: Protocol) {
             .protocol(protocol)
             .endpoint(url)
             .service_name(&service)
-            .capacity(4 * PER_THREAD as usize)
+            .queue(QueueOptions::default().capacity(4 * PER_THREAD as usize))
             .open()
             .unwrap(),
     );
@@ -168,8 +168,11 @@ fn collector_down_no_call_waits_every_record_counted_and_back_it_resumes() {
             .protocol(Protocol::Grpc)
             .endpoint(rotel.grpc_url())
             .service_name(&service)
-            .capacity(CAPACITY)
-            .policy(Policy::BlockFor(bound))
+            .queue(
+                QueueOptions::default()
+                    .capacity(CAPACITY)
+                    .policy(Policy::BlockFor(bound)),
+            )
             .retry_delay(Duration::from_millis(10), Duration::from_millis(100))
             .give_up_after(Duration::from_secs(3600))
             .open()

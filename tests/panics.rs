@@ -119,3 +119,67 @@ fn a_caught_panic_is_logged_and_the_scope_still_ends_ok() {
     assert_eq!(str_of(summary, "outcome").as_deref(), Some("ok"));
     assert_eq!(summary.value("panic"), None, "it did not end by the panic");
 }
+
+const CHILD: &str = "SCOPED_LOGGER_PANIC_CHILD";
+
+#[scoped_logger("jobs.{id}", fields(id))]
+fn job(id: u32) {
+    if id > 0 {
+        panic!("job {id} failed");
+    }
+}
+
+/// The child's side (this binary run again with `SCOPED_LOGGER_PANIC_CHILD` set): `init()`,
+/// then a panic in a scope, caught so that the child exits normally. Does nothing in a normal
+/// test run.
+#[test]
+fn panic_child_entry() {
+    if std::env::var_os(CHILD).is_none() {
+        return;
+    }
+    let guard = scoped_logger::init().expect("the first init succeeds");
+    assert!(catch_unwind(|| job(7)).is_err());
+    assert!(guard.shutdown(), "stderr is read: everything written");
+}
+
+/// The record of a panic reaches stderr before the default hook prints the panic's message and
+/// backtrace, not somewhere inside them: the hook waits for it to be written, then chains.
+#[test]
+fn the_panic_record_is_written_before_the_default_hooks_message() {
+    let output = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "panic_child_entry",
+            "--exact",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(CHILD, "1")
+        .env("RUST_BACKTRACE", "1")
+        .env_remove("RUST_LOG")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "child failed: {stderr}");
+    let record = stderr
+        .find("ERROR jobs.7: panicked panic=\"job 7 failed\"")
+        .unwrap_or_else(|| panic!("no panic record: {stderr}"));
+    // "thread 'panic_child_entry' (1234) panicked at tests/panics.rs:..".
+    let hook = stderr
+        .find("thread 'panic_child_entry'")
+        .filter(|at| {
+            stderr[*at..]
+                .lines()
+                .next()
+                .unwrap()
+                .contains(" panicked at ")
+        })
+        .unwrap_or_else(|| panic!("no default hook message: {stderr}"));
+    assert!(
+        record < hook,
+        "the record came after the hook began: {stderr}"
+    );
+    // On a line of its own, with the scope's fields.
+    let line = stderr[record..].lines().next().unwrap();
+    assert!(line.contains("id=7"), "{line}");
+}

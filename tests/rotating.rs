@@ -221,11 +221,14 @@ fn the_size_of_an_existing_file_counts_towards_the_limit() {
 }
 
 #[test]
-fn opening_in_a_missing_folder_names_the_path() {
+fn opening_where_no_folder_can_be_made_names_the_path() {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("missing").join("app.log");
+    // A missing folder is created (tests/file_handler.rs); one under a regular file cannot be.
+    let blocker = dir.path().join("missing");
+    fs::write(&blocker, "").unwrap();
+    let path = blocker.join("app.log");
     let err = RotatingFileHandler::builder(&path).open().unwrap_err();
-    assert_eq!(err.kind(), std::io::ErrorKind::NotFound);
+    assert_eq!(err.kind(), std::io::ErrorKind::NotADirectory);
     assert!(
         err.to_string().contains(&path.display().to_string()),
         "{err}"

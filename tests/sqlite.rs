@@ -8,7 +8,7 @@ use std::process::Command;
 use std::time::{Duration, Instant, UNIX_EPOCH};
 
 use rusqlite::Connection;
-use scoped_logger::handler::queue::Policy;
+use scoped_logger::handler::queue::{Policy, QueueOptions};
 use scoped_logger::kv::Value;
 use scoped_logger::{Handler, Level, Location, Record, Registry, SqliteHandler};
 
@@ -293,8 +293,7 @@ const PER_PROCESS: u64 = 2000;
 
 fn write_rows(path: &Path, who: &str) {
     let h = SqliteHandler::builder(path)
-        .policy(Policy::Block)
-        .capacity(64)
+        .queue(QueueOptions::default().policy(Policy::Block).capacity(64))
         .open()
         .unwrap();
     for i in 0..PER_PROCESS {
@@ -339,6 +338,49 @@ fn two_processes_write_one_database() {
     );
 }
 
+/// A pool's unnamed workers: each row's thread column says which one, by the id the text
+/// formats' `{thread}` writes for a thread without a name (a named thread keeps its name).
+#[test]
+fn an_unnamed_threads_rows_carry_its_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("logs.db");
+    let h = std::sync::Arc::new(SqliteHandler::open(&path).unwrap());
+    let reg = Registry::new();
+    reg.root().add_handler(h.clone());
+    let id_of = |id: std::thread::ThreadId| -> String {
+        format!("{id:?}")
+            .chars()
+            .filter(char::is_ascii_digit)
+            .collect()
+    };
+    let root = reg.root();
+    let unnamed = std::thread::spawn(move || {
+        root.log(Level::Warn, format_args!("from a pool worker"));
+        std::thread::current().id()
+    })
+    .join()
+    .unwrap();
+    let root = reg.root();
+    std::thread::Builder::new()
+        .name("named".into())
+        .spawn(move || root.log(Level::Warn, format_args!("from a named thread")))
+        .unwrap()
+        .join()
+        .unwrap();
+    h.close();
+    let got: Vec<(String, Option<String>)> = rows(&path)
+        .into_iter()
+        .map(|r| (r.message, r.thread))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("from a pool worker".to_owned(), Some(id_of(unnamed))),
+            ("from a named thread".to_owned(), Some("named".to_owned())),
+        ]
+    );
+}
+
 #[test]
 fn per_task_scopes_share_one_database_file() {
     let dir = tempfile::tempdir().unwrap();
@@ -352,7 +394,11 @@ fn per_task_scopes_share_one_database_file() {
                 let scope = reg
                     .scope(&format!("jobs.{task}"))
                     .propagate(false)
-                    .handler(|| SqliteHandler::builder(path).policy(Policy::Block).open())
+                    .handler(|| {
+                        SqliteHandler::builder(path)
+                            .queue(QueueOptions::default().policy(Policy::Block))
+                            .open()
+                    })
                     .enter()
                     .unwrap();
                 for i in 0..100 {
@@ -371,7 +417,7 @@ fn a_full_queue_drops_counts_and_reports() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("logs.db");
     let h = SqliteHandler::builder(&path)
-        .capacity(4)
+        .queue(QueueOptions::default().capacity(4))
         .busy_timeout(FAILSAFE)
         .open()
         .unwrap();
@@ -493,4 +539,173 @@ fn a_refused_batch_is_counted_and_told_not_lost_silently() {
             ("jobs".to_owned(), "after".to_owned()),
         ]
     );
+}
+
+/// Removes the database and its WAL files, as `rm logs.db*` does.
+#[cfg(unix)]
+fn remove_database(path: &Path) {
+    for suffix in ["", "-wal", "-shm"] {
+        let mut p = path.as_os_str().to_owned();
+        p.push(suffix);
+        let _ = std::fs::remove_file(p);
+    }
+}
+
+/// Found in review: `rm logs.db*` while the handler was open sent every later record into the
+/// unlinked file, with no report, and `shutdown` said `true`. The database is created again at
+/// the path, once, and said so.
+#[cfg(unix)]
+#[test]
+fn a_database_deleted_while_idle_is_created_again_and_nothing_is_lost() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("del.db");
+    let h = SqliteHandler::open(&path).unwrap();
+    for i in 0..100 {
+        log(&h, Level::Info, "jobs", &format!("before {i}"));
+    }
+    assert!(h.flush_by(Instant::now() + FAILSAFE));
+    remove_database(&path);
+    // The path is looked at again after an idle spell (10 ms): let one pass, by the clock.
+    let idle = Instant::now();
+    while idle.elapsed() < Duration::from_millis(20) {
+        std::thread::yield_now();
+    }
+    for i in 0..2000 {
+        log(&h, Level::Info, "jobs", &format!("after {i}"));
+    }
+    assert!(h.flush_by(Instant::now() + FAILSAFE));
+    let err = h.take_error().expect("the deletion is reported");
+    assert!(
+        err.to_string()
+            .contains("was deleted or replaced while open"),
+        "{err}"
+    );
+    assert!(
+        err.to_string().contains(&path.display().to_string()),
+        "{err}"
+    );
+    assert_eq!(h.dropped(), 0);
+    assert!(h.close_by(Instant::now() + FAILSAFE), "nothing was lost");
+    let got = rows(&path);
+    assert_eq!(got.len(), 2001, "the report row and every later record");
+    assert_eq!(got[0].logger, "scoped_logger");
+    assert_eq!(got[0].level, "WARN");
+    assert!(
+        got[0]
+            .message
+            .starts_with("the database file was deleted or replaced while open"),
+        "{}",
+        got[0].message
+    );
+    assert_eq!(got[0].kv.as_deref(), Some(r#"{"lost":0}"#));
+    for (i, row) in got[1..].iter().enumerate() {
+        assert_eq!(row.message, format!("after {i}"));
+    }
+}
+
+/// Deleted while records pour in: whatever went into the old file after the deletion is
+/// counted, the rest is in the new file, and `close_by` says `false` when anything was lost.
+#[cfg(unix)]
+#[test]
+fn a_database_deleted_under_load_counts_what_went_with_it() {
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("del.db");
+    // Blocking: the queue drops nothing, so `dropped` is only what the deletion took.
+    let h = SqliteHandler::builder(&path)
+        .queue(QueueOptions::default().policy(Policy::Block))
+        .open()
+        .unwrap();
+    let logged = AtomicUsize::new(0);
+    let stop = AtomicBool::new(false);
+    let after = std::thread::scope(|s| {
+        s.spawn(|| {
+            let mut i = 0;
+            while !stop.load(Ordering::Relaxed) {
+                log(&h, Level::Info, "jobs", &format!("{i}"));
+                i += 1;
+                logged.store(i, Ordering::Relaxed);
+            }
+        });
+        let end = Instant::now() + FAILSAFE;
+        while logged.load(Ordering::Relaxed) < 2000 {
+            assert!(Instant::now() < end, "failsafe: the logging thread stalled");
+            std::thread::yield_now();
+        }
+        remove_database(&path);
+        let after = logged.load(Ordering::Relaxed);
+        while logged.load(Ordering::Relaxed) < after + 3000 {
+            assert!(Instant::now() < end, "failsafe: the logging thread stalled");
+            std::thread::yield_now();
+        }
+        stop.store(true, Ordering::Relaxed);
+        after
+    });
+    let total = logged.load(Ordering::Relaxed);
+    assert!(h.flush_by(Instant::now() + FAILSAFE));
+    let dropped = h.dropped();
+    let closed = h.close_by(Instant::now() + FAILSAFE);
+    assert_eq!(closed, dropped == 0, "close says whether records were lost");
+    let got = rows(&path);
+    let told: u64 = got
+        .iter()
+        .filter(|r| r.logger == "scoped_logger")
+        .map(|r| {
+            let kv = r.kv.as_deref().expect("lost=N");
+            kv.trim_start_matches(r#"{"lost":"#)
+                .trim_end_matches('}')
+                .parse::<u64>()
+                .unwrap()
+        })
+        .sum();
+    assert_eq!(told, dropped, "the new file says how many were lost");
+    let present: std::collections::HashSet<usize> = got
+        .iter()
+        .filter(|r| r.logger == "jobs")
+        .map(|r| r.message.parse().unwrap())
+        .collect();
+    let missing = (after..total).filter(|i| !present.contains(i)).count() as u64;
+    assert!(
+        missing <= dropped,
+        "logged after the deletion: {} records, {missing} missing, {dropped} counted",
+        total - after
+    );
+    println!(
+        "deleted under load: {} records after the deletion, {missing} missing, {dropped} counted",
+        total - after
+    );
+}
+
+/// Found in review: a symbolic link planted where the database goes was followed, and the
+/// database created (or a `logs` table added) at the link's target.
+#[cfg(unix)]
+#[test]
+fn a_symbolic_link_is_refused_with_an_error_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let elsewhere = tempfile::tempdir().unwrap();
+    let target = elsewhere.path().join("created.db");
+    let link = dir.path().join("db.sqlite");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    let err = SqliteHandler::open(&link).unwrap_err();
+    let text = err.to_string();
+    assert!(text.contains(&link.display().to_string()), "{text}");
+    assert!(text.contains("symbolic link"), "{text}");
+    assert_eq!(err.kind(), std::io::ErrorKind::PermissionDenied);
+    assert!(!target.exists(), "nothing was created at the link's target");
+
+    // An existing database at the target is left as it was: no `logs` table added.
+    Connection::open(&target)
+        .unwrap()
+        .execute_batch("CREATE TABLE mine (x)")
+        .unwrap();
+    assert!(SqliteHandler::open(&link).is_err());
+    let tables: Vec<String> = Connection::open(&target)
+        .unwrap()
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table'")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(tables, ["mine"]);
 }

@@ -106,17 +106,55 @@ fn a_stuck_task_is_reported_once_with_its_trail_and_again_when_it_ends() {
     );
     assert_eq!(reg.live_scopes()[0].name, "jobs.3");
     assert!(reg.live_scopes()[0].stuck);
-    // The ring kept the trail: a failure replays it again.
+    // A failure replays what came after the report, not the trail the report showed.
+    debug!("retrying");
     task.fail();
     clock.advance(Duration::from_secs(9));
     drop(task);
     let recs = mem.records();
     let m = msgs(&recs);
-    assert_eq!(m[3], ("connecting".to_owned(), true), "{m:?}");
+    assert_eq!(m[3], ("retrying".to_owned(), true), "{m:?}");
     assert!(m[4].0.starts_with("stuck task ended after 40"), "{m:?}");
     assert_eq!(value(&recs[4], "outcome"), "err");
     assert_eq!(value(&recs[4], "job"), "3");
+    assert_eq!(m.len(), 5, "{m:?}");
     assert!(reg.live_scopes().is_empty());
+}
+
+/// A request both `stuck` and `slow` (the attribute's usual pair): the stuck report shows the
+/// trail so far, and the slow end adds only what came later. Each kept line is told once.
+#[test]
+fn a_stuck_task_that_ends_slow_replays_each_line_once() {
+    let (reg, mem, clock) = setup();
+    let task = reg
+        .scope("http.7")
+        .flight_recorder(FlightRecorder::new(LevelFilter::Debug))
+        .summary(true)
+        .slow(Duration::from_millis(500))
+        .stuck(Duration::from_secs(1))
+        .enter()
+        .unwrap();
+    for i in 0..10 {
+        debug!("before {i}");
+    }
+    clock.advance(Duration::from_secs(2));
+    reg.check_stuck_scopes();
+    debug!("after");
+    clock.advance(Duration::from_secs(1));
+    drop(task);
+    let recs = mem.records();
+    let m = msgs(&recs);
+    assert_eq!(m.len(), 14, "{m:?}");
+    assert!(m[0].0.starts_with("task stuck"), "{m:?}");
+    for (i, line) in m[1..11].iter().enumerate() {
+        assert_eq!(*line, (format!("before {i}"), true), "{m:?}");
+    }
+    assert_eq!(m[11], ("after".to_owned(), true), "{m:?}");
+    assert!(m[12].0.starts_with("stuck task ended"), "{m:?}");
+    let summary = recs.last().unwrap();
+    assert!(summary.message.starts_with("task slow"), "{m:?}");
+    assert_eq!(value(summary, "replayed"), "11");
+    assert_eq!(value(summary, "discarded"), "0");
 }
 
 #[test]

@@ -78,17 +78,22 @@ mod levels;
 ///   must return a `Result` (a compile error otherwise).
 /// - `ret` or `ret = "debug"`: logs the returned value with `Debug` (`return = ...`), at INFO by
 ///   default; a compile error on a function returning `()`. Both are subject to the scope's
-///   level, as any record, and both work on `async fn`.
+///   level, as any record, and both work on `async fn`; both records carry the scope's
+///   `fields(..)`, as every record of the task does (also on `async fn`, whose return value is
+///   looked at after its last poll).
 /// - `fields(user = %user.name, method = ?req.method, attempt = 1, id)`: the scope's fields.
 ///   Every record logged while the scope is current carries them after the call's own
 ///   key-values (`k = v` takes a `ToValue`, `%` a `Display`, `?` a `Debug`; a bare `id` is
 ///   `id = id`). They are evaluated when the function is called and copied, and the fields of
 ///   the scope it is called in follow (an inner key shadows an outer one). A name template's
-///   arguments are not fields unless named here. See `ScopeBuilder::field`.
+///   arguments are not fields unless named here. See `ScopeBuilder::field`. An `async fn`
+///   argument that only `fields(..)` (or the name template) reads is used at the call: it gets
+///   no `unused variable` warning.
 /// - `slow = "500ms"`: a task that takes longer replays its flight recorder's trail as a
 ///   failing one does, and its summary says `outcome=slow`. See `ScopeBuilder::slow`.
 /// - `stuck = "30s"`: a task still running after this long is reported once, while it runs,
-///   with its trail so far; see `ScopeBuilder::stuck`. Durations take `ns`, `us`, `ms`, `s`,
+///   with its trail so far (a later replay, `slow` or failed, shows only what came after);
+///   see `ScopeBuilder::stuck`. Durations take `ns`, `us`, `ms`, `s`,
 ///   `m`, `h` (`"1m 30s"`); a zero or unitless one is a compile error.
 ///
 /// With `record_below`, `summary`, `err` or `ret`, the body of a sync function runs in a closure so that its

@@ -552,7 +552,7 @@ impl<'a, T: 'a> PickDebug<'a, T> for &Pick<'a, T> {
 #[diagnostic::on_unimplemented(
     message = "`err` logs the error a function returns, and this function returns `{Self}`, not a `Result`",
     label = "`err` needs a function returning `Result<_, E>`",
-    note = "remove `err`, or make the function return a `Result`"
+    note = "remove `err`, or make the function return `Result<{Self}, E>` with `E` the error to log"
 )]
 pub trait ReturnsResult {
     /// The error type.
@@ -560,6 +560,9 @@ pub trait ReturnsResult {
     /// `Result::err`, borrowed.
     fn returned_err(&self) -> Option<&Self::Error>;
 }
+// Not offered as "the trait is implemented for `Result<T, E>`" in the error: that points into
+// this file, which the user cannot change; the message already says what to write.
+#[diagnostic::do_not_recommend]
 impl<T, E> ReturnsResult for Result<T, E> {
     type Error = E;
     #[inline]
@@ -568,13 +571,14 @@ impl<T, E> ReturnsResult for Result<T, E> {
     }
 }
 
-/// `err`: logs the returned error on the scope's logger at `level`, as `error = e`.
+/// `err`: logs the returned error on the scope's logger at `level`, as `error = e`, with the
+/// scope's fields (for an `async fn` the scope is no longer current when it returns).
 #[cold]
 #[inline(never)]
 pub fn log_err(scope: &ScopedLogger, level: Level, site: &Location, error: Value<'_>) {
     scope.note_reason(format_args!("{error}"));
     if scope.enabled(level) {
-        scope.emit(
+        scope.emit_in_scope(
             level,
             format_args!("returned an error"),
             &[("error", error)],
@@ -583,11 +587,12 @@ pub fn log_err(scope: &ScopedLogger, level: Level, site: &Location, error: Value
     }
 }
 
-/// `ret`: logs the returned value on the scope's logger at `level`, as `return = ?value`.
+/// `ret`: logs the returned value on the scope's logger at `level`, as `return = ?value`, with
+/// the scope's fields.
 #[inline]
 pub fn log_ret<T: fmt::Debug>(scope: &ScopedLogger, level: Level, site: &Location, ret: &T) {
     if max_allows(level) && scope.enabled(level) {
-        scope.emit(
+        scope.emit_in_scope(
             level,
             format_args!("returned"),
             &[("return", Value::Debug(ret))],

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use crate::format::{Format, WriteStyle};
 use crate::handler::Handler;
 use crate::handler::TestHandler;
-use crate::handler::queue::{Policy, QueueOptions, install_abort_flush, set_exit_deadline};
+use crate::handler::queue::{QueueOptions, install_abort_flush, set_exit_deadline};
 use crate::handler::stderr::StderrHandler;
 use crate::level::Level;
 use crate::record::Record;
@@ -176,14 +176,13 @@ impl std::error::Error for InitError {
 ///
 /// ```no_run
 /// use scoped_logger::{InitBuilder, format::JsonFormat};
-/// use scoped_logger::handler::queue::Policy;
+/// use scoped_logger::handler::queue::QueueOptions;
 /// use std::time::Duration;
 /// let _guard = InitBuilder::new()
 ///     .default_filters("info,hyper=warn") // when RUST_LOG is unset
 ///     .env_var("MY_APP_LOG")              // read this instead of RUST_LOG
 ///     .format(JsonFormat)
-///     .policy(Policy::Drop)
-///     .capacity(100_000)
+///     .queue(QueueOptions::default().capacity(100_000))
 ///     .flush_deadline(Duration::from_secs(3))
 ///     .exit_deadline(Duration::from_millis(500))
 ///     .init()?;
@@ -236,31 +235,12 @@ impl InitBuilder {
         self
     }
 
-    /// The stderr queue's settings at once (capacity in records and bytes, policy, flush
-    /// timeout); [`policy`](Self::policy), [`capacity`](Self::capacity),
-    /// [`capacity_bytes`](Self::capacity_bytes) and [`flush_timeout`](Self::flush_timeout) set
-    /// one each.
+    /// The stderr queue's settings: records and bytes held, what a log call does when stderr is
+    /// full (by default, waits while stderr takes bytes and drops once it has taken none for a
+    /// stall window: read [`Policy`](crate::handler::queue::Policy) before choosing another), and
+    /// how long the handler's own `flush()`/`close()` wait. See [`QueueOptions`].
     pub fn queue(mut self, queue: QueueOptions) -> Self {
         self.handler = self.handler.queue(queue);
-        self
-    }
-
-    /// What a log call does when stderr is not taking records fast enough (default
-    /// [`Policy::Drop`]; read [`Policy`] before choosing another).
-    pub fn policy(mut self, policy: Policy) -> Self {
-        self.handler = self.handler.policy(policy);
-        self
-    }
-
-    /// Most records held for stderr at once.
-    pub fn capacity(mut self, records: usize) -> Self {
-        self.handler = self.handler.capacity(records);
-        self
-    }
-
-    /// Most bytes held for stderr at once.
-    pub fn capacity_bytes(mut self, bytes: usize) -> Self {
-        self.handler = self.handler.capacity_bytes(bytes);
         self
     }
 
@@ -275,12 +255,6 @@ impl InitBuilder {
     /// [`StderrHandler::style`].
     pub fn style(mut self, style: WriteStyle) -> Self {
         self.handler = self.handler.style(style);
-        self
-    }
-
-    /// How long the handler's own `flush()`/`close()` wait (default 1 s).
-    pub fn flush_timeout(mut self, timeout: Duration) -> Self {
-        self.handler = self.handler.flush_timeout(timeout);
         self
     }
 

@@ -3,11 +3,12 @@
 //! it was (`outcome=panic panic="…" location="…"`).
 //!
 //! The hook never replaces what was there: it chains to the previous hook (which still prints
-//! the usual message). It must never panic itself: a panic in a panic hook aborts the process.
+//! the usual message), once the record is written, so the two do not interleave. It must never panic itself: a panic in a panic hook aborts the process.
 
 use std::cell::RefCell;
 use std::panic::PanicHookInfo;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
 
 use crate::kv::Value;
 use crate::level::Level;
@@ -31,6 +32,12 @@ thread_local! {
 /// ends says `outcome=panic` with the same `panic` and `location`. Then the previous hook runs,
 /// so the usual message is still printed.
 ///
+/// - The record is written before the previous hook runs: the hook waits until the queued
+///   handlers (stderr among them) have written it, as
+///   [`flush_all_by`](crate::handler::queue::flush_all_by) does, for at most the
+///   [`exit_deadline`](crate::handler::queue::exit_deadline) (1 s by default). So on stderr the
+///   record comes before the panic's message and backtrace, not in the middle of them. An
+///   output nobody reads costs that wait once, not on every panic.
 /// - Calling it again does nothing: one hook is installed, whatever the number of calls
 ///   (called while the thread is panicking, it does nothing and a later call installs it).
 /// - Outside any scope, a panic is not logged by this hook (the previous hook reports it as
@@ -57,12 +64,26 @@ pub fn install_panic_hook() {
     crate::handler::queue::install_abort_flush();
     let previous = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
-        on_panic(info);
+        if on_panic(info) {
+            // The record is queued for a writer thread, and the previous hook writes to
+            // stderr at once: let the record reach its outputs first, or it lands somewhere
+            // inside the panic message and its backtrace.
+            flush_queued();
+        }
         previous(info);
     }));
 }
 
-fn on_panic(info: &PanicHookInfo<'_>) {
+/// Waits, at most the exit deadline, for every queued handler to write what it holds.
+fn flush_queued() {
+    use crate::handler::queue::{exit_deadline, flush_all_by};
+    let now = Instant::now();
+    let deadline = now.checked_add(exit_deadline()).unwrap_or(now);
+    flush_all_by(deadline);
+}
+
+/// Logs the panic on the current scope; `true` when a record was made.
+fn on_panic(info: &PanicHookInfo<'_>) -> bool {
     let payload = info.payload();
     let message = payload
         .downcast_ref::<&str>()
@@ -75,10 +96,11 @@ fn on_panic(info: &PanicHookInfo<'_>) {
     let Some(scope) = crate::tree::current_scope() else {
         // Nothing is current: nothing to log, and no note a later scope could mistake as its own.
         let _ = LAST.try_with(|last| last.borrow_mut().take());
-        return;
+        return false;
     };
     let level = Level::Error;
-    if scope.enabled(level) {
+    let logged = scope.enabled(level);
+    if logged {
         let mut kvs = vec![("panic", Value::Str(&message))];
         if let Some(l) = &location {
             kvs.push(("location", Value::Str(l)));
@@ -90,6 +112,7 @@ fn on_panic(info: &PanicHookInfo<'_>) {
             *last = Some(PanicNote { message, location });
         }
     });
+    logged
 }
 
 /// The panic this thread is unwinding from, when the hook saw it (for the summary line).

@@ -249,6 +249,17 @@ impl Rsyslogd {
         }
     }
 
+    /// Stops rsyslogd the way a service manager does (SIGTERM): it closes its inputs and writes
+    /// out what it had read before it goes. Waits until it is gone.
+    pub fn terminate(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = Command::new("kill")
+                .args(["-TERM", &child.id().to_string()])
+                .status();
+            let _ = child.wait();
+        }
+    }
+
     /// Starts it again on the same ports and files; waits until it is ready.
     pub fn restart(&mut self) {
         self.stop();

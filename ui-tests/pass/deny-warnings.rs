@@ -1,5 +1,6 @@
 // Checks: the expansions are warning-free under `#![deny(warnings)]` (and `clippy::all` when
-// this file is linted with clippy): sync, async, methods, every option, every macro form.
+// this file is linted with clippy): sync, async, methods, every option, every macro form, and
+// async fn arguments that only `fields(..)` reads.
 #![deny(warnings)]
 #![deny(clippy::all)]
 #![allow(missing_docs)]
@@ -28,7 +29,7 @@ fn everything(id: u64, name: &str) -> u64 {
     id
 }
 
-#[scoped_logger("io", handler = scoped_logger::FileHandler::create("/nonexistent-dir-for-ui-test/x.log"))]
+#[scoped_logger("io", handler = scoped_logger::FileHandler::create("/dev/null/x.log"))]
 fn fallible() -> std::io::Result<()> {
     Ok(())
 }
@@ -53,6 +54,26 @@ async fn errs_async(n: u32) -> Result<u32, Box<dyn std::error::Error + Send + Sy
 #[scoped_logger("errs.text", err, summary = true, registry = &REG)]
 fn errs_text() -> Result<(), String> {
     Err("no".to_owned())
+}
+
+#[derive(Debug)]
+enum Method {
+    Get,
+}
+
+// Arguments read only by `fields(..)` (evaluated at the call, before the future exists), with
+// the options a request handler uses: no `unused variable`.
+#[scoped_logger(name = "http.{id}", registry = &REG, fields(id, method = ?method, path = %path),
+                err, summary = true, record_below = "debug", slow = "1s", stuck = "30s")]
+async fn handle(id: u64, method: Method, path: String) -> Result<u32, std::io::Error> {
+    info!("handled");
+    Ok(200)
+}
+
+// Plain, and with a pattern argument next to field-only ones.
+#[scoped_logger("jobs", registry = &REG, fields(user = %user.len(), attempt = attempt + 1))]
+async fn job(user: String, attempt: u32, (a, b): (u8, u8)) -> u8 {
+    a + b
 }
 
 fn key_value_expressions(a: u32, b: u32) {
@@ -108,4 +129,6 @@ fn main() {
     assert!(block_on(errs_async(0)).is_err());
     assert!(errs_text().is_err());
     key_value_expressions(1, 2);
+    assert_eq!(block_on(handle(1, Method::Get, "/".to_owned())).unwrap(), 200);
+    assert_eq!(block_on(job("ann".to_owned(), 0, (1, 2))), 3);
 }

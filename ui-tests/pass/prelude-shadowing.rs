@@ -34,7 +34,7 @@ fn sync_fn(id: u32) -> u32 {
     id
 }
 
-#[scoped_logger("shadow.fallible", handler = scoped_logger::FileHandler::create("/nonexistent-dir-for-ui-test/x.log"), err, ret)]
+#[scoped_logger("shadow.fallible", handler = scoped_logger::FileHandler::create("/dev/null/x.log"), err, ret)]
 fn fallible() -> ::std::result::Result<u32, ::std::io::Error> {
     ::core::result::Result::Ok(1)
 }

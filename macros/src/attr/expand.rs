@@ -300,10 +300,11 @@ pub(crate) fn expand_sync(plan: Plan, f: Function) -> TokenStream {
 
 // input:  the return value `ret` of a function with `record_below`, `summary`, `err`, `ret`
 // output: if (&ret).is_failure() { scope.fail(); }   // `Result::is_err`; false for other types
-//         if let Some(e) = err_of(&ret) { log_err(&scope, Level::Error, &SITE, (&&&&Pick(e)).pick()) }
+//         if let Some(e) = <_ as ReturnsResult>::returned_err(&ret) { log_err(&scope, Level::Error, &SITE, (&&&&Pick(e)).pick()) }
 //         log_ret(&scope, Level::Info, &SITE, &ret);                                     // ret
 //
-// `err_of` compiles only for a `Result` (its `on_unimplemented` says so, at the `err` option).
+// `ReturnsResult` is implemented only for `Result` (its `on_unimplemented` says so, once, at the
+// `err` option: the return type is not named there, so no second error points at it).
 // The error becomes a value by autoref specialization (`Pick*` in `__private`): an `Error`
 // (with its `source()` chain), a pointer to one (`Box<dyn Error + ..>`, anyhow-like types), else
 // its `Display`, else its `Debug`.
@@ -339,10 +340,12 @@ fn look_at_return(plan: &Plan, scope: &Ident, ret: &Ident, output: &TokenStream)
             at(level, &ret.to_string()),
             at(level, &scope.to_string()),
         );
+        // One context for every token of the call (the hidden `ret`'s): spans of two contexts
+        // do not join, and the error would point at the whole attribute as well as at `err`.
+        let hidden_at = Span::mixed_site().located_at(span);
+        let returned_err = quote_spanned!(hidden_at=> <_ as ::scoped_logger::__private::ReturnsResult>::returned_err(&#ret));
         out.extend(quote_spanned! {span=>
-            if let ::core::option::Option::Some(#e) =
-                <#output as #p::ReturnsResult>::returned_err(&#ret)
-            {
+            if let ::core::option::Option::Some(#e) = #returned_err {
                 #[allow(unused_imports)]
                 use #p::{PickDebug as _, PickDeref as _, PickDisplay as _, PickError as _};
                 #p::log_err(&#scope, #p::Level::#level, #site, (&&&&#p::Pick(#e)).pick());
@@ -400,10 +403,11 @@ pub(crate) fn expand_async(plan: Plan, f: Function) -> TokenStream {
             Pat::Ident(pi) if pi.by_ref.is_none() && pi.subpat.is_none() => {
                 let ident = &pi.ident;
                 let mutability = pi.mutability.take();
-                // An argument only the name template reads was used, at call time.
+                // An argument only the name template or `fields(..)` reads was used, at call
+                // time (before the future exists); its rebinding in the future is not a sign
+                // of a mistake.
                 let allow = plan
-                    .template_args()
-                    .any(|a| a == ident)
+                    .reads_at_call(ident)
                     .then(|| quote!(#[allow(unused_variables)]));
                 rebinds.extend(quote!(#(#attrs)* #allow let #mutability #ident = #ident;));
             }

@@ -43,6 +43,25 @@ impl Plan {
         self.wants_outcome() || self.err.is_some() || self.ret.is_some()
     }
 
+    /// Whether the name template or a `fields(..)` value reads the argument `arg`: both are
+    /// evaluated when the function is called, so for an `async fn` the argument may be used
+    /// nowhere in the future's body. A field's expression is searched for the identifier
+    /// anywhere in it (`%user.name`, `attempt + 1`); a false match only silences a lint.
+    pub(crate) fn reads_at_call(&self, arg: &Ident) -> bool {
+        fn mentions(tokens: proc_macro2::TokenStream, arg: &Ident) -> bool {
+            tokens.into_iter().any(|t| match t {
+                proc_macro2::TokenTree::Ident(i) => i == *arg,
+                proc_macro2::TokenTree::Group(g) => mentions(g.stream(), arg),
+                _ => false,
+            })
+        }
+        self.template_args().any(|a| a == arg)
+            || self
+                .fields
+                .iter()
+                .any(|f| mentions(quote::ToTokens::to_token_stream(&f.value), arg))
+    }
+
     /// The arguments the name template reads.
     pub(crate) fn template_args(&self) -> impl Iterator<Item = &Ident> {
         let parts = match &self.name {

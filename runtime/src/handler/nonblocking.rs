@@ -14,7 +14,7 @@ use crate::handler::{ErrorReporter, Handler};
 use crate::level::Level;
 use crate::record::Record;
 
-use super::queue::{Options, Policy, QueueSettings, Sink, Worker};
+use super::queue::{CHUNK, DropCause, QueueOptions, Setup, Sink, StallGroup, Worker};
 
 // ---- the line handler -------------------------------------------------------------------------
 
@@ -62,9 +62,6 @@ impl WouldBlockPause {
     }
 }
 
-/// Lines are gathered into writes of about this size: few syscalls, bounded extra memory.
-const CHUNK: usize = 64 * 1024;
-
 impl Sink for LineSink {
     type Item = Vec<u8>;
 
@@ -98,11 +95,17 @@ impl Sink for LineSink {
         }
     }
 
-    fn report_dropped(&mut self, count: u64) -> io::Result<()> {
-        let args = format_args!(
-            "{count} records dropped while {} was not being read",
-            self.target
-        );
+    fn report_dropped(&mut self, count: u64, cause: DropCause) -> io::Result<()> {
+        let target = &self.target;
+        let args = match cause {
+            DropCause::Stalled => {
+                format_args!("{count} records dropped while {target} was not being read")
+            }
+            DropCause::TooLarge => format_args!(
+                "{count} records dropped: each was larger than the queue's byte capacity"
+            ),
+            _ => format_args!("{count} records dropped: {target} could not keep up"),
+        };
         let record = Record::builder(Level::Warn, crate::handler::last_resort::OWN_LOGGER, args)
             .thread_name(Some(&self.thread_name))
             .build();
@@ -116,10 +119,13 @@ impl Sink for LineSink {
     }
 }
 
-/// A [`Handler`] over any `Write + Send + 'static` that never blocks its callers (under the
-/// default [`Policy::Drop`]): each record is formatted on the caller's thread into one line and
-/// queued for a background [`Worker`] that writes it. See [`handler::queue`](crate::handler::queue) for what
-/// happens when the output is not read, and for the policies.
+/// A [`Handler`] over any `Write + Send + 'static` that never blocks its callers past a stall
+/// window: each record is formatted on the caller's thread into one line and queued for a
+/// background [`Worker`] that writes the lines in chunks of up to 64 KiB. A caller that finds
+/// the queue full waits while the output takes bytes and drops (counted) once it has taken none
+/// for the window (the default [`Policy::BlockUnlessStalled`](super::queue::Policy::BlockUnlessStalled)).
+/// See [`handler::queue`](crate::handler::queue) for what happens when the output is not read,
+/// and for the other policies.
 ///
 /// The worker thread starts with the first record (so the builder methods are free to call).
 /// Lines from several threads never interleave, and each thread's records keep their order.
@@ -127,14 +133,13 @@ impl Sink for LineSink {
 /// ```
 /// use scoped_logger::{Handler, Registry, Level};
 /// use scoped_logger::handler::NonBlocking;
-/// use scoped_logger::handler::queue::Policy;
+/// use scoped_logger::handler::queue::{Policy, QueueOptions};
 /// use std::time::{Duration, Instant};
 ///
 /// let file = tempfile::tempfile()?;
 /// let handler = std::sync::Arc::new(
 ///     NonBlocking::new(file)
-///         .capacity(10_000)
-///         .policy(Policy::Drop)
+///         .queue(QueueOptions::default().capacity(10_000).policy(Policy::Drop))
 ///         .target_name("the log file"),
 /// );
 /// let reg = Registry::new();
@@ -145,7 +150,9 @@ impl Sink for LineSink {
 /// # Ok::<(), std::io::Error>(())
 /// ```
 pub struct NonBlocking {
-    options: Options,
+    queue: QueueOptions,
+    thread_name: String,
+    group: Option<&'static StallGroup>,
     format: Arc<dyn Format>,
     target: Arc<str>,
     writer: Mutex<Option<Box<dyn Write + Send>>>,
@@ -160,7 +167,7 @@ impl fmt::Debug for NonBlocking {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("NonBlocking")
             .field("target", &self.target)
-            .field("options", &self.options)
+            .field("queue", &self.queue)
             .field("dropped", &self.dropped())
             .finish_non_exhaustive()
     }
@@ -170,7 +177,9 @@ impl NonBlocking {
     /// A handler writing text lines to `writer` from a background thread.
     pub fn new(writer: impl Write + Send + 'static) -> Self {
         NonBlocking {
-            options: Options::default(),
+            queue: QueueOptions::default(),
+            thread_name: "scoped-logger-writer".to_owned(),
+            group: None,
             format: Arc::new(TextFormat),
             target: Arc::from("the output"),
             writer: Mutex::new(Some(Box::new(writer))),
@@ -179,35 +188,11 @@ impl NonBlocking {
         }
     }
 
-    /// The queue's settings at once: a [`QueueOptions`](super::queue::QueueOptions) (capacity in records and bytes, policy,
-    /// flush timeout; the four setters below set one each), or a whole [`Options`].
-    pub fn queue(mut self, settings: impl QueueSettings) -> Self {
-        self.options = settings.apply_to(self.options);
-        self
-    }
-
-    /// Most records held at once (queued or being written); see [`Options::capacity`].
-    pub fn capacity(mut self, records: usize) -> Self {
-        self.options = self.options.capacity(records);
-        self
-    }
-
-    /// Most bytes of formatted lines held at once; see [`Options::capacity_bytes`]. A single
-    /// line longer than this is dropped and counted.
-    pub fn capacity_bytes(mut self, bytes: usize) -> Self {
-        self.options = self.options.capacity_bytes(bytes);
-        self
-    }
-
-    /// What a caller does when the queue is full; see [`Policy`].
-    pub fn policy(mut self, policy: Policy) -> Self {
-        self.options = self.options.policy(policy);
-        self
-    }
-
-    /// How long `flush()` and `close()` wait for the writer (default 1 s).
-    pub fn flush_timeout(mut self, timeout: Duration) -> Self {
-        self.options = self.options.flush_timeout(timeout);
+    /// The queue's settings: how many records and bytes it holds, what a caller does when it is
+    /// full (by default, waits while the output moves and drops once it stalls), and how long a
+    /// flush waits. See [`QueueOptions`].
+    pub fn queue(mut self, queue: QueueOptions) -> Self {
+        self.queue = queue;
         self
     }
 
@@ -234,13 +219,28 @@ impl NonBlocking {
 
     /// The worker thread's name (default `scoped-logger-writer`).
     pub fn thread_name(mut self, name: impl Into<String>) -> Self {
-        self.options = self.options.thread_name(name);
+        self.thread_name = name.into();
         self
     }
 
-    /// The options the worker runs (or will run) with.
-    pub fn options(&self) -> &Options {
-        &self.options
+    /// The queue settings the worker runs (or will run) with.
+    pub fn queue_options(&self) -> QueueOptions {
+        self.queue
+    }
+
+    /// Marks the output as shared with the other handlers of `group` (all of stderr's).
+    pub(crate) fn stall_group(mut self, group: &'static StallGroup) -> Self {
+        self.group = Some(group);
+        self
+    }
+
+    /// What the worker is (or will be) started with.
+    fn setup(&self) -> Setup {
+        let mut setup = Setup::new(self.thread_name.as_str(), self.queue);
+        setup.description = Some(format!("non-blocking handler for {}", self.target));
+        setup.batch_bytes = CHUNK;
+        setup.group = self.group;
+        setup
     }
 
     /// Records dropped so far (full queue, oversized line, closed worker).
@@ -262,7 +262,7 @@ impl NonBlocking {
     /// flushed. Returns `false` when the writer was still busy at the deadline.
     pub fn close_by(&self, deadline: Instant) -> bool {
         // A worker never started never will be (this waits for a start in progress).
-        let worker = self.worker.get_or_init(|| Worker::closed(&self.options));
+        let worker = self.worker.get_or_init(|| Worker::closed(&self.setup()));
         self.writer.lock().take();
         worker.close_by(deadline)
     }
@@ -283,23 +283,20 @@ impl NonBlocking {
     fn start(&self) -> &Worker<LineSink> {
         let mut failed = None;
         let worker = self.worker.get_or_init(|| {
+            let setup = self.setup();
             let Some(writer) = self.writer.lock().take() else {
-                return Worker::closed(&self.options);
+                return Worker::closed(&setup);
             };
             let sink = LineSink {
                 writer,
                 format: self.format.clone(),
                 target: self.target.clone(),
-                thread_name: Arc::from(self.options.thread_name.as_str()),
+                thread_name: Arc::from(self.thread_name.as_str()),
                 buf: Vec::new(),
             };
-            let mut options = self.options.clone();
-            if options.description.is_none() {
-                options.description = Some(format!("non-blocking handler for {}", self.target));
-            }
-            Worker::spawn(sink, options).unwrap_or_else(|e| {
+            Worker::start(sink, setup.clone()).unwrap_or_else(|e| {
                 failed = Some(e);
-                Worker::closed(&self.options)
+                Worker::closed(&setup)
             })
         });
         // Reported after the cell is set: the report may come back here (last-resort handler).
@@ -318,12 +315,12 @@ impl Handler for NonBlocking {
     fn handle(&self, record: &Record<'_>) {
         let worker = self.worker();
         if worker.would_drop() {
-            // Full under Policy::Drop: do not format a line only to throw it away.
+            // Full, and the policy would not wait: do not format a line only to throw it away.
             worker.count_dropped();
             return;
         }
         with_formatted(&*self.format, record, |line| {
-            worker.send(line.to_vec(), line.len());
+            worker.send_line(line);
         });
     }
 

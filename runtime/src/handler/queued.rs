@@ -31,7 +31,8 @@ macro_rules! queued_handler {
         impl $crate::handler::Handler for $ty {
             fn handle(&self, record: &$crate::record::Record<'_>) {
                 if self.worker.would_drop() {
-                    // Full under Policy::Drop: do not pack a record only to throw it away.
+                    // Full, and the policy says drop now: do not pack a record only to throw it
+                    // away.
                     self.worker.count_dropped();
                     return;
                 }
@@ -88,38 +89,19 @@ macro_rules! queued_handler {
     };
 }
 
-/// For a builder with the field `options: Options`: its `queue`, `capacity`, `policy` and
-/// `flush_timeout` setters.
-macro_rules! queue_setters {
+/// For a builder with the field `queue: QueueOptions`: its `queue` setter.
+macro_rules! queue_setter {
     () => {
-        /// The queue's settings at once: a
-        /// [`QueueOptions`](crate::handler::queue::QueueOptions) (capacity in records and
-        /// bytes, policy, flush timeout) or a whole [`Options`](crate::handler::queue::Options).
-        pub fn queue(mut self, settings: impl $crate::handler::queue::QueueSettings) -> Self {
-            self.options = settings.apply_to(self.options);
-            self
-        }
-
-        /// Most records held at once (default 16 384): how long an outage or a slow reader
-        /// the queue absorbs before records are dropped.
-        pub fn capacity(mut self, records: usize) -> Self {
-            self.options = self.options.capacity(records);
-            self
-        }
-
-        /// What a caller does when the queue is full (default
-        /// [`Policy::Drop`](crate::handler::queue::Policy::Drop): never wait).
-        pub fn policy(mut self, policy: $crate::handler::queue::Policy) -> Self {
-            self.options = self.options.policy(policy);
-            self
-        }
-
-        /// How long `flush()` and `close()` wait for the worker (default 1 s).
-        pub fn flush_timeout(mut self, timeout: std::time::Duration) -> Self {
-            self.options = self.options.flush_timeout(timeout);
+        /// The queue's settings: capacity in records and bytes (how long an outage or a slow
+        /// reader the queue absorbs before records are dropped), the
+        /// [`Policy`](crate::handler::queue::Policy) a full queue follows, and how long
+        /// `flush()` and `close()` wait for the worker; see
+        /// [`QueueOptions`](crate::handler::queue::QueueOptions).
+        pub fn queue(mut self, queue: $crate::handler::queue::QueueOptions) -> Self {
+            self.queue = queue;
             self
         }
     };
 }
 
-pub(crate) use {queue_setters, queued_handler};
+pub(crate) use {queue_setter, queued_handler};

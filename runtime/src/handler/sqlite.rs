@@ -4,6 +4,8 @@
 use std::fmt;
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
 use rusqlite::{Connection, OpenFlags, TransactionBehavior, params};
@@ -12,7 +14,7 @@ use serde::ser::{SerializeMap, Serializer};
 
 use crate::format::display_name;
 use crate::handler::Handler;
-use crate::handler::queue::{Options, Policy, QueueSettings, Sink, Worker};
+use crate::handler::queue::{DropCause, QueueOptions, Setup, Sink, Worker};
 use crate::kv::{OwnedValue, Value};
 use crate::level::Level;
 use crate::record::{OwnedRecord, Record};
@@ -104,7 +106,7 @@ pub struct SqliteBuilder {
     path: PathBuf,
     table: String,
     busy_timeout: Duration,
-    options: Options,
+    queue: QueueOptions,
 }
 
 impl SqliteBuilder {
@@ -121,37 +123,13 @@ impl SqliteBuilder {
         self
     }
 
-    /// Settings of the queue: a [`QueueOptions`](crate::handler::queue::QueueOptions) (capacity in records and bytes, what to do
-    /// when it is full, the flush timeout), or a whole [`Options`] (the writer thread's name
-    /// too).
-    pub fn queue(mut self, settings: impl QueueSettings) -> Self {
-        self.options = settings.apply_to(self.options);
-        self
-    }
-
-    /// What a log call does when the queue is full (default [`Policy::Drop`]: drop and count).
-    pub fn policy(mut self, policy: Policy) -> Self {
-        self.options = self.options.policy(policy);
-        self
-    }
-
-    /// How many records the queue holds at most.
-    pub fn capacity(mut self, records: usize) -> Self {
-        self.options = self.options.capacity(records);
-        self
-    }
-
-    /// How many bytes of records (as copied for the queue) it holds at most.
-    pub fn capacity_bytes(mut self, bytes: usize) -> Self {
-        self.options = self.options.capacity_bytes(bytes);
-        self
-    }
-
-    /// How long `flush()` and `close()` wait for the writer (the engine's default, 1 s). A close
-    /// that times out leaves the writer to finish in the background (it still commits and closes
-    /// the connection), unless the process exits first.
-    pub fn flush_timeout(mut self, timeout: Duration) -> Self {
-        self.options = self.options.flush_timeout(timeout);
+    /// The queue's settings: records and bytes held, what a log call does when it is full (by
+    /// default, waits while the database takes batches and drops once it has taken none for a
+    /// stall window), and how long `flush()` and `close()` wait for the writer (1 s; a close that
+    /// times out leaves the writer to finish in the background, unless the process exits
+    /// first). See [`QueueOptions`].
+    pub fn queue(mut self, queue: QueueOptions) -> Self {
+        self.queue = queue;
         self
     }
 
@@ -170,14 +148,13 @@ impl SqliteBuilder {
             ));
         }
         let conn = open_connection(&path, &self.table, self.busy_timeout)?;
-        let sink = SqliteSink::new(conn, &self.table);
-        let mut options = self.options;
-        if options.description.is_none() {
-            options = options.description(format!("SQLite handler {}", path.display()));
-        }
-        let worker = Worker::spawn(sink, options)
+        let sink = SqliteSink::new(conn, &path, &self.table, self.busy_timeout);
+        let lost = sink.lost_total.clone();
+        let mut setup = Setup::new("scoped-logger-sqlite", self.queue);
+        setup.description = Some(format!("SQLite handler {}", path.display()));
+        let worker = Worker::start(sink, setup)
             .map_err(|e| SqliteError::new(&path, "starting the writer thread", e.kind(), e))?;
-        Ok(SqliteHandler { worker, path })
+        Ok(SqliteHandler { worker, path, lost })
     }
 }
 
@@ -197,7 +174,7 @@ impl SqliteBuilder {
 ///     logger  TEXT NOT NULL,  -- the logger's dotted name; the root is "root"
 ///     message TEXT NOT NULL,
 ///     kv      TEXT,           -- the key-values as a JSON object; NULL when there are none
-///     thread  TEXT,           -- the logging thread's name, when it has one
+///     thread  TEXT,           -- the logging thread's name, or its id (`7`) when it has none
 ///     module  TEXT,           -- module path of the call site, when known
 ///     file    TEXT,           -- source file of the call site, when known
 ///     line    INTEGER         -- line of the call site, when known
@@ -226,6 +203,23 @@ impl SqliteBuilder {
 /// [`SqliteHandler::dropped`], the error is reported once, and the next batch that goes in
 /// starts with a `WARN` row saying how many were lost.
 ///
+/// # Deleted, replaced, linked
+///
+/// On Unix, a database deleted while open (`rm logs.db*`) or moved away would take every later
+/// record with it into a file nobody can see. Before a batch (once per batch under load, and
+/// again after an idle spell) and after each commit, the handler compares the file its path
+/// names (device and inode) with the one it opened. When they differ it closes the old
+/// connection (without checkpointing, so that the `-wal` and `-shm` files now at the path are
+/// left alone), creates the database and the table again at the path, and says so once through
+/// the error reporter and in a `WARN` row of the new file (`lost` = records at risk). A batch
+/// committed between the last check and the deletion may have gone with the old file: it is
+/// counted in [`SqliteHandler::dropped`], and [`Handler::close_by`] then returns `false` (as it
+/// does after a refused batch).
+///
+/// [`SqliteHandler::open`] refuses a path that is a symbolic link, with an error naming it:
+/// a link planted in a shared folder would otherwise have the handler create or fill a file
+/// of the planter's choosing (SQLite's `SQLITE_OPEN_NOFOLLOW`).
+///
 /// ```
 /// # let dir = tempfile::tempdir().unwrap();
 /// use scoped_logger::{Registry, Level, SqliteHandler};
@@ -246,6 +240,8 @@ impl SqliteBuilder {
 pub struct SqliteHandler {
     worker: Worker<SqliteSink>,
     path: PathBuf,
+    /// Records lost after the queue took them (the sink's share of `dropped`).
+    lost: Arc<AtomicU64>,
 }
 
 impl fmt::Debug for SqliteHandler {
@@ -269,7 +265,7 @@ impl SqliteHandler {
             path: path.as_ref().to_path_buf(),
             table: DEFAULT_TABLE.to_owned(),
             busy_timeout: DEFAULT_BUSY_TIMEOUT,
-            options: Options::default().thread_name("scoped-logger-sqlite"),
+            queue: QueueOptions::default(),
         }
     }
 
@@ -278,8 +274,9 @@ impl SqliteHandler {
         &self.path
     }
 
-    /// How many records were lost: dropped because the queue was full, or in a batch the
-    /// database refused (see the module docs).
+    /// How many records were lost: dropped because the queue was full, in a batch the
+    /// database refused, or committed into a database file deleted under the handler (see the
+    /// type's docs).
     pub fn dropped(&self) -> u64 {
         // The queue counts both: its own refusals and the batches the sink lost.
         self.worker.dropped()
@@ -293,7 +290,7 @@ impl Handler for SqliteHandler {
 
     fn handle(&self, record: &Record<'_>) {
         if self.worker.would_drop() {
-            // Full under Policy::Drop: do not copy a record only to throw it away.
+            // Full, and the policy would not wait: do not copy a record only to throw it away.
             self.worker.count_dropped();
             return;
         }
@@ -335,7 +332,8 @@ impl Handler for SqliteHandler {
             );
         }
         self.worker.errors().summarize();
-        done
+        // Records the database lost (refused batches, a deleted file) were left unwritten too.
+        done && self.lost.load(Ordering::Relaxed) == 0
     }
 
     fn take_error(&self) -> Option<io::Error> {
@@ -363,12 +361,26 @@ fn to_row(record: &Record<'_>) -> OwnedRecord {
             })
             .collect(),
         time: record.time(),
-        thread_name: record.thread_name().map(str::to_owned),
+        // A pool's workers are usually unnamed: an empty column could not tell their rows
+        // apart. The id is the one the text formats' `{thread}` writes for such a thread, so a
+        // row and a stderr line of one record agree; made here, on the logging thread.
+        thread_name: Some(
+            record
+                .thread_name()
+                .map_or_else(unnamed_thread_id, str::to_owned),
+        ),
         module_path: record.module_path().map(str::to_owned),
         file: record.file().map(str::to_owned),
         line: record.line(),
         replayed: record.is_replayed(),
     }
+}
+
+/// The calling thread's id as a number (`ThreadId` has no stable accessor for it: its `Debug`
+/// form is `ThreadId(7)`).
+fn unnamed_thread_id() -> String {
+    let debug = format!("{:?}", std::thread::current().id());
+    debug.chars().filter(char::is_ascii_digit).collect()
 }
 
 fn lossy_string(args: fmt::Arguments<'_>) -> String {
@@ -447,11 +459,26 @@ fn open_connection(
             format!("the folder {} does not exist", parent.display()),
         ));
     }
+    // A link planted where the database goes (say in a shared folder) would have the handler
+    // create or write another file, wherever the link points: refuse it. The check gives the
+    // clear error; SQLite's no-follow flag closes the gap between the check and the open.
+    if path
+        .symlink_metadata()
+        .is_ok_and(|m| m.file_type().is_symlink())
+    {
+        return Err(symlink_refused(path));
+    }
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
         | OpenFlags::SQLITE_OPEN_CREATE
-        | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-    let conn = Connection::open_with_flags(path, flags)
-        .map_err(|e| SqliteError::sqlite(path, "opening", e))?;
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX
+        | OpenFlags::SQLITE_OPEN_NOFOLLOW;
+    let conn = Connection::open_with_flags(path, flags).map_err(|e| {
+        if e.extended_code() == Some(SQLITE_CANTOPEN_SYMLINK) {
+            symlink_refused(path)
+        } else {
+            SqliteError::sqlite(path, "opening", e)
+        }
+    })?;
     conn.busy_timeout(busy_timeout)
         .map_err(|e| SqliteError::sqlite(path, "setting the busy timeout", e))?;
     let mode: String = conn
@@ -472,8 +499,74 @@ fn open_connection(
     Ok(conn)
 }
 
+/// SQLite's extended result code for a path refused under `SQLITE_OPEN_NOFOLLOW`.
+const SQLITE_CANTOPEN_SYMLINK: i32 = 14 | (6 << 8);
+
+trait ExtendedCode {
+    fn extended_code(&self) -> Option<i32>;
+}
+
+impl ExtendedCode for rusqlite::Error {
+    fn extended_code(&self) -> Option<i32> {
+        match self {
+            rusqlite::Error::SqliteFailure(e, _) => Some(e.extended_code),
+            _ => None,
+        }
+    }
+}
+
+fn symlink_refused(path: &Path) -> SqliteError {
+    SqliteError::new(
+        path,
+        "opening",
+        io::ErrorKind::PermissionDenied,
+        format!(
+            "refusing {}: it is a symbolic link (another user may have planted it); \
+             give the path of the database itself",
+            path.display()
+        ),
+    )
+}
+
+/// Which file a path names (device and inode), to tell when the database was deleted or
+/// replaced under the handler. Unix only: elsewhere a file in use cannot be deleted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Identity(u64, u64);
+
+impl Identity {
+    /// The file at `path` now (a link is not followed: a link is not our database).
+    #[cfg(unix)]
+    fn of(path: &Path) -> Option<Identity> {
+        use std::os::unix::fs::MetadataExt;
+        path.symlink_metadata()
+            .ok()
+            .map(|m| Identity(m.dev(), m.ino()))
+    }
+
+    #[cfg(not(unix))]
+    fn of(_path: &Path) -> Option<Identity> {
+        None
+    }
+}
+
+/// A check of the path made this recently stands for the check before the next batch: under
+/// load, batches follow each other and the path is looked at once per batch.
+const RECHECK_AFTER: Duration = Duration::from_millis(10);
+
 /// The writer thread's side: the connection and the insert statement.
 struct SqliteSink {
+    path: PathBuf,
+    table: String,
+    busy_timeout: Duration,
+    /// The file the connection has open, as its path named it when opened.
+    identity: Option<Identity>,
+    /// When the path last named that file.
+    checked: Instant,
+    /// Every record lost after the queue took it (refused batches, batches that went into a
+    /// deleted file), for `close_by`'s answer.
+    lost_total: Arc<AtomicU64>,
+    /// Records that may have gone into the deleted or replaced file, to be told in the new one.
+    untold_replaced: Option<u64>,
     conn: Option<Connection>,
     /// Records in batches the database refused, not yet counted by the queue.
     lost: u64,
@@ -487,8 +580,15 @@ struct SqliteSink {
 }
 
 impl SqliteSink {
-    fn new(conn: Connection, table: &str) -> Self {
+    fn new(conn: Connection, path: &Path, table: &str, busy_timeout: Duration) -> Self {
         SqliteSink {
+            path: path.to_path_buf(),
+            table: table.to_owned(),
+            busy_timeout,
+            identity: Identity::of(path),
+            checked: Instant::now(),
+            lost_total: Arc::new(AtomicU64::new(0)),
+            untold_replaced: None,
             conn: Some(conn),
             lost: 0,
             untold_refused: 0,
@@ -499,6 +599,69 @@ impl SqliteSink {
             ),
             time: String::new(),
             kv: Vec::new(),
+        }
+    }
+
+    /// Counts records lost after the queue took them.
+    fn lose(&mut self, n: u64) {
+        self.lost += n;
+        self.lost_total.fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// Whether the path still names the file the connection has open. On Unix a database
+    /// deleted (`rm logs.db*`) or moved away while open takes every later record with it;
+    /// this is what tells.
+    fn still_there(&mut self) -> bool {
+        let Some(identity) = self.identity else {
+            return true;
+        };
+        let now = Identity::of(&self.path) == Some(identity);
+        if now {
+            self.checked = Instant::now();
+        }
+        now
+    }
+
+    /// The database was deleted or replaced under us: closes the connection to the old file and
+    /// makes the database again at the path. `at_risk` records went into the old file after the
+    /// last check found it in place: they may be lost, and are counted. Returns the report for
+    /// the error reporter (once per handler, counted after that).
+    fn recreate(&mut self, at_risk: u64) -> io::Error {
+        if let Some(old) = self.conn.take() {
+            // Closing would checkpoint and then delete `<path>-wal` and `-shm` by name, which
+            // may now be another database's.
+            let _ = old.set_db_config(
+                rusqlite::config::DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE,
+                true,
+            );
+            let _ = old.close();
+        }
+        if at_risk > 0 {
+            self.lose(at_risk);
+        }
+        *self.untold_replaced.get_or_insert(0) += at_risk;
+        let what = format!(
+            "the database {} was deleted or replaced while open",
+            self.path.display()
+        );
+        match open_connection(&self.path, &self.table, self.busy_timeout) {
+            Ok(conn) => {
+                self.conn = Some(conn);
+                self.identity = Identity::of(&self.path);
+                self.checked = Instant::now();
+                io::Error::new(
+                    io::ErrorKind::NotFound,
+                    format!("{what}: created it again ({at_risk} records may have gone with it)"),
+                )
+            }
+            Err(e) => {
+                // Tried again before the next batch: the identity no longer matches anything.
+                self.identity = Some(Identity(u64::MAX, u64::MAX));
+                io::Error::new(
+                    e.kind(),
+                    format!("{what}, and creating it again failed: {e}"),
+                )
+            }
         }
     }
 
@@ -579,8 +742,14 @@ impl Sink for SqliteSink {
     type Item = OwnedRecord;
 
     fn write_batch(&mut self, batch: &mut Vec<OwnedRecord>) -> io::Result<()> {
+        // Deleted or replaced while idle: nothing went into the old file since the last check.
+        let mut replaced = None;
+        if self.checked.elapsed() >= RECHECK_AFTER && !self.still_there() {
+            replaced = Some(self.recreate(0));
+        }
         // What earlier refusals lost is told first, in the same transaction as this batch.
         let told: Vec<OwnedRecord> = [
+            self.untold_replaced.map(replaced_row),
             (self.untold_dropped > 0).then(|| dropped_row(self.untold_dropped)),
             (self.untold_refused > 0).then(|| refused_row(self.untold_refused)),
         ]
@@ -589,16 +758,25 @@ impl Sink for SqliteSink {
         .collect();
         let result = self.insert_rows(told.iter().chain(batch.iter()));
         if result.is_ok() {
+            self.untold_replaced = None;
             self.untold_dropped = 0;
             self.untold_refused = 0;
+            // Deleted between the check and the commit: this batch may be in the old file.
+            if !self.still_there() {
+                replaced = Some(self.recreate(batch.len() as u64));
+            }
         } else {
             // Rolled back whole: none of it was written, all of it is counted.
             let n = batch.len() as u64;
-            self.lost += n;
+            self.lose(n);
             self.untold_refused += n;
         }
         batch.clear();
-        result
+        // Said once through the error reporter (the worker's), and in a row of the new file.
+        match replaced {
+            Some(report) => Err(report),
+            None => result,
+        }
     }
 
     fn flush(&mut self) -> io::Result<()> {
@@ -606,7 +784,7 @@ impl Sink for SqliteSink {
         Ok(())
     }
 
-    fn report_dropped(&mut self, count: u64) -> io::Result<()> {
+    fn report_dropped(&mut self, count: u64, _cause: DropCause) -> io::Result<()> {
         let row = dropped_row(count);
         let result = self.insert_rows(std::iter::once(&row));
         if result.is_err() {
@@ -640,6 +818,17 @@ fn dropped_row(count: u64) -> OwnedRecord {
         file: None,
         line: None,
         replayed: false,
+    }
+}
+
+fn replaced_row(at_risk: u64) -> OwnedRecord {
+    OwnedRecord {
+        message: format!(
+            "the database file was deleted or replaced while open: created it again \
+             ({at_risk} records written just before may have gone with the old file)"
+        ),
+        key_values: vec![("lost".to_owned(), OwnedValue::U64(at_risk))],
+        ..dropped_row(at_risk)
     }
 }
 
@@ -697,7 +886,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("t.db");
         let conn = open_connection(&path, "logs", DEFAULT_BUSY_TIMEOUT).unwrap();
-        let mut sink = SqliteSink::new(conn, "logs");
+        let mut sink = SqliteSink::new(conn, &path, "logs", DEFAULT_BUSY_TIMEOUT);
         let kvs = [
             ("n", crate::kv::Value::F64(f64::NAN)),
             ("s", crate::kv::Value::Str("x")),
@@ -709,7 +898,7 @@ mod tests {
         let mut batch = vec![rec.clone(), rec];
         sink.write_batch(&mut batch).unwrap();
         assert!(batch.is_empty());
-        sink.report_dropped(3).unwrap();
+        sink.report_dropped(3, DropCause::Overflow).unwrap();
         let conn = sink.conn.as_ref().unwrap();
         let rows: Vec<(String, String, Option<String>)> = conn
             .prepare("SELECT logger, message, kv FROM logs ORDER BY id")

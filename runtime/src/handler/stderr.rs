@@ -1,32 +1,40 @@
 //! [`StderrHandler`]: records to stderr without ever blocking the caller, and the last-resort
 //! handler built on it.
 //!
-//! It is a [`NonBlocking`] handler on the process's stderr: when nobody reads stderr (a full
-//! pipe), records are dropped and counted instead of stalling the program, and
-//! `N records dropped while stderr was not being read` is written when stderr drains again. See
-//! the [`queue`](crate::handler::queue) module for the details and the policies.
+//! It is a [`NonBlocking`] handler on the process's stderr: every line a reader takes is written
+//! (a file, a terminal, a pipe that is drained, however slowly), and when nobody reads stderr (a
+//! full pipe that stays full), records are dropped and counted after one short stall window
+//! instead of stalling the program, and `N records dropped while stderr was not being read` is
+//! written when stderr drains again. See the [`queue`](crate::handler::queue) module for the
+//! details and the policies.
 
 use std::io::{self, IsTerminal};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use crate::format::{Format, Styled, TextFormat, WriteStyle};
 use crate::handler::Handler;
 use crate::handler::nonblocking::NonBlocking;
-use crate::handler::queue::{Options, Policy, QueueSettings};
+use crate::handler::queue::{QueueOptions, StallGroup};
 use crate::record::Record;
+
+/// Every handler on the process's stderr (the last-resort sink among them): one stalled, all are.
+static STDERR: StallGroup = StallGroup::new();
 
 /// Writes records to stderr from a background thread; callers never wait on stderr.
 ///
 /// ```
 /// use scoped_logger::{Level, Registry, StderrHandler, format::JsonFormat};
-/// use scoped_logger::handler::queue::Policy;
+/// use scoped_logger::handler::queue::{Policy, QueueOptions};
 /// let reg = Registry::new();
 /// reg.root().add_handler(
 ///     StderrHandler::new()
-///         .capacity(4096)             // records held at most
-///         .capacity_bytes(1 << 20)    // bytes held at most
-///         .policy(Policy::Drop)       // the default: never wait
+///         .queue(
+///             QueueOptions::default()
+///                 .capacity(4096)          // records held at most
+///                 .capacity_bytes(1 << 20) // bytes held at most
+///                 .policy(Policy::Drop),   // never wait, even on a moving stderr
+///         )
 ///         .format(JsonFormat),
 /// );
 /// reg.root().log(Level::Error, format_args!("disk full"));
@@ -65,12 +73,14 @@ impl Default for StderrHandler {
 
 impl StderrHandler {
     /// A handler on the process's stderr with the default limits (16 384 records, 16 MiB) and
-    /// [`Policy::Drop`].
+    /// policy ([`Policy::BlockUnlessStalled`](crate::handler::queue::Policy::BlockUnlessStalled):
+    /// every line stderr takes is written; an unread stderr costs one stall window).
     pub fn new() -> Self {
         StderrHandler {
             inner: NonBlocking::new(io::stderr())
                 .target_name("stderr")
-                .thread_name("scoped-logger-stderr"),
+                .thread_name("scoped-logger-stderr")
+                .stall_group(&STDERR),
             format: Arc::new(TextFormat),
             style: WriteStyle::Auto,
             styled: false,
@@ -108,33 +118,12 @@ impl StderrHandler {
         self.map(|h| h.shared_format(format))
     }
 
-    /// The queue's settings at once: a [`QueueOptions`](crate::handler::queue::QueueOptions) (capacity in
-    /// records and bytes, policy, flush timeout; the four setters below set one each), or a
-    /// whole [`Options`].
-    pub fn queue(self, settings: impl QueueSettings) -> Self {
-        self.map(|h| h.queue(settings))
-    }
-
-    /// Most records held at once; see [`Options::capacity`].
-    pub fn capacity(self, records: usize) -> Self {
-        self.map(|h| h.capacity(records))
-    }
-
-    /// Most bytes held at once; a single line longer than this is dropped and counted. See
-    /// [`Options::capacity_bytes`].
-    pub fn capacity_bytes(self, bytes: usize) -> Self {
-        self.map(|h| h.capacity_bytes(bytes))
-    }
-
-    /// What a caller does when the queue is full. [`Policy::Block`] makes a program whose
-    /// stderr is not read hang: see [`Policy`].
-    pub fn policy(self, policy: Policy) -> Self {
-        self.map(|h| h.policy(policy))
-    }
-
-    /// How long `flush()` and `close()` wait for stderr (default 1 s).
-    pub fn flush_timeout(self, timeout: Duration) -> Self {
-        self.map(|h| h.flush_timeout(timeout))
+    /// The queue's settings: records and bytes held, what a caller does when it is full (by
+    /// default, waits while stderr takes bytes and drops once it stalls; [`Policy::Block`](crate::handler::queue::Policy::Block)
+    /// makes a program whose stderr is not read hang), and how long a flush waits. See
+    /// [`QueueOptions`].
+    pub fn queue(self, queue: QueueOptions) -> Self {
+        self.map(|h| h.queue(queue))
     }
 
     /// The line format (default [`TextFormat`]); styled on a terminal when it has styles (see
@@ -154,9 +143,9 @@ impl StderrHandler {
         self.map(|h| h.target_name(name))
     }
 
-    /// The options the writer runs with.
-    pub fn options(&self) -> &Options {
-        self.inner.options()
+    /// The queue settings the writer runs with.
+    pub fn queue_options(&self) -> QueueOptions {
+        self.inner.queue_options()
     }
 
     /// Records dropped so far.

@@ -262,8 +262,10 @@ impl<'a> ScopeBuilder<'a> {
 
     /// While the scope is still live `threshold` after it was entered, one WARN record on its
     /// logger says so (how long, which thread last ran it), with its fields, followed by its
-    /// flight recorder's trail so far (which the ring keeps); when the task finally ends, one
-    /// more record says how long it took. A process-wide watchdog thread (started on first use)
+    /// flight recorder's trail so far; when the task finally ends, one more record says how long
+    /// it took. The report takes the trail out of the ring: a task that then fails or turns out
+    /// [`slow`](Self::slow) replays only what it recorded after the report, so each line is told
+    /// once (the summary counts the report's lines as replayed). A process-wide watchdog thread (started on first use)
     /// looks at timed scopes periodically; entering and leaving never wait on it.
     pub fn stuck(mut self, threshold: std::time::Duration) -> Self {
         self.opts.stuck = Some(threshold);

@@ -159,6 +159,20 @@ impl ScopedLogger {
         self.fields.iter().flat_map(|f| f.iter())
     }
 
+    /// Logs a record on the scope's logger carrying the scope's own fields, whichever scope is
+    /// current on this thread: an `async fn`'s `err` and `ret` records are made after the
+    /// scope's last poll, when the caller's scope (or none) is current again.
+    pub(crate) fn emit_in_scope(
+        &self,
+        level: crate::level::Level,
+        args: fmt::Arguments<'_>,
+        kvs: &[(&str, crate::kv::Value<'_>)],
+        location: Option<&crate::record::Location>,
+    ) {
+        self.logger
+            .emit_with(level, args, kvs, location, self.fields.as_deref());
+    }
+
     /// Marks the task as failed: its flight recorder is replayed when the scope ends, and its
     /// summary says `err`. (`#[scoped_logger]` does this when the function returns `Err`.)
     pub fn fail(&self) {

@@ -150,14 +150,17 @@ impl Ring {
         st.records.push_back((owned, size));
     }
 
-    /// A copy of what the ring holds, oldest first; the ring keeps it.
-    fn snapshot(&self) -> Vec<OwnedRecord> {
-        self.state
-            .lock()
-            .records
-            .iter()
-            .map(|(r, _)| r.clone())
-            .collect()
+    /// How many records the ring holds now.
+    fn len(&self) -> usize {
+        self.state.lock().records.len()
+    }
+
+    /// Takes what the ring holds, oldest first, and leaves the count of what it could not
+    /// keep for the end of the task.
+    fn drain(&self) -> Vec<OwnedRecord> {
+        let mut st = self.state.lock();
+        st.bytes = 0;
+        st.records.drain(..).map(|(r, _)| r).collect()
     }
 
     /// Takes what the ring holds and how many records it could not keep.
@@ -336,8 +339,22 @@ impl Recorder {
         self.reason.lock().get_or_insert_with(|| why.to_owned());
     }
 
-    /// A copy of the ring now, for a stuck task's report; the ring keeps it.
-    pub(crate) fn trail(&self) -> Vec<OwnedRecord> {
-        self.ring.as_ref().map_or_else(Vec::new, Ring::snapshot)
+    /// How many records a stuck task's report would show now (before the replay budget).
+    pub(crate) fn trail_len(&self) -> usize {
+        self.ring.as_ref().map_or(0, Ring::len)
+    }
+
+    /// The trail so far, for a stuck task's report, of which the newest `shown` are replayed
+    /// there and the rest counted as discarded. The ring gives them up: the end of a task that
+    /// fails or is slow replays only what came after the report, not the same lines again.
+    pub(crate) fn take_trail(&self, shown: usize) -> Vec<OwnedRecord> {
+        let mut trail = self.ring.as_ref().map_or_else(Vec::new, Ring::drain);
+        let shown = shown.min(trail.len());
+        let held_back = trail.len() - shown;
+        trail.drain(..held_back);
+        self.replayed.fetch_add(shown as u64, Ordering::Relaxed);
+        self.discarded
+            .fetch_add(held_back as u64, Ordering::Relaxed);
+        trail
     }
 }

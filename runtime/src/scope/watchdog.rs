@@ -250,8 +250,8 @@ fn registry_id(inner: &RegistryInner) -> usize {
     inner as *const RegistryInner as usize
 }
 
-/// One stuck warning, then the trail so far (copies: the ring keeps it), within the registry's
-/// replay budget.
+/// One stuck warning, then the trail so far, within the registry's replay budget. The trail
+/// leaves the ring: the task's end replays only what it logged after this report.
 fn fire(w: &Watch, now: Instant) {
     let Some(ctx) = w.ctx.get() else { return };
     let logger: &Logger = &ctx.logger;
@@ -259,15 +259,16 @@ fn fire(w: &Watch, now: Instant) {
         return;
     }
     let Some(inner) = logger.inner() else { return };
-    let trail = logger
-        .node
-        .observer()
-        .and_then(|o| Recorder::of(&*o).map(Recorder::trail))
-        .unwrap_or_default();
-    let grant = inner.budget.take(1 + trail.len(), now);
+    let observer = logger.node.observer();
+    let recorder = observer.as_deref().and_then(Recorder::of);
+    let grant = inner
+        .budget
+        .take(1 + recorder.map_or(0, Recorder::trail_len), now);
     if grant.granted == 0 {
+        // Nothing said: the ring keeps the trail for the task's end.
         return;
     }
+    let trail = recorder.map_or_else(Vec::new, |r| r.take_trail(grant.granted - 1));
     let fields = ctx.fields.as_deref();
     tell_suppressed(logger, grant.untold, fields);
     let stuck_for = now.saturating_duration_since(w.started);
@@ -283,9 +284,7 @@ fn fire(w: &Watch, now: Instant) {
         None,
         fields,
     );
-    let shown = grant.granted - 1;
-    for r in &trail[trail.len() - shown..] {
-        let mut r = r.clone();
+    for mut r in trail {
         r.replayed = true;
         r.with_record(|rec| logger.dispatch(rec));
     }

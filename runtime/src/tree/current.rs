@@ -37,29 +37,63 @@ pub(crate) trait Marked: Send + Sync + std::fmt::Debug {
 
 struct Frame {
     id: u64,
-    ctx: FrameContext,
+    /// `None` once its guard has gone while newer frames were still open: the frame stays in
+    /// place (so no exit shifts the stack) until the frames above it are gone too.
+    ctx: Option<FrameContext>,
 }
 
-/// A thread's frames, oldest first. Counted in [`THREADS_WITH_FRAMES`] from its first frame
-/// until the thread ends (the vector never gives its memory back before then).
-struct Stack(Vec<Frame>);
+/// A thread's frames, oldest first, so their ids increase and an exit finds its frame by binary
+/// search. The top frame, when there is one, is always open: the current scope. Counted in
+/// [`THREADS_WITH_FRAMES`] from its first frame until the thread ends (the vector never gives
+/// its memory back before then).
+///
+/// An exit in any order costs O(log n) and no shift: a frame below the top is only marked gone;
+/// gone frames are taken off the top when they get there, and all at once (one pass) when they
+/// make up half the stack, so scopes kept in a `Vec` and dropped oldest first cost what dropping
+/// them newest first does, and the memory held stays within twice the open frames.
+struct Stack {
+    frames: Vec<Frame>,
+    /// Frames marked gone and still in `frames`.
+    gone: usize,
+}
 
-impl std::ops::Deref for Stack {
-    type Target = Vec<Frame>;
-    fn deref(&self) -> &Vec<Frame> {
-        &self.0
+impl Stack {
+    /// The current frame's context: the top frame (never a gone one).
+    fn top(&self) -> Option<&FrameContext> {
+        self.frames.last().and_then(|f| f.ctx.as_ref())
     }
-}
 
-impl std::ops::DerefMut for Stack {
-    fn deref_mut(&mut self) -> &mut Vec<Frame> {
-        &mut self.0
+    /// Takes the frame `id` out; returns its context (to be dropped after the borrow ends).
+    fn remove(&mut self, id: u64) -> Option<FrameContext> {
+        // The common case: guards dropped newest first.
+        if self.frames.last().is_some_and(|f| f.id == id) {
+            let ctx = self.frames.pop().and_then(|f| f.ctx);
+            self.trim();
+            return ctx;
+        }
+        // Not on this thread (a guard dropped on another thread finds nothing here), or gone.
+        let i = self.frames.binary_search_by_key(&id, |f| f.id).ok()?;
+        let ctx = self.frames[i].ctx.take()?;
+        self.gone += 1;
+        if self.gone * 2 > self.frames.len() {
+            self.frames.retain(|f| f.ctx.is_some());
+            self.gone = 0;
+        }
+        Some(ctx)
+    }
+
+    /// Takes gone frames off the top, so the top is the current scope again.
+    fn trim(&mut self) {
+        while self.frames.last().is_some_and(|f| f.ctx.is_none()) {
+            self.frames.pop();
+            self.gone -= 1;
+        }
     }
 }
 
 impl Drop for Stack {
     fn drop(&mut self) {
-        if self.0.capacity() != 0 {
+        if self.frames.capacity() != 0 {
             THREADS_WITH_FRAMES.fetch_sub(1, Ordering::Relaxed);
         }
     }
@@ -79,7 +113,12 @@ fn any_frames() -> bool {
 }
 
 thread_local! {
-    static STACK: RefCell<Stack> = const { RefCell::new(Stack(Vec::new())) };
+    static STACK: RefCell<Stack> = const {
+        RefCell::new(Stack {
+            frames: Vec::new(),
+            gone: 0,
+        })
+    };
     /// `thread number << 32 | frames pushed`; 0 until the thread's first frame.
     static NEXT_ID: Cell<u64> = const { Cell::new(0) };
 }
@@ -149,20 +188,18 @@ pub(crate) fn push(ctx: FrameContext) -> u64 {
     let id = next_id();
     let _ = STACK.try_with(|s| {
         let mut s = s.borrow_mut();
-        if s.capacity() == 0 {
+        if s.frames.capacity() == 0 {
             THREADS_WITH_FRAMES.fetch_add(1, Ordering::Relaxed);
         }
-        s.push(Frame { id, ctx });
+        // Ids grow per thread, so the stack stays sorted by id.
+        s.frames.push(Frame { id, ctx: Some(ctx) });
     });
     id
 }
 
 /// Removes the frame `id` wherever it is (guards may be dropped out of order).
 pub(crate) fn pop(id: u64) {
-    let frame = STACK.try_with(|s| {
-        let mut s = s.borrow_mut();
-        s.iter().rposition(|f| f.id == id).map(|i| s.remove(i))
-    });
+    let frame = STACK.try_with(|s| s.borrow_mut().remove(id));
     // The Logger is dropped here, after the borrow ended.
     drop(frame);
 }
@@ -196,10 +233,11 @@ pub(crate) fn current_context() -> Option<FrameContext> {
         .try_with(|s| {
             let mut s = s.borrow_mut();
             // A scope moved to and dropped on another thread leaves its frame here: forget it.
-            while s.last().is_some_and(|f| !f.ctx.logger.is_live()) {
-                s.pop();
+            while s.top().is_some_and(|c| !c.logger.is_live()) {
+                s.frames.pop();
+                s.trim();
             }
-            s.last().map(|f| f.ctx.clone())
+            s.top().cloned()
         })
         .ok()
         .flatten()
@@ -212,7 +250,7 @@ pub(crate) fn current_fields() -> Option<Arc<FieldSet>> {
         return None;
     }
     STACK
-        .try_with(|s| s.borrow().last().and_then(|f| f.ctx.fields.clone()))
+        .try_with(|s| s.borrow().top().and_then(|c| c.fields.clone()))
         .ok()
         .flatten()
 }
@@ -251,10 +289,10 @@ pub(crate) fn current_if_enabled(level: Level) -> Current {
     STACK
         .try_with(|s| {
             let s = s.borrow();
-            match s.last() {
+            match s.top() {
                 None => Current::None,
-                Some(f) if f.ctx.logger.enabled(level) => {
-                    Current::Enabled(f.ctx.logger.clone(), f.ctx.fields.clone())
+                Some(c) if c.logger.enabled(level) => {
+                    Current::Enabled(c.logger.clone(), c.fields.clone())
                 }
                 Some(_) => Current::Disabled,
             }

@@ -7,6 +7,10 @@
 //! between the rename and the removal, in both), and never a source removed before its copy is
 //! whole. A writer opened with compression removes leftover `.gz.tmp` files and queues their
 //! sources again (see `Writer::recover`).
+//!
+//! Compression never lets a backlog fill the disk: sources waiting for it count as backups
+//! (`retain.rs`), so when it falls behind the rotations the oldest are deleted (and reported)
+//! as backups beyond the count would be.
 
 use std::collections::VecDeque;
 use std::fs::{self, File};
@@ -17,31 +21,39 @@ use std::time::Instant;
 
 use parking_lot::{Condvar, Mutex};
 
-use super::open::remove_if_present;
+use super::open::{remove_if_present, rename_if_present};
+use super::retain;
 use crate::handler::report::ErrorReporter;
 
-/// Where a compressed backup goes.
-pub(crate) enum Target {
-    /// `<source>.gz` (time-labelled backups: their names never move).
-    Beside,
-    /// Numbered backups: `<base>.i.gz` move up one (the oldest beyond `backups` is deleted), then
-    /// the compressed source becomes `<base>.1.gz`. Jobs of one path run in order, so shifts never
-    /// race each other.
-    Numbered { base: PathBuf, backups: usize },
-}
-
-/// One backup to compress.
+/// One rotated file to compress, and where its copy goes.
 pub(crate) struct Job {
     pub(crate) source: PathBuf,
-    pub(crate) target: Target,
+    /// The live file's path, whose rotated files the job's are.
+    pub(crate) base: PathBuf,
+    /// How many rotated files the path keeps (see `retain.rs`).
+    pub(crate) backups: usize,
+    /// Time rotation: the copy goes beside the source, `<source>.gz` (a labelled backup's name
+    /// never moves). Size rotation: `<base>.i.gz` move up one, then the copy becomes
+    /// `<base>.1.gz`; jobs of one path run in order, so shifts never race each other.
+    pub(crate) timed: bool,
     pub(crate) tracker: Arc<Tracker>,
 }
+
+/// The source being compressed right now, if any (one thread compresses, so at most one in the
+/// process). Its lock is the backlog's: writers hold it while they rotate and prune, the
+/// compression thread while it claims a source and places its copy, so that a count of the
+/// rotated files on disk never sees a file mid-move and never deletes the one in compression.
+pub(crate) static BACKLOG: Mutex<Option<PathBuf>> = Mutex::new(None);
 
 /// A writer's outstanding compressions: what its `close_by` waits on, and where errors go.
 pub(crate) struct Tracker {
     outstanding: Mutex<usize>,
     idle: Condvar,
     pub(crate) errors: ErrorReporter,
+    /// Tests hold it to stop this path's compression mid-file (the `.gz.tmp` created), so
+    /// that rotations pile up behind it as behind a slow compressor.
+    #[cfg(test)]
+    pub(crate) gate: Mutex<()>,
 }
 
 impl Tracker {
@@ -50,6 +62,8 @@ impl Tracker {
             outstanding: Mutex::new(0),
             idle: Condvar::new(),
             errors: ErrorReporter::new(format!("gzip compression of {}", path.display())),
+            #[cfg(test)]
+            gate: Mutex::new(()),
         })
     }
 
@@ -142,18 +156,35 @@ pub(crate) fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
     PathBuf::from(name)
 }
 
+/// Clears [`BACKLOG`] when the compression it claimed ends, however it ends.
+struct Claim;
+
+impl Drop for Claim {
+    fn drop(&mut self) {
+        *BACKLOG.lock() = None;
+    }
+}
+
 fn compress(job: &Job) -> io::Result<()> {
-    let source = match File::open(&job.source) {
-        Ok(f) => f,
-        // Already done (queued twice by a recovery): nothing to lose.
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
-        Err(e) => return Err(e),
+    let (source, claim) = {
+        let mut busy = BACKLOG.lock();
+        match File::open(&job.source) {
+            Ok(f) => {
+                *busy = Some(job.source.clone());
+                (f, Claim)
+            }
+            // Already done (queued twice by a recovery), or pruned while it waited.
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(e),
+        }
     };
     let tmp = with_suffix(&job.source, ".gz.tmp");
     let _ = fs::remove_file(&tmp);
     let mut options = fs::OpenOptions::new();
     options.write(true).create_new(true);
     let out = options.open(&tmp)?;
+    #[cfg(test)]
+    drop(job.tracker.gate.lock());
     #[cfg(unix)]
     out.set_permissions(source.metadata()?.permissions())?;
     let mut gz = flate2::write::GzEncoder::new(BufWriter::new(out), flate2::Compression::fast());
@@ -161,29 +192,55 @@ fn compress(job: &Job) -> io::Result<()> {
     let out = gz.finish()?.into_inner().map_err(|e| e.into_error())?;
     out.sync_all()?;
     drop(out);
-    let target = match &job.target {
-        Target::Beside => with_suffix(&job.source, ".gz"),
-        Target::Numbered { base, backups } => {
-            let numbered = |i: usize| with_suffix(base, &format!(".{i}.gz"));
-            remove_if_present(&numbered(*backups))?;
-            for i in (1..*backups).rev() {
-                match fs::rename(numbered(i), numbered(i + 1)) {
-                    Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
-                    _ => {}
-                }
-            }
-            numbered(1)
+    let placed = {
+        let _busy = BACKLOG.lock();
+        // The source now counts among the path's rotated files, where its age puts it, so that
+        // its copy never takes them past the count: when newer ones fill it, it is the one to
+        // go, and the copy with it.
+        retain::keep_newest(
+            &job.base,
+            job.backups,
+            false,
+            job.timed,
+            None,
+            &job.tracker.errors,
+        )?;
+        if job.source.exists() {
+            place(job, &tmp)?
+        } else {
+            fs::remove_file(&tmp)?;
+            None
         }
     };
-    if matches!(job.target, Target::Numbered { backups: 0, .. }) {
-        fs::remove_file(&tmp)?;
-    } else {
-        fs::rename(&tmp, &target)?;
+    if let Some(target) = placed {
         sync_folder(&target);
     }
     // Only now, with the copy complete under its final name, does the source go (pruning may
     // have removed it already).
-    remove_if_present(&job.source)
+    remove_if_present(&job.source)?;
+    drop(claim);
+    Ok(())
+}
+
+/// Renames the finished `tmp` to its backup name (after shifting the numbered ones), which it
+/// returns; with no backups kept, removes it instead.
+fn place(job: &Job, tmp: &Path) -> io::Result<Option<PathBuf>> {
+    if job.timed {
+        let target = with_suffix(&job.source, ".gz");
+        fs::rename(tmp, &target)?;
+        return Ok(Some(target));
+    }
+    if job.backups == 0 {
+        fs::remove_file(tmp)?;
+        return Ok(None);
+    }
+    let numbered = |i: usize| with_suffix(&job.base, &format!(".{i}.gz"));
+    remove_if_present(&numbered(job.backups))?;
+    for i in (1..job.backups).rev() {
+        rename_if_present(&numbered(i), &numbered(i + 1))?;
+    }
+    fs::rename(tmp, numbered(1))?;
+    Ok(Some(numbered(1)))
 }
 
 /// Makes the rename durable before the source is removed (best effort: not every platform can

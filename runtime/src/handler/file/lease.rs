@@ -19,7 +19,7 @@ use std::time::SystemTime;
 
 use parking_lot::Mutex;
 
-use super::open::parent_of;
+use super::open::{create_parents, parent_of};
 use super::writer::{Settings, Writer};
 
 /// Open paths: canonical path → (the writer, how many handlers lease it).
@@ -34,7 +34,8 @@ pub(crate) struct Lease {
 }
 
 impl Lease {
-    /// Leases the writer of `path`, opening it when no handler of this process has it open.
+    /// Leases the writer of `path`, opening it when no handler of this process has it open and
+    /// creating its missing folders first.
     ///
     /// `settings` replace the writer's when they rotate (the newest rotating handler's settings
     /// apply, which is what a configuration reload needs); a plain file handler joins a writer as
@@ -46,6 +47,7 @@ impl Lease {
         name: String,
         now: SystemTime,
     ) -> io::Result<Lease> {
+        create_parents(path)?;
         let key = canonical_key(path)?;
         let mut open = OPEN.lock();
         if let Some((writer, count)) = open.get_mut(&key) {

@@ -8,17 +8,22 @@
 //!
 //! Imports point one way, from the handlers down: `mod.rs` and `rotating.rs` (the handlers) use
 //! `lease.rs` (one writer per path), which uses `writer.rs` (append, rotate, watch); the writer
-//! uses `rule.rs` (when to rotate, backup names), `compress.rs` (gzip thread), `append.rs` (one
-//! record, one write) and `open.rs` (opening, locking, removing paths), which `compress.rs` and
-//! `lease.rs` also use.
+//! uses `rule.rs` (when to rotate, backup names), `compress.rs` (gzip thread), `retain.rs`
+//! (which rotated files stay, compressed or waiting; the gzip thread uses it too), `append.rs`
+//! (one record, one write) and `open.rs` (creating folders, opening, locking, removing paths),
+//! which `compress.rs` and `lease.rs` also use.
 
 mod append;
 mod compress;
 mod lease;
 mod open;
+mod retain;
 mod rotating;
 mod rule;
 mod writer;
+
+#[cfg(test)]
+mod tests;
 
 use std::io;
 use std::path::{Path, PathBuf};
@@ -35,6 +40,16 @@ use lease::Lease;
 use writer::Settings;
 
 /// Appends formatted records to a file.
+///
+/// Missing folders above the file are created when it opens (like `mkdir -p`, mode `0o755`
+/// narrowed by the umask), so a configuration's first run needs no `logs/` folder made by hand.
+///
+/// On Unix it follows an outside rotation (logrotate's default `create`, an `rm`, a file put in
+/// its place): before each record it checks that the path still names the file it has open (one
+/// `stat`, as [`RotatingFileBuilder::watch`] does), and when it does not, the record goes to a
+/// file opened (or created) at the path, never to the file moved away. logrotate's
+/// `copytruncate` needs nothing: each record is appended at the file's current end. A folder
+/// removed later is not created again: records fail (reported once, counted) until it is back.
 ///
 /// ```
 /// # let dir = tempfile::tempdir().unwrap();
@@ -62,7 +77,8 @@ impl std::fmt::Debug for FileHandler {
 }
 
 impl FileHandler {
-    /// Opens `path` for appending, creating it if missing. The error names the path.
+    /// Opens `path` for appending, creating it (and its missing folders) if missing. The error
+    /// names the path.
     pub fn create(path: impl AsRef<Path>) -> io::Result<FileHandler> {
         FileHandler::options().open(path)
     }
@@ -111,8 +127,8 @@ impl FileOptions {
         self
     }
 
-    /// Opens `path` for appending, creating it if missing and never truncating it. The error
-    /// names the path.
+    /// Opens `path` for appending, creating it (and its missing folders) if missing and never
+    /// truncating it. The error names the path.
     pub fn open(self, path: impl AsRef<Path>) -> io::Result<FileHandler> {
         let path = path.as_ref().to_path_buf();
         let lease = Lease::open(

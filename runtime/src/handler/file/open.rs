@@ -1,6 +1,7 @@
-//! How the file handlers touch paths on disk: appending opens that refuse a link planted in a
-//! world-writable folder and set an exact mode, the one-process-per-rotated-path lock, and
-//! removals that tolerate a file already gone. Nothing here keeps state or knows about records.
+//! How the file handlers touch paths on disk: missing folders created, appending opens that
+//! refuse a link planted in a world-writable folder and set an exact mode, the
+//! one-process-per-rotated-path lock, and removals that tolerate a file already gone. Nothing
+//! here keeps state or knows about records.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read as _, Seek as _, Write as _};
@@ -12,6 +13,34 @@ pub(crate) fn parent_of(path: &Path) -> PathBuf {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     }
+}
+
+/// Creates the folders missing above `path` (nested ones too), as `mkdir -p` would: each with
+/// mode `0o755` narrowed by the umask (on Unix), so that a configuration's first run does not
+/// fail for want of its `logs/` folder. The error names the path.
+pub(crate) fn create_parents(path: &Path) -> io::Result<()> {
+    let dir = parent_of(path);
+    // Something already there that is not a folder: opening the file says so (ENOTDIR).
+    if dir.exists() {
+        return Ok(());
+    }
+    let mut builder = fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o755);
+    }
+    builder.create(&dir).map_err(|e| {
+        io::Error::new(
+            e.kind(),
+            format!(
+                "creating the folder {} of log file {}: {e}",
+                dir.display(),
+                path.display()
+            ),
+        )
+    })
 }
 
 /// Whether other users may create files in `dir` (like `/tmp`): a name there may be a symbolic

@@ -60,7 +60,10 @@ impl RotatingFileBuilder {
     }
 
     /// How many rotated files to keep (default 5); the oldest beyond that are deleted. With 0,
-    /// rotation deletes the current file and starts afresh.
+    /// rotation deletes the current file and starts afresh. With
+    /// [`compress`](Self::compress), files waiting for gzip count too: the path never holds more
+    /// than `count` rotated files, compressed or waiting, besides the live file and the one
+    /// being compressed.
     pub fn backups(mut self, count: usize) -> Self {
         self.backups = count;
         self
@@ -117,9 +120,11 @@ impl RotatingFileBuilder {
         self
     }
 
-    /// Also deletes backups (compressed or not) last modified longer than `age` ago, at each
-    /// rotation (flexi_logger's `KeepLogDays`, logrotate's `maxage`); the count limit of
-    /// [`backups`](Self::backups) still applies. Age is measured with the handler's clock.
+    /// Also deletes backups (compressed or not, and files still waiting for
+    /// [`compress`](Self::compress)ion, but not the one being compressed) last modified longer
+    /// than `age` ago, at each rotation (flexi_logger's `KeepLogDays`, logrotate's `maxage`);
+    /// the count limit of [`backups`](Self::backups) still applies. Age is measured with the
+    /// handler's clock.
     pub fn max_age(mut self, age: Duration) -> Self {
         self.max_age = Some(age);
         self
@@ -139,14 +144,26 @@ impl RotatingFileBuilder {
     /// compressions up to the deadline and no longer: one still running then is cut short by the
     /// process's exit, with the same outcome (the source is kept and compressed by the next
     /// start). [`close`](Handler::close) does not wait. Size-rotated sources wait their turn as
-    /// `app.log.pending-<time>`; backups kept by count are the `.gz` ones.
+    /// `app.log.pending-<time>`.
+    ///
+    /// Compression never lets a backlog fill the disk. Files waiting for it count against
+    /// [`backups`](Self::backups) and [`max_age`](Self::max_age) like the `.gz` ones: the newest
+    /// `backups` rotated files are kept, compressed or waiting, plus the one being compressed.
+    /// When rotations outrun the compression thread (a burst of logging, a slow disk, a busy
+    /// CPU), the oldest waiting files are deleted uncompressed as backups beyond the count would
+    /// be, and each such deletion is reported through
+    /// [`ErrorReporter`](crate::handler::ErrorReporter) (the first printed, every one counted
+    /// in [`error_count`](RotatingFileHandler::error_count) and kept for
+    /// [`take_error`](Handler::take_error)), never done silently. A handler opened on a path
+    /// that holds more (the backlog of a crashed process) prunes it the same way.
     pub fn compress(mut self, compress: bool) -> Self {
         self.compress = compress;
         self
     }
 
-    /// Opens the file for appending, creating it if missing and never truncating it. The error
-    /// names the path.
+    /// Opens the file for appending, creating it if missing and never truncating it; missing
+    /// folders above it are created first (like `mkdir -p`, mode `0o755` narrowed by the umask).
+    /// The error names the path.
     ///
     /// When a handler of this process already has the path open (another scope's, one from the
     /// configuration), the new handler shares its file and its rotation, and these settings
@@ -282,10 +299,19 @@ impl RotatingFileHandler {
         &self.path
     }
 
-    /// How many I/O errors the path's writer met (each is counted; only the first is printed).
+    /// How many I/O errors the path's writer and its compressions met, plus how many rotated
+    /// files were deleted before they could be compressed (see
+    /// [`compress`](RotatingFileBuilder::compress)). Each is counted; only the first is printed.
     /// Handlers sharing the path share the count.
     pub fn error_count(&self) -> u64 {
-        self.lease.writer().errors.count()
+        let writer = self.lease.writer();
+        writer.errors.count() + writer.compressions.errors.count()
+    }
+
+    /// The path's compressions, for tests that hold them back.
+    #[cfg(test)]
+    pub(crate) fn compressions(&self) -> &super::compress::Tracker {
+        &self.lease.writer().compressions
     }
 }
 

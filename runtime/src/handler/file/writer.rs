@@ -12,8 +12,9 @@ use std::time::{Duration, SystemTime};
 use parking_lot::Mutex;
 
 use super::append::append_record;
-use super::compress::{self, Job, Target, Tracker};
-use super::open::{lock_sidecar, open_append, parent_of, remove_if_present, rename_if_present};
+use super::compress::{self, BACKLOG, Job, Tracker};
+use super::open::{lock_sidecar, open_append, remove_if_present, rename_if_present};
+use super::retain::{self, siblings};
 use super::rule::{
     PENDING, Rotation, RotationClock, WallClock, parse_timed_suffix, secs_and_nanos,
 };
@@ -39,13 +40,15 @@ pub(crate) struct Settings {
 }
 
 impl Settings {
-    /// A plain appended file: no rotation, no watch, no lock.
+    /// A plain appended file: no rotation, no lock. On Unix it follows an outside rotation with
+    /// the rotating handler's check (one `stat` per record); elsewhere that check has no inode
+    /// to compare and would only notice a deletion.
     pub(crate) fn plain(mode: Option<u32>) -> Settings {
         Settings {
             max_bytes: None,
             backups: 0,
             rotation: Rotation::Never,
-            watch: false,
+            watch: cfg!(unix),
             rotates: false,
             mode,
             compress: false,
@@ -136,54 +139,61 @@ impl Writer {
     }
 
     /// After a crash or a shutdown that cut compression short: removes leftover `.gz.tmp`
-    /// files and queues their sources (and any backup still uncompressed) again.
+    /// files, keeps the newest rotated files (waiting sources count) and queues the sources
+    /// still uncompressed again.
     fn recover(&self, settings: &Settings) {
-        let Some(base) = self.path.file_name().and_then(|n| n.to_str()) else {
-            return;
-        };
-        let Ok(entries) = fs::read_dir(parent_of(&self.path)) else {
-            return;
-        };
-        let prefix = format!("{base}.");
+        let timed = settings.rotation != Rotation::Never;
         let mut pending = Vec::new();
-        let mut timed = Vec::new();
-        for entry in entries.flatten() {
-            let name = entry.file_name();
-            let Some(suffix) = name.to_str().and_then(|n| n.strip_prefix(&prefix)) else {
-                continue;
+        {
+            let busy = BACKLOG.lock();
+            // The one being compressed (a closed writer's, on this very path) is left alone.
+            let in_flight = busy
+                .as_deref()
+                .map(|source| compress::with_suffix(source, ".gz.tmp"));
+            let found = match siblings(&self.path) {
+                Ok(found) => found,
+                Err(e) => return self.errors.report("looking for backups to compress", e),
             };
-            if suffix.ends_with(".gz.tmp") {
-                if let Err(e) = remove_if_present(&entry.path()) {
+            for (suffix, path) in &found {
+                if suffix.ends_with(".gz.tmp")
+                    && Some(path) != in_flight.as_ref()
+                    && let Err(e) = remove_if_present(path)
+                {
                     self.errors
                         .report("removing a partial compressed backup", e);
                 }
-            } else if suffix.starts_with(PENDING) {
-                pending.push(entry.path());
-            } else if settings.rotation != Rotation::Never && parse_timed_suffix(suffix).is_some() {
-                timed.push(entry.path());
+            }
+            if let Err(e) = retain::keep_newest(
+                &self.path,
+                settings.backups,
+                false,
+                timed,
+                busy.as_deref(),
+                &self.compressions.errors,
+            ) {
+                self.errors.report("deleting old backups", e);
+            }
+            for (suffix, path) in found {
+                let waiting = suffix.starts_with(PENDING) && !suffix.ends_with(".tmp")
+                    || timed && parse_timed_suffix(&suffix).is_some();
+                if waiting && Some(path.as_path()) != busy.as_deref() && path.exists() {
+                    pending.push(path);
+                }
             }
         }
+        // Oldest first, as they were rotated: size-rotated names hold the time, zero-padded.
         pending.sort();
         for source in pending {
-            self.submit(settings, source);
-        }
-        for source in timed {
             self.submit(settings, source);
         }
     }
 
     fn submit(&self, settings: &Settings, source: PathBuf) {
-        let target = if settings.rotation == Rotation::Never {
-            Target::Numbered {
-                base: self.path.clone(),
-                backups: settings.backups,
-            }
-        } else {
-            Target::Beside
-        };
         compress::submit(Job {
             source,
-            target,
+            base: self.path.clone(),
+            backups: settings.backups,
+            timed: settings.rotation != Rotation::Never,
             tracker: self.compressions.clone(),
         });
     }
@@ -311,11 +321,8 @@ impl Writer {
         let settings = &state.settings;
         let moved = if settings.backups == 0 {
             remove_if_present(&self.path)
-        } else if settings.compress && settings.rotation == Rotation::Never {
-            // The numbered `.gz` backups are shifted by the compression thread, in order.
-            let stamp = secs_and_nanos(SystemTime::now());
-            let pending = self.sibling(&format!("{PENDING}{stamp}"));
-            fs::rename(&self.path, &pending).map(|()| self.submit(settings, pending))
+        } else if settings.compress {
+            self.move_to_compress(settings, period, now)
         } else if settings.rotation == Rotation::Never {
             self.shift_numbered(settings)
         } else {
@@ -324,8 +331,9 @@ impl Writer {
         if let Err(e) = moved {
             self.errors.report("rotating", e);
         }
-        if let Some(age) = settings.max_age
-            && let Err(e) = self.prune_aged(age, now)
+        if !settings.compress
+            && let Some(age) = settings.max_age
+            && let Err(e) = retain::prune_aged(&self.path, age, now, false, None, &self.errors)
         {
             self.errors.report("deleting old backups", e);
         }
@@ -355,10 +363,48 @@ impl Writer {
         fs::rename(&self.path, self.sibling("1"))
     }
 
-    /// `app.log` becomes `app.log.<period>`, or `app.log.<period>.k` with `k` one past the
-    /// highest index that period already has (so the newest backup always sorts last, even
-    /// after pruning removed the period's first ones); then the oldest backups beyond the count go.
-    fn move_timed(&self, settings: &Settings, period: u64) -> io::Result<()> {
+    /// The file moves away to wait for compression: to `app.log.pending-<time>` (the compression
+    /// thread shifts the numbered `.gz` backups, in order) or to its time label. Room is made
+    /// first, so that with it the path never has more than `backups` rotated files besides the
+    /// one being compressed, however far behind compression is.
+    fn move_to_compress(
+        &self,
+        settings: &Settings,
+        period: u64,
+        now: SystemTime,
+    ) -> io::Result<()> {
+        let timed = settings.rotation != Rotation::Never;
+        let target = {
+            let busy = BACKLOG.lock();
+            let errors = &self.compressions.errors;
+            let (path, backups) = (&self.path, settings.backups);
+            if let Err(e) = retain::keep_newest(path, backups, true, timed, busy.as_deref(), errors)
+            {
+                self.errors.report("deleting old backups", e);
+            }
+            if let Some(age) = settings.max_age
+                && let Err(e) =
+                    retain::prune_aged(&self.path, age, now, true, busy.as_deref(), errors)
+            {
+                self.errors.report("deleting old backups", e);
+            }
+            let target = if timed {
+                self.timed_target(settings, period)?
+            } else {
+                let stamp = secs_and_nanos(SystemTime::now());
+                self.sibling(&format!("{PENDING}{stamp}"))
+            };
+            fs::rename(&self.path, &target)?;
+            target
+        };
+        self.submit(settings, target);
+        Ok(())
+    }
+
+    /// `app.log.<period>`, or `app.log.<period>.k` with `k` one past the highest index that
+    /// period already has (so the newest backup always sorts last, even after pruning removed
+    /// the period's first ones).
+    fn timed_target(&self, settings: &Settings, period: u64) -> io::Result<PathBuf> {
         let label = &settings.rotation.label_of(period);
         let highest = self
             .timed_backups()?
@@ -366,67 +412,30 @@ impl Writer {
             .filter(|(l, _, _)| l == label)
             .map(|(_, k, _)| k)
             .max();
-        let target = match highest {
+        Ok(match highest {
             None => self.sibling(label),
             Some(k) => self.sibling(&format!("{label}.{}", k + 1)),
-        };
-        fs::rename(&self.path, &target)?;
-        if settings.compress {
-            self.submit(settings, target);
-        }
+        })
+    }
+
+    /// `app.log` becomes its [`timed_target`](Self::timed_target); then the oldest backups
+    /// beyond the count go.
+    fn move_timed(&self, settings: &Settings, period: u64) -> io::Result<()> {
+        fs::rename(&self.path, self.timed_target(settings, period)?)?;
         self.prune_timed(settings)
     }
 
     /// The time-labelled backups beside the file: (label, index, path); a bare label is index 0.
     fn timed_backups(&self) -> io::Result<Vec<(String, u32, PathBuf)>> {
         let mut backups = Vec::new();
-        let Some(base) = self.path.file_name().and_then(|n| n.to_str()) else {
-            return Ok(backups);
-        };
-        let dir = parent_of(&self.path);
-        let prefix = format!("{base}.");
-        for entry in fs::read_dir(&dir)? {
-            let entry = entry?;
-            let name = entry.file_name();
-            let Some(suffix) = name.to_str().and_then(|n| n.strip_prefix(&prefix)) else {
-                continue;
-            };
+        for (suffix, path) in siblings(&self.path)? {
             // A compressed backup counts as the backup it was.
-            let suffix = suffix.strip_suffix(".gz").unwrap_or(suffix);
+            let suffix = suffix.strip_suffix(".gz").unwrap_or(&suffix);
             if let Some((label, k)) = parse_timed_suffix(suffix) {
-                backups.push((label.to_owned(), k, entry.path()));
+                backups.push((label.to_owned(), k, path));
             }
         }
         Ok(backups)
-    }
-
-    /// Deletes backups (numbered, time-labelled, compressed or not) last modified more than
-    /// `age` before `now`. Sources waiting for compression are kept: they are not backups yet.
-    fn prune_aged(&self, age: Duration, now: SystemTime) -> io::Result<()> {
-        let Some(base) = self.path.file_name().and_then(|n| n.to_str()) else {
-            return Ok(());
-        };
-        let Some(cutoff) = now.checked_sub(age) else {
-            return Ok(());
-        };
-        let prefix = format!("{base}.");
-        for entry in fs::read_dir(parent_of(&self.path))? {
-            let entry = entry?;
-            let name = entry.file_name();
-            let Some(suffix) = name.to_str().and_then(|n| n.strip_prefix(&prefix)) else {
-                continue;
-            };
-            let suffix = suffix.strip_suffix(".gz").unwrap_or(suffix);
-            let backup = (!suffix.is_empty() && suffix.bytes().all(|b| b.is_ascii_digit()))
-                || parse_timed_suffix(suffix).is_some();
-            if backup
-                && let Ok(modified) = entry.metadata().and_then(|m| m.modified())
-                && modified < cutoff
-            {
-                remove_if_present(&entry.path())?;
-            }
-        }
-        Ok(())
     }
 
     /// Deletes the oldest time-labelled backups beyond the configured count: earliest period

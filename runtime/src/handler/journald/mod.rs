@@ -55,8 +55,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::handler::ErrorReporter;
-use crate::handler::queue::{Options, Worker};
-use crate::handler::queued::{queue_setters, queued_handler};
+use crate::handler::queue::{QueueOptions, Setup, Worker};
+use crate::handler::queued::{queue_setter, queued_handler};
 use crate::handler::retry::Control;
 use crate::record::Record;
 
@@ -104,7 +104,7 @@ impl JournaldHandler {
         JournaldBuilder {
             socket: PathBuf::from(JOURNAL_SOCKET),
             identifier: None,
-            options: Options::default().thread_name("scoped-logger-journald"),
+            queue: QueueOptions::default(),
         }
     }
 
@@ -121,12 +121,11 @@ queued_handler!(JournaldHandler);
 ///
 /// ```no_run
 /// use scoped_logger::handler::journald::JournaldHandler;
-/// use scoped_logger::handler::queue::Policy;
+/// use scoped_logger::handler::queue::QueueOptions;
 ///
 /// let journal = JournaldHandler::builder()
 ///     .identifier("billing")    // SYSLOG_IDENTIFIER; default: the program's file name
-///     .capacity(4096)           // records held while journald is slow
-///     .policy(Policy::Drop)     // the default: never wait
+///     .queue(QueueOptions::default().capacity(4096)) // records held while journald is slow
 ///     .open()?;
 /// # Ok::<(), std::io::Error>(())
 /// ```
@@ -135,7 +134,7 @@ queued_handler!(JournaldHandler);
 pub struct JournaldBuilder {
     socket: PathBuf,
     identifier: Option<String>,
-    options: Options,
+    queue: QueueOptions,
 }
 
 impl JournaldBuilder {
@@ -153,7 +152,7 @@ impl JournaldBuilder {
         self
     }
 
-    queue_setters!();
+    queue_setter!();
 
     /// Starts the worker and returns the handler. Fails when the socket is not there, or when
     /// the worker thread cannot start.
@@ -179,10 +178,9 @@ impl JournaldBuilder {
             lost: 0,
             unreported: 0,
         };
-        let options = self
-            .options
-            .description(format!("journald handler ({what})"));
-        let worker = Worker::spawn(sink, options)?;
+        let mut setup = Setup::new("scoped-logger-journald", self.queue);
+        setup.description = Some(format!("journald handler ({what})"));
+        let worker = Worker::start(sink, setup)?;
         Ok(JournaldHandler {
             worker,
             encoder,

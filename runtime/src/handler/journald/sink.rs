@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use crate::handler::ErrorReporter;
 use crate::handler::last_resort::with_drop_report;
-use crate::handler::queue::Sink;
+use crate::handler::queue::{DropCause, Sink};
 
 use super::encode::Encoder;
 use super::socket::JournalSocket;
@@ -65,7 +65,7 @@ impl Sink for JournaldSink {
         Ok(())
     }
 
-    fn report_dropped(&mut self, count: u64) -> io::Result<()> {
+    fn report_dropped(&mut self, count: u64, _cause: DropCause) -> io::Result<()> {
         self.unreported += count;
         Ok(())
     }

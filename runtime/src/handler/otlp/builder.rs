@@ -14,8 +14,8 @@ use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::logs::{LogExporter as _, SdkLoggerProvider};
 
 use crate::handler::ErrorReporter;
-use crate::handler::queue::{Options, Worker};
-use crate::handler::queued::queue_setters;
+use crate::handler::queue::{QueueOptions, Setup, Worker};
+use crate::handler::queued::queue_setter;
 use crate::handler::retry::{Backoff, Control};
 
 use super::OtlpHandler;
@@ -72,6 +72,7 @@ impl FromStr for Protocol {
 ///
 /// ```no_run
 /// use scoped_logger::handler::otlp::{OtlpHandler, Protocol};
+/// use scoped_logger::handler::queue::QueueOptions;
 /// use std::time::Duration;
 ///
 /// let otlp = OtlpHandler::builder()
@@ -79,7 +80,7 @@ impl FromStr for Protocol {
 ///     .endpoint("http://127.0.0.1:4317")
 ///     .service_name("billing")
 ///     .export_timeout(Duration::from_secs(5))
-///     .capacity(16_384)            // records held while the collector is slow or away
+///     .queue(QueueOptions::default().capacity(16_384)) // records held while it is away
 ///     .open()?;
 /// scoped_logger::root().add_handler(otlp);
 /// # Ok::<(), std::io::Error>(())
@@ -94,7 +95,7 @@ pub struct OtlpBuilder {
     export_timeout: Duration,
     retry: (Duration, Duration),
     give_up: Duration,
-    options: Options,
+    queue: QueueOptions,
 }
 
 impl Default for OtlpBuilder {
@@ -107,7 +108,7 @@ impl Default for OtlpBuilder {
             export_timeout: Duration::from_secs(5),
             retry: (Duration::from_millis(100), Duration::from_secs(5)),
             give_up: Duration::from_secs(60),
-            options: Options::default().thread_name("scoped-logger-otlp"),
+            queue: QueueOptions::default(),
         }
     }
 }
@@ -179,7 +180,7 @@ impl OtlpBuilder {
         self
     }
 
-    queue_setters!();
+    queue_setter!();
 
     /// The URL records are sent to: the base URL for gRPC, `/v1/logs` under it for HTTP.
     fn url(&self) -> String {
@@ -248,8 +249,9 @@ impl OtlpBuilder {
             unreported: 0,
             was_down: false,
         };
-        let options = self.options.description(format!("otlp handler ({what})"));
-        let worker = Worker::spawn(sink, options)?;
+        let mut setup = Setup::new("scoped-logger-otlp", self.queue);
+        setup.description = Some(format!("otlp handler ({what})"));
+        let worker = Worker::start(sink, setup)?;
         Ok(OtlpHandler {
             worker,
             control,

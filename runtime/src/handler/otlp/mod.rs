@@ -21,9 +21,9 @@
 //!
 //! # When the collector goes away
 //!
-//! The caller never waits (under the default [`Policy::Drop`](crate::handler::queue::Policy::Drop)):
-//! records are packed into a bounded queue on the caller's thread and a worker thread exports
-//! them in batches. When an export fails, the worker tries the same batch again, first after
+//! The caller waits at most the queue's stall window, once per outage (the default
+//! [`Policy`](crate::handler::queue::Policy); under `Policy::Drop` never): records are packed
+//! into a bounded queue on the caller's thread and a worker thread exports them in batches. When an export fails, the worker tries the same batch again, first after
 //! [`OtlpBuilder::retry_delay`]'s shortest delay and then doubling it, while the queue absorbs
 //! new records; once the queue is full, further records are dropped and counted
 //! ([`OtlpHandler::dropped`], [`Handler::dropped`](crate::Handler::dropped)); a batch still refused after

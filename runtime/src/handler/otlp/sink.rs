@@ -15,7 +15,7 @@ use opentelemetry_sdk::logs::{LogBatch, LogExporter as _, SdkLogRecord, SdkLogge
 
 use crate::handler::ErrorReporter;
 use crate::handler::last_resort::with_drop_report;
-use crate::handler::queue::Sink;
+use crate::handler::queue::{DropCause, Sink};
 use crate::handler::retry::{Backoff, Control};
 
 use super::item;
@@ -147,7 +147,7 @@ impl Sink for OtlpSink {
         Ok(())
     }
 
-    fn report_dropped(&mut self, count: u64) -> io::Result<()> {
+    fn report_dropped(&mut self, count: u64, _cause: DropCause) -> io::Result<()> {
         self.unreported += count;
         Ok(())
     }

@@ -65,7 +65,9 @@ impl<T: Send> Flushable for Shared<T> {
         let mut st = self.state.lock();
         if st.covers(st.accepted) {
             Asked::Nothing
-        } else if st.finished || st.gave_up_at == Some(st.progress) {
+        } else if st.finished || st.stalled() || self.group.is_some_and(|g| g.stalled()) {
+            // Stalled, or its output is (another handler on the same stderr gave up on it):
+            // the exit does not spend its deadline on it again.
             Asked::Lost
         } else {
             match self.ask_flush(&mut st) {

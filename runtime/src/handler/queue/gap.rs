@@ -5,17 +5,21 @@
 
 use std::sync::atomic::Ordering;
 
-use super::Sink;
 use super::state::{Shared, State};
 use super::worker::call;
+use super::{DropCause, Sink};
 use crate::handler::ErrorReporter;
 
 /// One queued item and what the worker must write before it.
 pub(super) struct Queued<T> {
     pub(super) item: T,
     pub(super) bytes: usize,
+    /// Records the item holds: one, or the lines a line sink's chunk gathered.
+    pub(super) records: usize,
     /// Drops that happened between the previous accepted item and this one.
     pub(super) drops_before: u64,
+    /// How many of those were larger than the byte capacity on their own.
+    pub(super) too_large_before: u64,
 }
 
 impl<T> Shared<T> {
@@ -23,11 +27,12 @@ impl<T> Shared<T> {
     /// A `reportable` drop is written as a gap report; one after close is only counted (the
     /// worker is gone).
     #[inline]
-    pub(super) fn refuse(&self, st: &mut State<T>, reportable: bool) -> bool {
+    pub(super) fn refuse(&self, st: &mut State<T>, reportable: bool, too_large: bool) -> bool {
         self.dropped.fetch_add(1, Ordering::Relaxed);
         if reportable && !st.finished && !st.closing {
             st.accepted.drops += 1;
             st.pending_drops += 1;
+            st.pending_too_large += u64::from(too_large);
             // An idle worker reports drops at once; a busy one picks them up when it gets here.
             return st.queue.is_empty();
         }
@@ -47,31 +52,50 @@ impl<T> Shared<T> {
         Queued {
             item,
             bytes,
+            records: 1,
             drops_before: std::mem::take(&mut st.pending_drops),
+            too_large_before: std::mem::take(&mut st.pending_too_large),
         }
     }
 }
 
 /// What the worker wrote from one batch taken off the queue.
 pub(super) struct Written {
+    /// Records (not items: a chunk holds many).
     pub(super) items: usize,
     pub(super) bytes: usize,
     pub(super) reported: u64,
 }
 
 /// Writes `taken` in order, with a drop report at each gap, and then the `trailing` drops (those
-/// after the last queued item); `batch` is a reused buffer.
+/// after the last queued item: how many, and how many of them were too large); `batch` is a
+/// reused buffer. `stalled` says the output stalled since the last report (its drops were for
+/// want of a reader); it is cleared once a report that used it is out.
 pub(super) fn write_with_gaps<S: Sink>(
     sink: &mut S,
     errors: &ErrorReporter,
     taken: &mut Vec<Queued<S::Item>>,
     batch: &mut Vec<S::Item>,
-    trailing: u64,
+    trailing: (u64, u64),
+    stalled: &mut bool,
 ) -> Written {
     let mut done = Written {
-        items: taken.len(),
+        items: 0,
         bytes: 0,
         reported: 0,
+    };
+    let mut report = |sink: &mut S, (count, too_large): (u64, u64), done: &mut Written| {
+        let cause = if too_large == count {
+            DropCause::TooLarge
+        } else if std::mem::take(stalled) {
+            DropCause::Stalled
+        } else {
+            DropCause::Overflow
+        };
+        call(errors, "reporting dropped records", || {
+            sink.report_dropped(count, cause)
+        });
+        done.reported += count;
     };
     for q in taken.drain(..) {
         if q.drops_before > 0 {
@@ -79,11 +103,9 @@ pub(super) fn write_with_gaps<S: Sink>(
                 call(errors, "writing records", || sink.write_batch(batch));
                 batch.clear();
             }
-            call(errors, "reporting dropped records", || {
-                sink.report_dropped(q.drops_before)
-            });
-            done.reported += q.drops_before;
+            report(sink, (q.drops_before, q.too_large_before), &mut done);
         }
+        done.items += q.records;
         done.bytes += q.bytes;
         batch.push(q.item);
     }
@@ -91,11 +113,8 @@ pub(super) fn write_with_gaps<S: Sink>(
         call(errors, "writing records", || sink.write_batch(batch));
         batch.clear();
     }
-    if trailing > 0 {
-        call(errors, "reporting dropped records", || {
-            sink.report_dropped(trailing)
-        });
-        done.reported += trailing;
+    if trailing.0 > 0 {
+        report(sink, trailing, &mut done);
     }
     done
 }

@@ -9,11 +9,15 @@
 //!
 //! A pipe holds only so much (64 KiB on Linux). When nobody reads the other end, for example
 //! `my_prog 2>&1 | less` left in the pager, or a parent process that pipes a child's stderr and
-//! never drains it, the worker thread blocks inside `write`. Callers do not: the queue fills up
-//! to its limits ([`Options::capacity`] records and [`Options::capacity_bytes`] bytes, counting
-//! the batch the worker is writing), and then, under the default [`Policy::Drop`], each new
-//! record is dropped and counted ([`Worker::dropped`]). When the output is read again, the worker
-//! writes what it had queued and then, before the next record it writes, one line:
+//! never drains it, the worker thread blocks inside `write`. Callers do not, for long: the queue
+//! fills up to its limits ([`QueueOptions::capacity`] records and
+//! [`QueueOptions::capacity_bytes`] bytes, counting the batch the worker is writing); under the
+//! default [`Policy::BlockUnlessStalled`] a caller that finds it full waits while the output
+//! still takes bytes, and once the output has taken nothing for [`STALL_WINDOW`] (100 ms) that
+//! caller and every one after it drop the record and count it ([`Worker::dropped`]) at once,
+//! until the output moves again. A slow reader is not a stalled one: a regular file, a terminal,
+//! a pipe that is drained, even slowly, gets every line. When the output is read again, the
+//! worker writes what it had queued and then, before the next record it writes, one line:
 //!
 //! ```text
 //! 2026-11-24T19:03:58.123Z WARN scoped_logger: 4242 records dropped while stderr was not being read
@@ -21,9 +25,15 @@
 //!
 //! in the handler's format, at the place in the stream where the records are missing. Drops
 //! that happen after the last queued record are reported as soon as the worker is idle again.
+//! Drops under a policy that does not wait ([`Policy::Drop`], [`Policy::BlockFor`]) on an output
+//! that was moving say so instead: `N records dropped: stderr could not keep up` ([`DropCause`]).
 //! A process that exits while its output is still unread cannot write that line (nor what was
 //! still queued, once the [exit deadline](#at-exit) has passed): the count is lost with it (read
 //! it from [`NonBlocking::dropped`](crate::handler::NonBlocking::dropped) before exiting if you need it).
+//!
+//! The worker writes lines in chunks of up to 16 KiB, one system call each: it is never the
+//! bottleneck of a burst into a file or a drained pipe, and it sees the output move at least
+//! every 16 KiB, so a reader as slow as 200 KB/s never looks stalled.
 //!
 //! A pipe in non-blocking mode (`O_NONBLOCK`, which a parent process may set on the stderr it
 //! shares with its children) answers a full pipe with `WouldBlock` instead of blocking. The
@@ -59,8 +69,14 @@
 //!
 //! # Policies
 //!
-//! * [`Policy::Drop`] (default): a full queue drops the record and counts it. A log call costs
-//!   formatting plus one short lock, whatever the output does.
+//! * [`Policy::BlockUnlessStalled`]`(window)` (default, with [`STALL_WINDOW`]): a caller that
+//!   finds the queue full waits for room while the output makes progress; when it has made none
+//!   for `window`, the caller drops and counts, and so does every caller after it, at once,
+//!   until the output moves again. No call waits longer than `window`, and a dead reader costs
+//!   the program one window, not one per record. Every line a live reader takes is written.
+//! * [`Policy::Drop`]: a full queue drops the record and counts it, even while the output is
+//!   only a little slower than the program for a moment. A log call costs formatting plus one
+//!   short lock, whatever the output does.
 //! * [`Policy::Block`]: the caller waits for room. Nothing is dropped, but a stalled output
 //!   stalls every thread that logs through this handler, for as long as it stays stalled: a
 //!   process whose stderr is never read hangs. A handler whose writer logs back into the same
@@ -69,7 +85,7 @@
 //!   stall per call, not in total: a thread logging a thousand records into a stalled output
 //!   waits a thousand times `d`.
 //!
-//! Whatever the policy, a record larger than [`Options::capacity_bytes`] on its own is dropped
+//! Whatever the policy, a record larger than [`QueueOptions::capacity_bytes`] on its own is dropped
 //! and counted at once: it could never fit, and growing memory past the limit is what the limit
 //! is there to prevent. Records sent after the worker was closed are dropped and counted too
 //! (they are never reported: the worker is gone).
@@ -88,7 +104,7 @@ use std::sync::atomic::Ordering;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use parking_lot::Mutex;
+use parking_lot::{Mutex, MutexGuard};
 
 use crate::handler::ErrorReporter;
 
@@ -101,22 +117,64 @@ pub use at_exit::{
     DEFAULT_EXIT_DEADLINE, exit_deadline, flush_all_by, install_abort_flush, set_exit_deadline,
 };
 
-use state::Shared;
+pub(crate) use state::StallGroup;
+use state::{Shared, State};
+
+/// How long an output may make no progress before a caller that finds the queue full under
+/// [`Policy::BlockUnlessStalled`] (the default) gives up on it and drops. 100 ms: far longer
+/// than a healthy output takes to accept one 64 KiB write (a regular file, a terminal, a pipe
+/// whose reader keeps up, even a reader that takes 1 MB/s), and short enough that a program
+/// whose output nobody reads loses no more than a tenth of a second once, not per record.
+pub const STALL_WINDOW: Duration = Duration::from_millis(100);
 
 /// What a caller does when the queue is full.
 ///
 /// See the [module docs](self#policies) for the risks of each.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Policy {
-    /// Never wait: drop the record and count it. The default.
-    #[default]
+    /// Wait for room while the output makes progress; drop and count once it has made none for
+    /// this long (a stall: nobody reads it), and then drop at once, without waiting, until it
+    /// moves again. No call waits longer than the window. The default, with [`STALL_WINDOW`].
+    BlockUnlessStalled(Duration),
+    /// Never wait: drop the record and count it as soon as the queue is full, even while the
+    /// output is only slower than the program for a moment.
     Drop,
     /// Wait for room, as long as it takes. A stalled output stalls the caller (and can hang the
     /// program); nothing is dropped while the worker runs.
     Block,
     /// Wait for room at most this long, then drop the record and count it.
     BlockFor(Duration),
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy::BlockUnlessStalled(STALL_WINDOW)
+    }
+}
+
+impl Policy {
+    /// The stall window this policy judges an output by: its own, or [`STALL_WINDOW`].
+    pub(super) fn window(self) -> Duration {
+        match self {
+            Policy::BlockUnlessStalled(w) => w,
+            _ => STALL_WINDOW,
+        }
+    }
+}
+
+/// Why the records of one gap were dropped, for the report a [`Sink`] writes at the gap.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DropCause {
+    /// The output made no progress for a whole stall window: nobody was reading it.
+    Stalled,
+    /// The output was moving, but the records came faster than it took them (under
+    /// [`Policy::Drop`] or [`Policy::BlockFor`]).
+    Overflow,
+    /// Every record of the gap was larger than the queue's byte capacity on its own: it could
+    /// never be queued, whatever the output did.
+    TooLarge,
 }
 
 /// The output end of a [`Worker`]: it runs on the worker thread only, so it needs `Send` but not
@@ -129,16 +187,17 @@ pub trait Sink: Send + 'static {
     type Item: Send + 'static;
 
     /// Writes a batch of queued items, in order (the worker drains what is available, up to
-    /// [`Options::max_batch`]). The items may be taken out of `batch`; whatever is left is
+    /// 1024 items). The items may be taken out of `batch`; whatever is left is
     /// dropped afterwards. A SQLite sink wraps this in one transaction.
     fn write_batch(&mut self, batch: &mut Vec<Self::Item>) -> io::Result<()>;
 
     /// Called when the queue has been drained and on flush requests.
     fn flush(&mut self) -> io::Result<()>;
 
-    /// Writes the "`count` records dropped while `target` was not being read" report (before the
-    /// next item, at the place of the gap).
-    fn report_dropped(&mut self, count: u64) -> io::Result<()>;
+    /// Writes the report of a gap: `count` records dropped, for `cause` (before the next item, at
+    /// the place of the gap): "N records dropped while stderr was not being read", or "...
+    /// because stderr could not keep up".
+    fn report_dropped(&mut self, count: u64, cause: DropCause) -> io::Result<()>;
 
     /// Releases the resource (end of the worker thread, after the last flush).
     fn close(&mut self) -> io::Result<()> {
@@ -154,108 +213,41 @@ pub trait Sink: Send + 'static {
     }
 }
 
-/// Limits and behaviour of a [`Worker`]. Builder-style: `Options::default().capacity(1024)`.
-/// The four settings a handler's user sets are [`QueueOptions`] ([`Options::queue`]); the rest
-/// (thread name, batch size, description) belong to whoever builds the sink.
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct Options {
-    /// Most records held at once (queued or being written). Default 16 384; at least 1.
-    pub capacity: usize,
-    /// Most bytes held at once (as the sender counts them). Default 16 MiB; at least 1.
-    pub capacity_bytes: usize,
-    /// What a sender does when the queue is full. Default [`Policy::Drop`].
-    pub policy: Policy,
-    /// How long `flush()`, `close()` and dropping the worker wait when no deadline is given.
-    /// Default 1 s.
-    pub flush_timeout: Duration,
-    /// The worker thread's name. Default `scoped-logger-writer`.
-    pub thread_name: String,
-    /// Most items handed to one [`Sink::write_batch`]. Default 1024; at least 1.
-    pub max_batch: usize,
+/// What the owner of a sink decides besides the user's [`QueueOptions`]: the worker thread's
+/// name, what error reports call the output, and how much one sink call takes.
+#[derive(Clone, Debug)]
+pub(crate) struct Setup {
+    pub(crate) queue: QueueOptions,
+    pub(crate) thread_name: String,
     /// What error reports call this output (e.g. `sqlite handler logs.db`). Default: the thread
     /// name.
-    pub description: Option<String>,
+    pub(crate) description: Option<String>,
+    /// Most items handed to one [`Sink::write_batch`].
+    pub(crate) max_batch: usize,
+    /// Most bytes (as the senders counted them) handed to one sink call, past the first item:
+    /// a line sink writes about this much per system call and reports progress as often.
+    pub(crate) batch_bytes: usize,
+    /// The workers that share this one's output, if any (see [`StallGroup`]).
+    pub(crate) group: Option<&'static StallGroup>,
 }
 
-impl Default for Options {
-    fn default() -> Self {
-        let queue = QueueOptions::default();
-        Options {
-            capacity: queue.capacity,
-            capacity_bytes: queue.capacity_bytes,
-            policy: queue.policy,
-            flush_timeout: queue.flush_timeout,
-            thread_name: "scoped-logger-writer".to_owned(),
-            max_batch: 1024,
+impl Setup {
+    pub(crate) fn new(thread_name: impl Into<String>, queue: QueueOptions) -> Self {
+        Setup {
+            queue,
+            thread_name: thread_name.into(),
             description: None,
+            max_batch: 1024,
+            batch_bytes: usize::MAX,
+            group: None,
         }
     }
 }
 
-impl Options {
-    /// Sets [`capacity`](Options#structfield.capacity) (clamped to at least 1).
-    pub fn capacity(mut self, records: usize) -> Self {
-        self.capacity = records.max(1);
-        self
-    }
-
-    /// Sets [`capacity_bytes`](Options#structfield.capacity_bytes) (clamped to at least 1).
-    pub fn capacity_bytes(mut self, bytes: usize) -> Self {
-        self.capacity_bytes = bytes.max(1);
-        self
-    }
-
-    /// Sets [`policy`](Options#structfield.policy).
-    pub fn policy(mut self, policy: Policy) -> Self {
-        self.policy = policy;
-        self
-    }
-
-    /// Sets [`flush_timeout`](Options#structfield.flush_timeout).
-    pub fn flush_timeout(mut self, timeout: Duration) -> Self {
-        self.flush_timeout = timeout;
-        self
-    }
-
-    /// Sets [`thread_name`](Options#structfield.thread_name).
-    pub fn thread_name(mut self, name: impl Into<String>) -> Self {
-        self.thread_name = name.into();
-        self
-    }
-
-    /// Sets [`max_batch`](Options#structfield.max_batch) (clamped to at least 1).
-    pub fn max_batch(mut self, items: usize) -> Self {
-        self.max_batch = items.max(1);
-        self
-    }
-
-    /// Sets [`description`](Options#structfield.description).
-    pub fn description(mut self, what: impl Into<String>) -> Self {
-        self.description = Some(what.into());
-        self
-    }
-
-    /// Sets the four queue settings at once (capacity in records and bytes, policy, flush
-    /// timeout); the thread name, batch size and description are kept.
-    pub fn queue(mut self, queue: QueueOptions) -> Self {
-        self.capacity = queue.capacity.max(1);
-        self.capacity_bytes = queue.capacity_bytes.max(1);
-        self.policy = queue.policy;
-        self.flush_timeout = queue.flush_timeout;
-        self
-    }
-
-    /// The four queue settings of these options.
-    pub fn queue_options(&self) -> QueueOptions {
-        QueueOptions {
-            capacity: self.capacity,
-            capacity_bytes: self.capacity_bytes,
-            policy: self.policy,
-            flush_timeout: self.flush_timeout,
-        }
-    }
-}
+/// The most bytes one write of a line sink carries (and a syslog TCP write): a few hundred lines
+/// per system call, bounded extra memory, and the output's progress seen at least every 16 KiB,
+/// so a reader that takes 200 KB/s still moves well within [`STALL_WINDOW`].
+pub(crate) const CHUNK: usize = 16 * 1024;
 
 /// The settings every queued handler shares: how much its queue holds, what a caller does when
 /// it is full, and how long a flush waits. Taken by [`NonBlocking::queue`](crate::handler::NonBlocking::queue),
@@ -273,7 +265,7 @@ impl Options {
 ///     .policy(Policy::BlockFor(Duration::from_millis(5)))
 ///     .flush_timeout(Duration::from_secs(2));
 /// let handler = NonBlocking::new(std::io::sink()).queue(queue);
-/// assert_eq!(handler.options().queue_options(), queue);
+/// assert_eq!(handler.queue_options(), queue);
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
@@ -283,7 +275,8 @@ pub struct QueueOptions {
     /// Most bytes held at once (as the sender counts them; for a line handler, the formatted
     /// line). A single record larger than this is dropped and counted. Default 16 MiB; at least 1.
     pub capacity_bytes: usize,
-    /// What a caller does when the queue is full. Default [`Policy::Drop`].
+    /// What a caller does when the queue is full. Default [`Policy::BlockUnlessStalled`] with
+    /// [`STALL_WINDOW`].
     pub policy: Policy,
     /// How long `flush()`, `close()` and dropping the handler wait for the writer when no
     /// deadline is given. Default 1 s.
@@ -295,7 +288,7 @@ impl Default for QueueOptions {
         QueueOptions {
             capacity: 16 * 1024,
             capacity_bytes: 16 * 1024 * 1024,
-            policy: Policy::Drop,
+            policy: Policy::default(),
             flush_timeout: Duration::from_secs(1),
         }
     }
@@ -327,46 +320,15 @@ impl QueueOptions {
     }
 }
 
-/// What a queued builder's `queue` method takes: a [`QueueOptions`] (the four queue settings;
-/// the builder keeps its thread name and the rest) or a whole [`Options`] (replaces them all).
-pub trait QueueSettings: sealed::Sealed {
-    /// `options` with these settings applied.
-    fn apply_to(self, options: Options) -> Options;
-}
-
-impl QueueSettings for QueueOptions {
-    fn apply_to(self, options: Options) -> Options {
-        options.queue(self)
-    }
-}
-
-impl QueueSettings for Options {
-    fn apply_to(self, _options: Options) -> Options {
-        self
-    }
-}
-
-mod sealed {
-    pub trait Sealed {}
-    impl Sealed for super::QueueOptions {}
-    impl Sealed for super::Options {}
-}
-
-impl From<QueueOptions> for Options {
-    fn from(queue: QueueOptions) -> Self {
-        Options::default().queue(queue)
-    }
-}
-
 /// A bounded queue and the thread that drains it into a [`Sink`].
 ///
 /// Senders never wait under [`Policy::Drop`]; flushes and closes wait at most until their
-/// deadline. Dropping the worker closes it, waiting at most [`Options::flush_timeout`] (not at
+/// deadline. Dropping the worker closes it, waiting at most [`QueueOptions::flush_timeout`] (not at
 /// all when it is [`stalled`](Self::stalled)); a thread still stuck in the sink then is left to
 /// end with the process.
 ///
 /// ```
-/// use scoped_logger::handler::queue::{Options, Sink, Worker};
+/// use scoped_logger::handler::queue::{DropCause, QueueOptions, Sink, Worker};
 /// use std::sync::{Arc, Mutex};
 ///
 /// struct Collect(Arc<Mutex<Vec<u32>>>);
@@ -377,11 +339,11 @@ impl From<QueueOptions> for Options {
 ///         Ok(())
 ///     }
 ///     fn flush(&mut self) -> std::io::Result<()> { Ok(()) }
-///     fn report_dropped(&mut self, _count: u64) -> std::io::Result<()> { Ok(()) }
+///     fn report_dropped(&mut self, _count: u64, _cause: DropCause) -> std::io::Result<()> { Ok(()) }
 /// }
 ///
 /// let out = Arc::new(Mutex::new(Vec::new()));
-/// let worker = Worker::spawn(Collect(out.clone()), Options::default().capacity(100))?;
+/// let worker = Worker::spawn(Collect(out.clone()), "collector", QueueOptions::default().capacity(100))?;
 /// for i in 0..10 {
 ///     assert!(worker.send(i, 4));
 /// }
@@ -406,12 +368,18 @@ impl<S: Sink> fmt::Debug for Worker<S> {
 }
 
 impl<S: Sink> Worker<S> {
-    /// Starts the worker thread. Fails only when the thread cannot be spawned.
-    pub fn spawn(sink: S, options: Options) -> io::Result<Self> {
-        let shared = Arc::new(Shared::new(&options));
+    /// Starts the worker thread, named `thread_name` (error reports call the output that too).
+    /// Fails only when the thread cannot be spawned.
+    pub fn spawn(sink: S, thread_name: &str, queue: QueueOptions) -> io::Result<Self> {
+        Self::start(sink, Setup::new(thread_name, queue))
+    }
+
+    /// [`spawn`](Self::spawn) with the settings only the crate's own sinks choose.
+    pub(crate) fn start(sink: S, setup: Setup) -> io::Result<Self> {
+        let shared = Arc::new(Shared::new(&setup));
         let for_thread = shared.clone();
         let thread = std::thread::Builder::new()
-            .name(options.thread_name)
+            .name(setup.thread_name)
             .spawn(move || worker::run(&for_thread, sink))?;
         at_exit::register(&shared);
         Ok(Worker {
@@ -423,8 +391,8 @@ impl<S: Sink> Worker<S> {
     /// A worker that has no thread and never will: it refuses and counts everything sent to it
     /// (a handler closed before its first record, or whose thread could not be started), so
     /// that the queue keeps the count there too.
-    pub(crate) fn closed(options: &Options) -> Self {
-        let shared = Shared::new(options);
+    pub(crate) fn closed(setup: &Setup) -> Self {
+        let shared = Shared::new(setup);
         {
             let mut st = shared.state.lock();
             st.closing = true;
@@ -437,58 +405,126 @@ impl<S: Sink> Worker<S> {
     }
 
     /// Queues `item`, which the caller says takes `bytes` bytes (counted against
-    /// [`Options::capacity_bytes`]). Returns `false` when the item was dropped (and counted):
-    /// the queue stayed full under the policy, the item alone is larger than the byte capacity,
-    /// or the worker was closed.
+    /// [`QueueOptions::capacity_bytes`]). Returns `false` when the item was dropped (and
+    /// counted): the queue stayed full under the policy, the item alone is larger than the byte
+    /// capacity, or the worker was closed.
     pub fn send(&self, item: S::Item, bytes: usize) -> bool {
+        let Some(mut st) = self.admit(bytes) else {
+            return false;
+        };
+        let queued = Shared::queued(&mut st, item, bytes);
+        self.push(st, queued, bytes)
+    }
+
+    /// Takes the lock and waits for room for `bytes` as the policy says. `None`: refused (and
+    /// counted, the worker woken for the report when it is idle).
+    #[inline]
+    fn admit(&self, bytes: usize) -> Option<MutexGuard<'_, State<S::Item>>> {
         let shared = &*self.shared;
         let mut st = shared.state.lock();
         if bytes > shared.capacity_bytes {
-            let wake = shared.refuse(&mut st, true);
-            drop(st);
-            if wake {
-                shared.wake_worker();
-            }
-            return false;
+            self.refuse(st, true);
+            return None;
         }
         let mut deadline = None;
         loop {
             if st.closing || st.finished {
-                shared.refuse(&mut st, false);
-                return false;
+                shared.refuse(&mut st, false, false);
+                return None;
             }
             if st.held_items < shared.capacity && st.held_bytes + bytes <= shared.capacity_bytes {
-                break;
+                return Some(st);
             }
-            match shared.policy {
-                Policy::Drop => {}
+            let waited = match shared.policy {
+                Policy::Drop => false,
                 Policy::Block => {
                     shared.room.wait(&mut st);
-                    continue;
+                    true
                 }
                 Policy::BlockFor(d) => {
-                    let end = *deadline.get_or_insert_with(|| Instant::now() + d);
-                    if Instant::now() < end {
+                    let now = Instant::now();
+                    let end = *deadline.get_or_insert(now + d);
+                    if now < end {
                         shared.room.wait_until(&mut st, end);
-                        continue;
+                        true
+                    } else {
+                        // A whole bound without room: as a flush that gave up, evidence of a
+                        // stall when it was long enough (the report then says so).
+                        shared.gave_up(&mut st, end - d);
+                        false
                     }
                 }
+                Policy::BlockUnlessStalled(window) => {
+                    !st.stalled() && self.wait_unless_stalled(&mut st, window, &mut deadline)
+                }
+            };
+            if !waited {
+                self.refuse(st, false);
+                return None;
             }
-            let wake = shared.refuse(&mut st, true);
-            drop(st);
-            if wake {
-                shared.wake_worker();
-            }
+        }
+    }
+
+    /// One wait for room under [`Policy::BlockUnlessStalled`]: until room, or until the output
+    /// has made no progress for `window` (then it is stalled, and `false`), and never past
+    /// `window` after the call began (`call_end`).
+    #[cold]
+    fn wait_unless_stalled(
+        &self,
+        st: &mut MutexGuard<'_, State<S::Item>>,
+        window: Duration,
+        call_end: &mut Option<Instant>,
+    ) -> bool {
+        let now = Instant::now();
+        let call_end = *call_end.get_or_insert(now + window);
+        let stall_at = st.moving_since + window;
+        if now >= stall_at {
+            self.shared.mark_stalled(st);
             return false;
         }
-        let queued = Shared::queued(&mut st, item, bytes);
+        if now >= call_end {
+            return false;
+        }
+        self.shared.room.wait_until(st, stall_at.min(call_end));
+        true
+    }
+
+    /// Counts a refused record (`too_large`: larger than the byte capacity on its own) and
+    /// releases the lock, waking an idle worker to report it.
+    fn refuse(&self, mut st: MutexGuard<'_, State<S::Item>>, too_large: bool) {
+        let wake = self.shared.refuse(&mut st, true, too_large);
+        drop(st);
+        if wake {
+            self.shared.wake_worker();
+        }
+    }
+
+    /// Puts an admitted item at the back of the queue.
+    #[inline]
+    fn push(
+        &self,
+        mut st: MutexGuard<'_, State<S::Item>>,
+        queued: gap::Queued<S::Item>,
+        bytes: usize,
+    ) -> bool {
+        if st.held_items == 0 {
+            // Work arrives at an idle worker: a stall is measured from now, not from its last write.
+            st.moving_since = Instant::now();
+        }
+        // The worker only sleeps on an empty queue.
+        let wake = st.queue.is_empty();
         st.queue.push_back(queued);
+        self.accepted(st, bytes, wake)
+    }
+
+    /// Counts an admitted record, releases the lock and wakes the worker if it may sleep.
+    #[inline]
+    fn accepted(&self, mut st: MutexGuard<'_, State<S::Item>>, bytes: usize, wake: bool) -> bool {
+        let shared = &*self.shared;
         st.held_items += 1;
         st.held_bytes += bytes;
         st.accepted.items += 1;
         shared.mirror(&st);
-        // The worker only sleeps on an empty queue.
-        let wake = st.queue.len() == 1;
         drop(st);
         if wake {
             shared.wake_worker();
@@ -496,20 +532,26 @@ impl<S: Sink> Worker<S> {
         true
     }
 
-    /// Whether a [`send`](Self::send) now would surely drop under [`Policy::Drop`]: lets a
-    /// caller skip the work of building an item that would be thrown away (then call
-    /// [`count_dropped`](Self::count_dropped)). Always `false` under the blocking policies.
+    /// Whether a [`send`](Self::send) now would surely drop: the queue is full and the policy
+    /// drops without waiting ([`Policy::Drop`], or [`Policy::BlockUnlessStalled`] on a stalled
+    /// output). Lets a caller skip the work of building an item that would be thrown away (then
+    /// call [`count_dropped`](Self::count_dropped)).
     #[inline]
     pub fn would_drop(&self) -> bool {
-        self.shared.policy == Policy::Drop
-            && self.shared.held_items.load(Ordering::Relaxed) >= self.shared.capacity
+        let shared = &*self.shared;
+        shared.held_items.load(Ordering::Relaxed) >= shared.capacity
+            && match shared.policy {
+                Policy::Drop => true,
+                Policy::BlockUnlessStalled(_) => shared.stalled.load(Ordering::Relaxed),
+                _ => false,
+            }
     }
 
     /// Counts (and reports, like any drop) a record the caller chose not to send.
     #[inline]
     pub fn count_dropped(&self) {
         let mut st = self.shared.state.lock();
-        let wake = self.shared.refuse(&mut st, true);
+        let wake = self.shared.refuse(&mut st, true, false);
         drop(st);
         if wake {
             self.shared.wake_worker();
@@ -527,7 +569,7 @@ impl<S: Sink> Worker<S> {
     }
 
     /// Bytes held now (as the senders counted them): never more than
-    /// [`Options::capacity_bytes`].
+    /// [`QueueOptions::capacity_bytes`].
     pub fn queued_bytes(&self) -> usize {
         self.shared.held_bytes.load(Ordering::Relaxed)
     }
@@ -537,7 +579,7 @@ impl<S: Sink> Worker<S> {
         self.shared.policy
     }
 
-    /// [`Options::flush_timeout`].
+    /// [`QueueOptions::flush_timeout`].
     pub fn flush_timeout(&self) -> Duration {
         self.shared.flush_timeout
     }
@@ -547,8 +589,7 @@ impl<S: Sink> Worker<S> {
     /// dropping the worker) do not wait again on a stalled worker, so a stalled output costs one
     /// timeout at shutdown rather than one per call.
     pub fn stalled(&self) -> bool {
-        let st = self.shared.state.lock();
-        st.gave_up_at == Some(st.progress)
+        self.shared.state.lock().stalled()
     }
 
     /// The deadline for a wait that has none of its own: `flush_timeout` from now, or now when
@@ -613,6 +654,39 @@ impl<S: Sink> Worker<S> {
             let _ = t.join();
         }
         true
+    }
+}
+
+impl<S: Sink<Item = Vec<u8>>> Worker<S> {
+    /// Queues one line of bytes for a sink that writes bytes. Lines that follow each other with
+    /// no drop between them share one buffer of up to [`CHUNK`] bytes, so a burst costs the
+    /// sender a copy and the worker one write per chunk, not an allocation and a write per line.
+    /// Returns `false` when the line was dropped (and counted), as [`send`](Self::send) does.
+    pub(crate) fn send_line(&self, line: &[u8]) -> bool {
+        let bytes = line.len();
+        let Some(mut st) = self.admit(bytes) else {
+            return false;
+        };
+        if st.pending_drops == 0
+            && let Some(tail) = st.queue.back_mut()
+            && tail.item.len() + bytes <= CHUNK
+        {
+            tail.item.extend_from_slice(line);
+            tail.bytes += bytes;
+            tail.records += 1;
+            // The queue was not empty: the worker is awake, or about to take this chunk.
+            return self.accepted(st, bytes, false);
+        }
+        // A lone line (an idle worker) gets a buffer of its size; in a burst, one for a chunk.
+        let capacity = if st.queue.is_empty() {
+            bytes
+        } else {
+            CHUNK.max(bytes)
+        };
+        let mut chunk = Vec::with_capacity(capacity);
+        chunk.extend_from_slice(line);
+        let queued = Shared::queued(&mut st, chunk, bytes);
+        self.push(st, queued, bytes)
     }
 }
 
@@ -697,7 +771,7 @@ mod tests {
             self.events.lock().push(Ev::Flush);
             Ok(())
         }
-        fn report_dropped(&mut self, count: u64) -> io::Result<()> {
+        fn report_dropped(&mut self, count: u64, _cause: DropCause) -> io::Result<()> {
             self.events.lock().push(Ev::Dropped(count));
             Ok(())
         }
@@ -723,7 +797,12 @@ mod tests {
     #[test]
     fn writes_in_order_and_closes_once() {
         let probe = Probe::default();
-        let w = Worker::spawn(probe.clone(), Options::default().capacity(8)).unwrap();
+        let w = Worker::spawn(
+            probe.clone(),
+            "t",
+            QueueOptions::default().capacity(8).policy(Policy::Drop),
+        )
+        .unwrap();
         for i in 0..100 {
             // A full queue may drop some under Policy::Drop; what arrives is in order.
             w.send(i, 1);
@@ -747,8 +826,11 @@ mod tests {
     #[test]
     fn drops_are_reported_at_the_gap() {
         let probe = Probe::stalled();
-        let options = Options::default().capacity(3).capacity_bytes(50);
-        let w = Worker::spawn(probe.clone(), options).unwrap();
+        let options = QueueOptions::default()
+            .capacity(3)
+            .capacity_bytes(50)
+            .policy(Policy::Drop);
+        let w = Worker::spawn(probe.clone(), "t", options).unwrap();
         assert!(w.send(0, 1));
         probe.wait_entered(1); // item 0 is being written (and still counts as held)
         assert!(w.send(1, 1));
@@ -784,7 +866,12 @@ mod tests {
     #[test]
     fn oversized_items_are_dropped_and_reported_when_idle() {
         let probe = Probe::default();
-        let w = Worker::spawn(probe.clone(), Options::default().capacity_bytes(10)).unwrap();
+        let w = Worker::spawn(
+            probe.clone(),
+            "t",
+            QueueOptions::default().capacity_bytes(10),
+        )
+        .unwrap();
         assert!(w.send(1, 10));
         assert!(!w.send(2, 11));
         assert_eq!(w.dropped(), 1);
@@ -802,7 +889,8 @@ mod tests {
         let probe = Probe::stalled();
         let w = Worker::spawn(
             probe.clone(),
-            Options::default().flush_timeout(Duration::from_secs(3600)),
+            "t",
+            QueueOptions::default().flush_timeout(Duration::from_secs(3600)),
         )
         .unwrap();
         assert!(w.send(0, 1));
@@ -827,7 +915,7 @@ mod tests {
         probe
             .fail_first
             .store(true, std::sync::atomic::Ordering::Relaxed);
-        let w = Worker::spawn(probe.clone(), Options::default()).unwrap();
+        let w = Worker::spawn(probe.clone(), "t", QueueOptions::default()).unwrap();
         assert!(w.send(1, 1));
         assert!(w.flush_by(far()));
         assert!(w.send(2, 1));
@@ -857,7 +945,7 @@ mod tests {
         fn flush(&mut self) -> io::Result<()> {
             Ok(())
         }
-        fn report_dropped(&mut self, _count: u64) -> io::Result<()> {
+        fn report_dropped(&mut self, _count: u64, _cause: DropCause) -> io::Result<()> {
             Ok(())
         }
         fn take_lost(&mut self) -> u64 {
@@ -868,7 +956,7 @@ mod tests {
     #[test]
     fn what_a_sink_loses_is_counted_by_the_queue_by_the_time_a_flush_returns() {
         let out = Arc::new(Mutex::new(Vec::new()));
-        let w = Worker::spawn(Lossy(out.clone(), 0), Options::default()).unwrap();
+        let w = Worker::spawn(Lossy(out.clone(), 0), "t", QueueOptions::default()).unwrap();
         for i in 0..10 {
             assert!(w.send(i, 1));
         }
@@ -881,33 +969,15 @@ mod tests {
     }
 
     #[test]
-    fn queue_options_set_the_four_settings_and_keep_the_rest() {
+    fn queue_options_clamp_and_default_to_the_stall_aware_policy() {
         let queue = QueueOptions::default()
             .capacity(0)
-            .capacity_bytes(10)
-            .policy(Policy::Block)
+            .capacity_bytes(0)
             .flush_timeout(Duration::from_millis(7));
-        let options = Options::default()
-            .thread_name("mine")
-            .max_batch(3)
-            .queue(queue);
-        assert_eq!(options.capacity, 1, "clamped to at least 1");
-        assert_eq!(options.capacity_bytes, 10);
-        assert_eq!(options.policy, Policy::Block);
-        assert_eq!(options.flush_timeout, Duration::from_millis(7));
-        assert_eq!(options.thread_name, "mine");
-        assert_eq!(options.max_batch, 3);
-        assert_eq!(options.queue_options(), queue);
-        assert_eq!(
-            QueueSettings::apply_to(queue, Options::default()),
-            Options::default().queue(queue)
-        );
-        let whole = Options::default().thread_name("whole");
-        assert_eq!(
-            whole.clone().apply_to(options),
-            whole,
-            "a whole Options replaces them all"
-        );
-        assert_eq!(Options::default().queue_options(), QueueOptions::default());
+        assert_eq!(queue.capacity, 1, "clamped to at least 1");
+        assert_eq!(queue.capacity_bytes, 1, "clamped to at least 1");
+        assert_eq!(queue.flush_timeout, Duration::from_millis(7));
+        assert_eq!(queue.policy, Policy::BlockUnlessStalled(STALL_WINDOW));
+        assert_eq!(QueueOptions::default().policy, Policy::default());
     }
 }

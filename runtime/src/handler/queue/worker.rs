@@ -5,6 +5,7 @@
 use std::io;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
 
 use parking_lot::MutexGuard;
 
@@ -48,6 +49,8 @@ pub(super) fn run<S: Sink>(shared: &Shared<S::Item>, mut sink: S) {
     let errors = &shared.errors;
     let mut taken: Vec<Queued<S::Item>> = Vec::new();
     let mut batch: Vec<S::Item> = Vec::new();
+    let window = shared.policy.window();
+    let mut stall_seen = false;
     loop {
         let mut st = shared.state.lock();
         let mut spun = false;
@@ -60,17 +63,38 @@ pub(super) fn run<S: Sink>(shared: &Shared<S::Item>, mut sink: S) {
             }
             shared.work.wait(&mut st);
         }
-        let n = st.queue.len().min(shared.max_batch);
-        taken.extend(st.queue.drain(..n));
+        // Up to `max_batch` items and about `batch_bytes` bytes: a line sink writes one chunk
+        // per call, so its progress (and a stall) is seen every write, not every thousand lines.
+        let mut bytes = 0;
+        while taken.len() < shared.max_batch && (taken.is_empty() || bytes < shared.batch_bytes) {
+            let Some(q) = st.queue.pop_front() else { break };
+            bytes += q.bytes;
+            taken.push(q);
+        }
         // Drops after the last queued item have no item to ride on: report them now.
         let trailing = if st.queue.is_empty() {
-            std::mem::take(&mut st.pending_drops)
+            (
+                std::mem::take(&mut st.pending_drops),
+                std::mem::take(&mut st.pending_too_large),
+            )
         } else {
-            0
+            (0, 0)
         };
+        stall_seen |= std::mem::take(&mut st.stall_seen);
         drop(st);
 
-        let done = write_with_gaps(&mut sink, errors, &mut taken, &mut batch, trailing);
+        let began = Instant::now();
+        let done = write_with_gaps(
+            &mut sink,
+            errors,
+            &mut taken,
+            &mut batch,
+            trailing,
+            &mut stall_seen,
+        );
+        // A write that took a whole stall window blocked on the output: the drops of that time
+        // are reported as "not being read" (at the next gap), not as a reader that was slow.
+        stall_seen |= began.elapsed() >= window;
         // Counted before the progress below, so a flush that returns sees them.
         shared.count_lost(sink.take_lost());
 
@@ -79,7 +103,7 @@ pub(super) fn run<S: Sink>(shared: &Shared<S::Item>, mut sink: S) {
         st.written.drops += done.reported;
         st.held_items -= done.items;
         st.held_bytes -= done.bytes;
-        st.progress += 1;
+        shared.moved(&mut st);
         shared.mirror(&st);
         if done.items > 0 {
             shared.room.notify_all();
@@ -91,7 +115,7 @@ pub(super) fn run<S: Sink>(shared: &Shared<S::Item>, mut sink: S) {
             shared.count_lost(sink.take_lost());
             st = shared.state.lock();
             st.flushed = st.flushed.max(upto);
-            st.progress += 1;
+            shared.moved(&mut st);
         }
         shared.progress.notify_all();
         if st.closing && st.queue.is_empty() && st.pending_drops == 0 {

@@ -7,7 +7,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::handler::queue::{Options, Policy, QueueSettings, Worker};
+use crate::handler::queue::{QueueOptions, Setup, Worker};
 use crate::handler::{ErrorReporter, Handler};
 use crate::record::Record;
 
@@ -125,7 +125,7 @@ impl SyslogHandler {
 impl Handler for SyslogHandler {
     fn handle(&self, record: &Record<'_>) {
         if self.worker.would_drop() {
-            // Full under Policy::Drop: do not format a message only to throw it away.
+            // Full, and the policy would not wait: do not format a message only to throw it away.
             self.worker.count_dropped();
             return;
         }
@@ -188,7 +188,7 @@ fn resolve(addr: impl ToSocketAddrs) -> io::Result<Vec<SocketAddr>> {
 ///
 /// ```
 /// use scoped_logger::handler::syslog::{Facility, SyslogFormat, SyslogHandler};
-/// use scoped_logger::handler::queue::Policy;
+/// use scoped_logger::handler::queue::QueueOptions;
 /// use std::time::Duration;
 ///
 /// let server = std::net::UdpSocket::bind("127.0.0.1:0")?;
@@ -198,8 +198,7 @@ fn resolve(addr: impl ToSocketAddrs) -> io::Result<Vec<SocketAddr>> {
 ///     .facility(Facility::Local3)       // default: user
 ///     .format(SyslogFormat::Rfc5424)    // default over UDP and TCP
 ///     .max_message(1024)                // bytes; longer messages are cut
-///     .capacity(4096)                   // records held while the server is slow or away
-///     .policy(Policy::Drop)             // the default: never wait
+///     .queue(QueueOptions::default().capacity(4096)) // records held while the server is away
 ///     .reconnect_delay(Duration::from_millis(100), Duration::from_secs(5))
 ///     .open()?;
 /// assert_eq!(handler.dropped(), 0);
@@ -216,7 +215,7 @@ pub struct SyslogBuilder {
     max_message: Option<usize>,
     bom: bool,
     sd_id: String,
-    options: Options,
+    queue: QueueOptions,
     reconnect: (Duration, Duration),
     connect_timeout: Duration,
 }
@@ -232,7 +231,7 @@ impl SyslogBuilder {
             max_message: None,
             bom: false,
             sd_id: DEFAULT_SD_ID.to_owned(),
-            options: Options::default().thread_name("scoped-logger-syslog"),
+            queue: QueueOptions::default(),
             reconnect: (Duration::from_millis(100), Duration::from_secs(5)),
             connect_timeout: Duration::from_secs(2),
         }
@@ -286,37 +285,14 @@ impl SyslogBuilder {
         self
     }
 
-    /// The queue's settings at once: a [`QueueOptions`](crate::handler::queue::QueueOptions) (capacity in
-    /// records and bytes, policy, flush timeout; the four setters below set one each), or a whole
-    /// [`Options`] (the writer thread's name too).
-    pub fn queue(mut self, settings: impl QueueSettings) -> Self {
-        self.options = settings.apply_to(self.options);
-        self
-    }
-
-    /// Most records held at once, queued or being sent (default 16 384): how much a server
-    /// restart can absorb before records are dropped. See [`Options::capacity`].
-    pub fn capacity(mut self, records: usize) -> Self {
-        self.options = self.options.capacity(records);
-        self
-    }
-
-    /// Most bytes held at once (default 16 MiB). See [`Options::capacity_bytes`].
-    pub fn capacity_bytes(mut self, bytes: usize) -> Self {
-        self.options = self.options.capacity_bytes(bytes);
-        self
-    }
-
-    /// What a caller does when the queue is full (default [`Policy::Drop`]). Under
-    /// [`Policy::Block`] a caller waits as long as the server stays away.
-    pub fn policy(mut self, policy: Policy) -> Self {
-        self.options = self.options.policy(policy);
-        self
-    }
-
-    /// How long `flush()` and `close()` wait for the worker (default 1 s).
-    pub fn flush_timeout(mut self, timeout: Duration) -> Self {
-        self.options = self.options.flush_timeout(timeout);
+    /// The queue's settings: records and bytes held (16 384 and 16 MiB by default: how much a
+    /// server restart can absorb before records are dropped), what a caller does when it is full
+    /// (by default, waits while the server takes messages and drops once it has taken none for
+    /// a stall window; under [`Policy::Block`](crate::handler::queue::Policy::Block) a caller
+    /// waits as long as the server stays away), and how long `flush()` and `close()` wait for
+    /// the worker. See [`QueueOptions`].
+    pub fn queue(mut self, queue: QueueOptions) -> Self {
+        self.queue = queue;
         self
     }
 
@@ -365,14 +341,17 @@ impl SyslogBuilder {
             lost: 0,
             unreported: 0,
             was_down: false,
+            in_flight: Default::default(),
+            last_datagram_report: 0,
             backoff: Backoff::new(self.reconnect.0, self.reconnect.1),
             connect_timeout: self.connect_timeout,
             control: control.clone(),
             errors: errors.clone(),
             endpoint,
         };
-        let options = self.options.description(format!("syslog handler ({what})"));
-        let worker = Worker::spawn(sink, options)?;
+        let mut setup = Setup::new("scoped-logger-syslog", self.queue);
+        setup.description = Some(format!("syslog handler ({what})"));
+        let worker = Worker::start(sink, setup)?;
         Ok(SyslogHandler {
             worker,
             control,

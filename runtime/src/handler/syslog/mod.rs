@@ -58,9 +58,16 @@
 //!
 //! # Transports
 //!
-//! * [`SyslogHandler::udp`]: one datagram per message. UDP confirms nothing: a datagram sent
-//!   while no server listens is lost without a trace. The only sign is an ICMP "port
-//!   unreachable" that makes a later send fail; that send's record is counted as dropped.
+//! * [`SyslogHandler::udp`]: one datagram per message, from a connected socket. UDP confirms
+//!   nothing; the one sign of a server that is not listening is the ICMP "port unreachable"
+//!   its host sends back, which the socket keeps as an error. The worker looks for it after
+//!   each datagram (and a later send reports one that came late): each refusal counts the
+//!   record it refused as dropped, and the worker then sends nothing (counting each record as
+//!   dropped instead) until [`SyslogBuilder::reconnect_delay`]'s shortest delay has passed,
+//!   when the drop report goes first, as a probe. On loopback the refusal is there as soon as
+//!   the datagram is sent, so every record sent to a stopped server is counted. Over a network
+//!   it takes a round trip: records sent in that round trip, and datagrams lost without any
+//!   ICMP (a firewall, a congested link, a host that rate-limits ICMP) are lost uncounted.
 //! * [`SyslogHandler::tcp`]: a stream of `LEN SP MSG` frames (RFC 6587 octet counting, which
 //!   rsyslog and syslog-ng accept on their plain TCP inputs), so a message may contain newlines.
 //! * [`SyslogHandler::unix`] and [`SyslogHandler::local`] (`/dev/log`, or macOS's `/var/run/syslog`): one datagram per
@@ -69,7 +76,8 @@
 //!
 //! # When the server goes away
 //!
-//! The caller never waits (under the default [`Policy::Drop`](crate::handler::queue::Policy::Drop)): messages go to a bounded queue
+//! The caller never waits past a stall window (under the default
+//! [`Policy::BlockUnlessStalled`](crate::handler::queue::Policy::BlockUnlessStalled)): messages go to a bounded queue
 //! and a worker thread sends them. When a TCP server closes the connection or a Unix socket
 //! refuses a message, the worker keeps the messages it has not sent and reconnects, first after
 //! [`SyslogBuilder::reconnect_delay`]'s shortest delay and then doubling it up to its longest,
@@ -83,15 +91,31 @@
 //! ```
 //!
 //! (`... was not keeping up` when the queue overflowed while the server was reachable but slow).
+//! The count in the report is exactly what was counted since the last report: records refused
+//! by the full queue, and records lost on the way (below). A report lost on the way is sent
+//! again with the next one's count added.
 //! Connection errors are reported once through [`ErrorReporter`](crate::handler::ErrorReporter) and counted after that.
 //!
-//! What plain TCP cannot promise: the worker checks that the connection is still open before
-//! each batch, but RFC 6587 has no acknowledgements, so messages already handed to the kernel
-//! when the server dies (sent but not yet read by the server) are lost without being counted,
-//! and so are messages written in the moment between the server's end and the news of it (its
-//! FIN or reset) reaching this machine's kernel. Everything sent after that is either delivered
-//! or counted. A collector that must not lose even those needs an acknowledging protocol
-//! (rsyslog's RELP) or a file that a shipper reads (see the `JsonFormat` and file handlers).
+//! Over TCP, RFC 6587 has no acknowledgements: a server that dies takes with it what it had
+//! not read yet, and the client cannot ask how much that was. The worker bounds it from what it
+//! sees of the connection, checked before each batch and at each flush with a read that must
+//! find nothing (a syslog server never writes back):
+//!
+//! * a message counts as delivered once the connection has been seen open at least 100 ms
+//!   after the message was written (the time a live server gets to read it);
+//! * when the server closes the connection cleanly (FIN), it had read everything that reached
+//!   it (a socket closed with unread data sends a reset instead): only what was written after
+//!   the connection was last seen open is counted as possibly lost;
+//! * when it is reset, or a write fails, everything not yet delivered by the first rule is
+//!   counted as possibly lost.
+//!
+//! Records counted this way are never sent again (the server may have them: nothing arrives
+//! twice), and the count is part of [`SyslogHandler::dropped`] and of the report. It is an upper
+//! bound as long as the server reads what reaches it within 100 ms and keeps what it reads: a
+//! server that stalls longer and then dies, or one that drops messages it has read (rsyslog
+//! shutting down can lose the batch it was parsing), loses records no client can count. A
+//! collector that must not lose even those needs an acknowledging protocol (rsyslog's RELP) or
+//! a file that a shipper reads (see the `JsonFormat` and file handlers).
 //!
 //! Closing the handler stops the waiting: whatever cannot be sent by the close deadline is
 //! counted as dropped, and the worker never holds up process exit past that deadline.

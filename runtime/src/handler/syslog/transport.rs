@@ -92,24 +92,41 @@ pub(super) enum Conn {
     Unix(UnixDatagram),
 }
 
+/// What a look at a connection found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Health {
+    /// Still open (datagram sockets always are).
+    Open,
+    /// The server closed it cleanly (FIN): it had read everything that reached it, since a
+    /// socket closed with unread data answers with a reset instead.
+    Closed,
+    /// Reset, or unusable: the server may have thrown away what it had not read.
+    Reset,
+}
+
 impl Conn {
     /// Whether the connection still looks usable. A syslog server never writes on a TCP
     /// connection, so anything readable there is the end: EOF or a reset.
-    pub(super) fn alive(&mut self) -> bool {
-        let Conn::Tcp(s) = self else { return true };
+    pub(super) fn health(&mut self) -> Health {
+        let Conn::Tcp(s) = self else {
+            return Health::Open;
+        };
         if s.set_nonblocking(true).is_err() {
-            return false;
+            return Health::Reset;
         }
         let mut buf = [0u8; 256];
-        let alive = loop {
+        let health = loop {
             match s.read(&mut buf) {
-                Ok(0) => break false,
+                Ok(0) => break Health::Closed,
                 Ok(_) => continue, // unexpected chatter: ignore it
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break true,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break Health::Open,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(_) => break false,
+                Err(_) => break Health::Reset,
             }
         };
-        alive && s.set_nonblocking(false).is_ok()
+        match health {
+            Health::Open if s.set_nonblocking(false).is_err() => Health::Reset,
+            h => h,
+        }
     }
 }
