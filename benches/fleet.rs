@@ -28,36 +28,15 @@
 
 mod common;
 
-use std::cell::RefCell;
 use std::hint::black_box;
-use std::io::{self, Write};
 
+use common::Discard;
 use criterion::{criterion_group, criterion_main};
 use opentelemetry::Context;
 use opentelemetry::trace::{SpanContext, SpanId, TraceContextExt, TraceFlags, TraceId, TraceState};
-use scoped_logger::format::{Format, TextFormat};
 use scoped_logger::handler::queue::QueueOptions;
 use scoped_logger::kv::Value;
 use scoped_logger::{Handler, Level, LevelFilter, Record, Registry, StderrHandler, info};
-
-/// The default text line, formatted into a per-thread buffer, then to `io::sink()` (as the
-/// `context` bench's records).
-struct Discard;
-
-thread_local! {
-    static BUF: RefCell<Vec<u8>> = RefCell::new(Vec::with_capacity(256));
-}
-
-impl Handler for Discard {
-    fn handle(&self, record: &Record<'_>) {
-        BUF.with(|b| {
-            let mut b = b.borrow_mut();
-            b.clear();
-            TextFormat.format(record, &mut b);
-            let _ = io::sink().write_all(&b);
-        });
-    }
-}
 
 /// Reads every key-value and nothing else: the record's own cost, without a format's.
 struct Bare;
