@@ -174,6 +174,7 @@ fn an_unread_pipe_costs_one_deadline_at_exit_not_two() {
         .expect("the child hangs on an unread stderr")
         .unwrap();
     let took = ending.elapsed();
+    println!("an unread stderr: the exit took {took:?} with a {deadline:?} deadline");
     assert!(status.success(), "{status:?}");
     assert!(
         dropped(&said) > 0,
