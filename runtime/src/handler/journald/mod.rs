@@ -44,7 +44,7 @@
 //! use scoped_logger::handler::journald::JournaldHandler;
 //!
 //! scoped_logger::root().add_handler(JournaldHandler::new()?);
-//! scoped_logger::info!(job = 42, "charged");
+//! scoped_logger::info!(job = 42; "charged");
 //! // journalctl -o verbose JOB=42
 //! # Ok::<(), std::io::Error>(())
 //! ```

@@ -49,7 +49,7 @@
 //! // OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4317 OTEL_EXPORTER_OTLP_PROTOCOL=grpc
 //! // OTEL_SERVICE_NAME=billing
 //! scoped_logger::root().add_handler(OtlpHandler::from_env()?);
-//! scoped_logger::warn!(job = 42, "disk at {}%", 91);
+//! scoped_logger::warn!(job = 42; "disk at {}%", 91);
 //! # Ok::<(), std::io::Error>(())
 //! ```
 
