@@ -19,32 +19,13 @@
 
 mod common;
 
-use std::cell::RefCell;
 use std::hint::black_box;
-use std::io::{self, Write};
+use std::io;
 use std::sync::mpsc;
 
+use common::Discard;
 use criterion::{criterion_group, criterion_main};
-use scoped_logger::format::{Format, TextFormat};
-use scoped_logger::{Handler, LevelFilter, Record, Registry, info};
-
-/// The default text line, formatted into a per-thread buffer, then to `io::sink()`.
-struct Discard;
-
-thread_local! {
-    static BUF: RefCell<Vec<u8>> = RefCell::new(Vec::with_capacity(256));
-}
-
-impl Handler for Discard {
-    fn handle(&self, record: &Record<'_>) {
-        BUF.with(|b| {
-            let mut b = b.borrow_mut();
-            b.clear();
-            TextFormat.format(record, &mut b);
-            let _ = io::sink().write_all(&b);
-        });
-    }
-}
+use scoped_logger::{LevelFilter, Registry, info};
 
 /// tracing's fmt subscriber at INFO, writing plain lines to `io::sink()`: the peer, in the same
 /// process, same input.

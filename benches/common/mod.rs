@@ -126,3 +126,24 @@ pub fn on_threads(threads: usize, work: &(dyn Fn() + Sync)) -> Duration {
             .unwrap_or_default()
     })
 }
+
+/// A handler that formats the default text line into a per-thread buffer, then writes it to
+/// `io::sink()`: a record's whole cost but for the output itself.
+pub struct Discard;
+
+thread_local! {
+    static BUF: std::cell::RefCell<Vec<u8>> = std::cell::RefCell::new(Vec::with_capacity(256));
+}
+
+impl scoped_logger::Handler for Discard {
+    fn handle(&self, record: &scoped_logger::Record<'_>) {
+        use scoped_logger::format::Format as _;
+        use std::io::Write as _;
+        BUF.with(|b| {
+            let mut b = b.borrow_mut();
+            b.clear();
+            scoped_logger::format::TextFormat.format(record, &mut b);
+            let _ = std::io::sink().write_all(&b);
+        });
+    }
+}

@@ -8,6 +8,8 @@ use std::time::SystemTime;
 
 use crate::kv::fields::FieldSet;
 use crate::kv::key_values::KeyValues;
+#[cfg(feature = "opentelemetry")]
+use crate::kv::trace_ids::TraceIds;
 use crate::kv::{OwnedValue, Value, render};
 use crate::level::Level;
 
@@ -47,6 +49,9 @@ pub struct Record<'a> {
     pub(crate) kvs: &'a [(&'a str, Value<'a>)],
     /// The fields of the scope the record was logged in (and of the scopes around it).
     pub(crate) fields: Option<&'a FieldSet>,
+    /// The ids of the OpenTelemetry span current at the call, if any.
+    #[cfg(feature = "opentelemetry")]
+    pub(crate) trace: Option<&'a TraceIds>,
     pub(crate) time: SystemTime,
     pub(crate) thread_name: Option<&'a str>,
     pub(crate) module_path: Option<&'a str>,
@@ -66,6 +71,8 @@ impl<'a> Record<'a> {
                 args,
                 kvs: &[],
                 fields: None,
+                #[cfg(feature = "opentelemetry")]
+                trace: None,
                 time: SystemTime::now(),
                 thread_name: None,
                 module_path: None,
@@ -91,14 +98,39 @@ impl<'a> Record<'a> {
     /// The key-values: the call's own, in the order they were written, then the fields of the
     /// scope it was logged in (the innermost scope's first). Each key appears once: a call's own
     /// key shadows a field of the same name, an inner scope's field an outer one's.
+    ///
+    /// With the feature `opentelemetry`, a record logged while an OpenTelemetry span was active
+    /// carries its `trace_id` (32 lower-case hex digits) and `span_id` (16) after the call's
+    /// own; a scope entered inside a span carries that span's among its fields, and the span at
+    /// the call wins over the scope's.
     #[inline]
     pub fn key_values(&self) -> KeyValues<'a> {
-        KeyValues::new(self.kvs, self.fields)
+        let kvs = KeyValues::new(self.kvs, self.fields);
+        #[cfg(feature = "opentelemetry")]
+        let kvs = kvs.with_trace(self.trace);
+        kvs
     }
-    /// The call's own key-values only (each key once), without the scope's fields.
+    /// The call's own key-values only (each key once, the span ids at the call included),
+    /// without the scope's fields.
     #[inline]
     pub(crate) fn own_key_values(&self) -> KeyValues<'a> {
-        KeyValues::new(self.kvs, None)
+        let kvs = KeyValues::new(self.kvs, None);
+        #[cfg(feature = "opentelemetry")]
+        let kvs = kvs.with_trace(self.trace);
+        kvs
+    }
+    /// Whether one of [`own_key_values`](Self::own_key_values)'s keys is also a field of
+    /// `fields` (which it then shadows).
+    #[inline]
+    pub(crate) fn own_shadows(&self, fields: &FieldSet) -> bool {
+        #[cfg(feature = "opentelemetry")]
+        if self.trace.is_some()
+            && (fields.contains_key(crate::kv::trace_ids::TRACE_ID)
+                || fields.contains_key(crate::kv::trace_ids::SPAN_ID))
+        {
+            return true;
+        }
+        self.kvs.iter().any(|(k, _)| fields.contains_key(k))
     }
     /// When the record was made.
     pub fn time(&self) -> SystemTime {
@@ -176,6 +208,12 @@ impl<'a> RecordBuilder<'a> {
     /// Sets the scope fields the record carries after its own key-values.
     pub(crate) fn fields(mut self, fields: Option<&'a FieldSet>) -> Self {
         self.record.fields = fields;
+        self
+    }
+    /// Sets the ids of the OpenTelemetry span the record was logged in.
+    #[cfg(feature = "opentelemetry")]
+    pub(crate) fn trace(mut self, trace: Option<&'a TraceIds>) -> Self {
+        self.record.trace = trace;
         self
     }
     /// Sets the time.
@@ -266,6 +304,8 @@ impl OwnedRecord {
             args: format_args!("{}", self.message),
             kvs: &kvs,
             fields: None,
+            #[cfg(feature = "opentelemetry")]
+            trace: None,
             time: self.time,
             thread_name: self.thread_name.as_deref(),
             module_path: self.module_path.as_deref(),

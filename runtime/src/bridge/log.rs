@@ -100,13 +100,17 @@ impl log::Log for LogBridge {
                 borrowed.push(("target", Value::Str(record.target())));
             }
             borrowed.extend(kvs.0.iter().map(|(k, v)| (k.as_str(), v.as_value())));
+            #[cfg(feature = "opentelemetry")]
+            let trace = crate::kv::trace_ids::TraceIds::current();
             crate::thread::with_name(|thread| {
                 let rec = Record::builder(level, route.logger.name(), *record.args())
                     .key_values(&borrowed)
                     .fields(route.fields)
                     .thread_name(thread)
-                    .source(record.module_path(), record.file(), record.line())
-                    .build();
+                    .source(record.module_path(), record.file(), record.line());
+                #[cfg(feature = "opentelemetry")]
+                let rec = rec.trace(trace.as_ref());
+                let rec = rec.build();
                 route.logger.dispatch(&rec);
             });
         });

@@ -212,6 +212,9 @@ where
         }
     }
 
+    // A one-arm `match` is how the message's `format_args!` temporaries outlive the statement
+    // that builds the record (a `let` would drop them there).
+    #[allow(clippy::match_single_binding)]
     fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
         let meta = event.metadata();
         let level = to_level(meta.level());
@@ -242,19 +245,19 @@ where
             }
             kvs.extend(fields.kvs.iter().map(|(k, v)| (*k, v.as_value())));
             kvs.extend(span_fields.iter().map(|(k, v)| (*k, v.as_value())));
-            crate::thread::with_name(|thread| {
-                route.logger.dispatch(
-                    &Record::builder(
-                        level,
-                        route.logger.name(),
-                        format_args!("{}", fields.message),
-                    )
-                    .key_values(&kvs)
-                    .fields(route.fields)
-                    .thread_name(thread)
-                    .source(meta.module_path(), meta.file(), meta.line())
-                    .build(),
-                );
+            #[cfg(feature = "opentelemetry")]
+            let trace = crate::kv::trace_ids::TraceIds::current();
+            crate::thread::with_name(|thread| match format_args!("{}", fields.message) {
+                args => {
+                    let rec = Record::builder(level, route.logger.name(), args)
+                        .key_values(&kvs)
+                        .fields(route.fields)
+                        .thread_name(thread)
+                        .source(meta.module_path(), meta.file(), meta.line());
+                    #[cfg(feature = "opentelemetry")]
+                    let rec = rec.trace(trace.as_ref());
+                    route.logger.dispatch(&rec.build());
+                }
             });
         });
     }

@@ -63,6 +63,16 @@
 //! kind = "syslog"      # feature `syslog`
 //! address = "udp://127.0.0.1:514"   # or "tcp://host:port", or a socket path (default: the system's)
 //! facility = "local0"
+//!
+//! [handlers.collector]
+//! kind = "otlp"        # feature `otlp`; unset options come from the OTEL_* variables
+//! protocol = "grpc"    # or "http/protobuf"
+//! endpoint = "http://127.0.0.1:4317"
+//! service_name = "billing"
+//!
+//! [handlers.journal]
+//! kind = "journald"    # feature `journald` (Linux)
+//! identifier = "billing"
 //! ```
 
 // The shape of a file (`schema`), opening the handlers it names (`open`), attaching them and

@@ -119,6 +119,31 @@ impl HandlerConfig {
             HandlerConfig::Syslog { .. } => {
                 return Err("the `syslog` handler needs the crate feature `syslog`".into());
             }
+            #[cfg(feature = "otlp")]
+            HandlerConfig::Otlp {
+                protocol,
+                endpoint,
+                service_name,
+                level,
+            } => leveled(otlp(protocol, endpoint, service_name)?, level),
+            #[cfg(not(feature = "otlp"))]
+            HandlerConfig::Otlp { .. } => {
+                return Err("the `otlp` handler needs the crate feature `otlp`".into());
+            }
+            #[cfg(all(feature = "journald", target_os = "linux"))]
+            HandlerConfig::Journald { identifier, level } => {
+                let mut builder = crate::handler::journald::JournaldHandler::builder();
+                if let Some(id) = identifier {
+                    builder = builder.identifier(id.as_str());
+                }
+                leveled(builder.open().map_err(|e| e.to_string())?, level)
+            }
+            #[cfg(not(all(feature = "journald", target_os = "linux")))]
+            HandlerConfig::Journald { .. } => {
+                return Err(
+                    "the `journald` handler needs the crate feature `journald`, on Linux".into(),
+                );
+            }
         })
     }
 }
@@ -157,4 +182,25 @@ fn syslog(
         builder = builder.app_name(name.as_str());
     }
     builder.open().map_err(|e| format!("{address}: {e}"))
+}
+
+/// Opens the `otlp` handler a configuration describes: the `OTEL_*` variables, then what the
+/// file sets.
+#[cfg(feature = "otlp")]
+fn otlp(
+    protocol: &Option<String>,
+    endpoint: &Option<String>,
+    service_name: &Option<String>,
+) -> Result<crate::handler::otlp::OtlpHandler, String> {
+    let mut builder = crate::handler::otlp::OtlpBuilder::from_env().map_err(|e| e.to_string())?;
+    if let Some(p) = protocol {
+        builder = builder.protocol(p.parse().map_err(|e: std::io::Error| e.to_string())?);
+    }
+    if let Some(url) = endpoint {
+        builder = builder.endpoint(url.as_str());
+    }
+    if let Some(name) = service_name {
+        builder = builder.service_name(name.as_str());
+    }
+    builder.open().map_err(|e| e.to_string())
 }

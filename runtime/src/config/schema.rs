@@ -310,6 +310,30 @@ pub enum HandlerConfig {
         /// The handler's own level.
         level: Option<LevelFilter>,
     },
+    /// An OpenTelemetry collector over OTLP (feature `otlp`); what is not set here comes from
+    /// the `OTEL_*` variables, as
+    /// [`OtlpBuilder::from_env`](crate::handler::otlp::OtlpBuilder::from_env) reads them.
+    #[non_exhaustive]
+    Otlp {
+        /// `grpc` or `http/protobuf` (default: `OTEL_EXPORTER_OTLP_PROTOCOL`, else
+        /// `http/protobuf`).
+        protocol: Option<String>,
+        /// The collector's base URL (default: `OTEL_EXPORTER_OTLP_ENDPOINT`, else the
+        /// protocol's default, `http://localhost:4317` or `:4318`).
+        endpoint: Option<String>,
+        /// The resource's `service.name` (default: `OTEL_SERVICE_NAME`).
+        service_name: Option<String>,
+        /// The handler's own level.
+        level: Option<LevelFilter>,
+    },
+    /// The systemd journal over its native protocol (feature `journald`, Linux).
+    #[non_exhaustive]
+    Journald {
+        /// `SYSLOG_IDENTIFIER` (default: the program's file name).
+        identifier: Option<String>,
+        /// The handler's own level.
+        level: Option<LevelFilter>,
+    },
 }
 
 fn default_backups() -> usize {
@@ -345,6 +369,8 @@ impl HandlerConfig {
             HandlerConfig::Stream { .. } => "stream",
             HandlerConfig::Null => "null",
             HandlerConfig::Syslog { .. } => "syslog",
+            HandlerConfig::Otlp { .. } => "otlp",
+            HandlerConfig::Journald { .. } => "journald",
         }
     }
 }

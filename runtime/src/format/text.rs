@@ -78,7 +78,7 @@ pub(crate) fn write_key_values(record: &Record<'_>, out: &mut Vec<u8>) {
     }
     let mut scratch = String::new();
     match record.fields.filter(|f| !f.is_empty()) {
-        Some(fields) if !record.kvs.iter().any(|(k, _)| fields.contains_key(k)) => {
+        Some(fields) if !record.own_shadows(fields) => {
             for (key, value) in record.own_key_values() {
                 write_pair(out, &mut scratch, key, value);
             }

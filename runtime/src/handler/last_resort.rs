@@ -46,6 +46,27 @@ pub(crate) fn warn(args: fmt::Arguments<'_>) {
     });
 }
 
+/// Lends `f` the "N records dropped ..." record a queued handler writes at the place of a gap:
+/// a `WARN` of [`OWN_LOGGER`] saying `message`, with the count in `dropped`.
+#[cfg(any(
+    feature = "syslog",
+    feature = "otlp",
+    all(feature = "journald", target_os = "linux")
+))]
+pub(crate) fn with_drop_report<R>(
+    count: u64,
+    thread: Option<&str>,
+    message: fmt::Arguments<'_>,
+    f: impl FnOnce(&Record<'_>) -> R,
+) -> R {
+    let kvs = [("dropped", crate::kv::Value::U64(count))];
+    let record = Record::builder(Level::Warn, OWN_LOGGER, message)
+        .key_values(&kvs)
+        .thread_name(thread)
+        .build();
+    f(&record)
+}
+
 /// Flushes the last-resort sink, giving up at `deadline`.
 pub(crate) fn flush_last_resort(deadline: Instant) -> bool {
     crate::handler::handler_trait::Handler::flush_by(handler(), deadline)

@@ -1,6 +1,7 @@
 //! What configures and extends the handlers: their builders and options, the wrappers
-//! ([`NonBlocking`], [`WithLevel`]), the queue engine ([`queue`]), syslog ([`syslog`]), and the
-//! pieces for writing a handler of your own ([`ErrorReporter`]). The [`Handler`] trait, the
+//! ([`NonBlocking`], [`WithLevel`]), the queue engine ([`queue`]), the roads to a collector
+//! (syslog: [`syslog`], the journal: [`journald`], OpenTelemetry: [`otlp`]), and the pieces for
+//! writing a handler of your own ([`ErrorReporter`]). The [`Handler`] trait, the
 //! everyday handlers ([`StderrHandler`](crate::StderrHandler),
 //! [`FileHandler`](crate::FileHandler), ...) and the [`HandlerId`] that
 //! `add_handler` returns are at the crate root.
@@ -14,9 +15,9 @@
 //! # Fork
 //!
 //! Nothing is re-created in a child after `fork()`: the queued handlers' writer threads
-//! ([`StderrHandler`](crate::StderrHandler), [`NonBlocking`], syslog,
-//! SQLite, and the last-resort sink behind the library's own warnings) exist only in the parent,
-//! so the child's records to them are queued, then dropped and counted once the queue is full;
+//! ([`StderrHandler`](crate::StderrHandler), [`NonBlocking`], syslog, SQLite, journald, OTLP,
+//! and the last-resort sink behind the library's own warnings) exist only in the parent, so the
+//! child's records to them are queued, then dropped and counted once the queue is full;
 //! under [`Policy::Block`](queue::Policy::Block) the child waits on that full queue for good.
 //! A lock another thread held at the moment of the fork stays held in the child. What a program
 //! that forks must do:
@@ -37,11 +38,27 @@
 mod closer;
 pub(crate) mod file;
 pub(crate) mod handler_trait;
+#[cfg(all(feature = "journald", target_os = "linux"))]
+#[cfg_attr(docsrs, doc(cfg(all(feature = "journald", target_os = "linux"))))]
+pub mod journald;
 pub(crate) mod last_resort;
 pub(crate) mod memory;
 mod nonblocking;
+#[cfg(feature = "otlp")]
+#[cfg_attr(docsrs, doc(cfg(feature = "otlp")))]
+pub mod otlp;
+#[cfg(any(feature = "syslog", all(feature = "journald", target_os = "linux")))]
+pub(crate) mod program;
 pub mod queue;
+#[cfg(any(feature = "otlp", all(feature = "journald", target_os = "linux")))]
+mod queued;
 mod report;
+#[cfg(any(
+    feature = "syslog",
+    feature = "otlp",
+    all(feature = "journald", target_os = "linux")
+))]
+pub(crate) mod retry;
 #[cfg(feature = "sqlite")]
 pub(crate) mod sqlite;
 pub(crate) mod stderr;

@@ -9,6 +9,8 @@ use std::fmt;
 pub(crate) mod error;
 pub(crate) mod fields;
 pub(crate) mod key_values;
+#[cfg(feature = "opentelemetry")]
+pub(crate) mod trace_ids;
 
 pub use error::OwnedError;
 pub use key_values::KeyValues;

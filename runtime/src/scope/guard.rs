@@ -128,8 +128,14 @@ impl ScopedLogger {
     }
 
     /// Gives the scope the fields of the scope it is entered in (and none of its own yet).
+    /// With the feature `opentelemetry`, a scope entered while a span is active also carries
+    /// that span's ids among its fields, for every record it carries, wherever it is polled.
     pub(crate) fn inherit(&mut self, outer: Option<Arc<FieldSet>>) {
         self.fields = outer;
+        #[cfg(feature = "opentelemetry")]
+        if let Some(ids) = crate::kv::trace_ids::TraceIds::current() {
+            self.fields = Some(ids.over(self.fields.as_deref()));
+        }
     }
 
     /// Adds `own` on top of the fields the scope has (before it is first made current).

@@ -311,11 +311,17 @@ impl Logger {
         location: Option<&Location>,
         fields: Option<&FieldSet>,
     ) {
+        #[cfg(feature = "opentelemetry")]
+        let trace = crate::kv::trace_ids::TraceIds::current();
         crate::thread::with_name(|thread_name| {
             let mut b = Record::builder(level, self.name(), args)
                 .key_values(kvs)
                 .fields(fields)
                 .thread_name(thread_name);
+            #[cfg(feature = "opentelemetry")]
+            {
+                b = b.trace(trace.as_ref());
+            }
             if let Some(loc) = location {
                 b = b.location(loc);
             }

@@ -2,7 +2,6 @@
 //! fields, structured data and truncation.
 
 use std::io::Write;
-use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::format::display_name;
@@ -182,21 +181,6 @@ pub(super) fn default_hostname() -> String {
     #[cfg(not(any(unix, windows)))]
     let name = String::new();
     name.trim().to_owned()
-}
-
-pub(super) fn default_app_name() -> String {
-    let from_args = std::env::args_os().next().and_then(|a| {
-        Path::new(&a)
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-    });
-    from_args
-        .or_else(|| {
-            std::env::current_exe()
-                .ok()
-                .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
-        })
-        .unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -11,10 +11,12 @@ use crate::handler::queue::{QueueOptions, Setup, Worker};
 use crate::handler::{ErrorReporter, Handler};
 use crate::record::Record;
 
-use super::format::{Encoder, default_app_name, default_hostname, header_field, sd_id};
+use super::format::{Encoder, default_hostname, header_field, sd_id};
 use super::sink::SyslogSink;
-use super::transport::{Backoff, Control, Endpoint};
+use super::transport::Endpoint;
 use super::{DEFAULT_SD_ID, Facility, MIN_MESSAGE, SyslogFormat};
+use crate::handler::program::program_name;
+use crate::handler::retry::{Backoff, Control};
 // ---- the handler -------------------------------------------------------------------------------
 
 /// Sends records to a syslog server without ever blocking the caller; see the
@@ -322,7 +324,7 @@ impl SyslogBuilder {
             format,
             facility: self.facility,
             hostname: header_field(&self.hostname.unwrap_or_else(default_hostname), 255),
-            app_name: header_field(&self.app_name.unwrap_or_else(default_app_name), 48),
+            app_name: header_field(&self.app_name.unwrap_or_else(program_name), 48),
             procid: std::process::id().to_string(),
             sd_id: self.sd_id,
             max_len: self.max_message.unwrap_or(endpoint.default_max()),

@@ -9,12 +9,11 @@ use std::time::{Duration, Instant};
 
 use crate::handler::ErrorReporter;
 use crate::handler::queue::{CHUNK, DropCause, Sink};
-use crate::kv::Value;
-use crate::level::Level;
-use crate::record::Record;
 
 use super::format::Encoder;
-use super::transport::{Backoff, Conn, Control, Endpoint, Health};
+use super::transport::{Conn, Endpoint, Health};
+use crate::handler::last_resort::with_drop_report;
+use crate::handler::retry::{Backoff, Control};
 
 /// How long after a TCP write the connection must still be seen open before what the write
 /// carried counts as delivered. Plain TCP syslog has no acknowledgements: a server that dies
@@ -176,15 +175,14 @@ impl SyslogSink {
         } else {
             "not keeping up"
         };
-        let kvs = [("dropped", Value::U64(n))];
-        let args = format_args!("{n} records dropped while the syslog server was {why}");
-        let record = Record::builder(Level::Warn, crate::handler::last_resort::OWN_LOGGER, args)
-            .key_values(&kvs)
-            .thread_name(Some("scoped-logger-syslog"))
-            .build();
         let mut msg = std::mem::take(&mut self.report);
         msg.clear();
-        self.encoder.encode(&record, &mut msg);
+        with_drop_report(
+            n,
+            Some("scoped-logger-syslog"),
+            format_args!("{n} records dropped while the syslog server was {why}"),
+            |record| self.encoder.encode(record, &mut msg),
+        );
         let sent = self.send_one(&msg);
         self.report = msg;
         match sent {

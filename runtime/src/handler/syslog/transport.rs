@@ -1,5 +1,6 @@
 //! The transports: UDP, TCP (RFC 6587 octet counting) and, on Unix, a local datagram socket;
-//! connecting, telling a dead connection, and the reconnection backoff.
+//! connecting and telling a dead connection (the reconnection backoff is
+//! [`retry`](crate::handler::retry)'s).
 
 use std::io::{self, Read};
 use std::net::{SocketAddr, TcpStream, UdpSocket};
@@ -7,9 +8,7 @@ use std::net::{SocketAddr, TcpStream, UdpSocket};
 use std::os::unix::net::UnixDatagram;
 #[cfg(unix)]
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
-
-use parking_lot::{Condvar, Mutex};
+use std::time::Duration;
 
 // ---- transports ------------------------------------------------------------------------------
 
@@ -129,61 +128,5 @@ impl Conn {
             Health::Open if s.set_nonblocking(false).is_err() => Health::Reset,
             h => h,
         }
-    }
-}
-
-/// Lets the handler interrupt the worker's wait for a server that is gone.
-#[derive(Default)]
-pub(super) struct Control {
-    pub(super) closing: Mutex<bool>,
-    pub(super) wake: Condvar,
-}
-
-impl Control {
-    pub(super) fn close(&self) {
-        *self.closing.lock() = true;
-        self.wake.notify_all();
-    }
-
-    pub(super) fn closing(&self) -> bool {
-        *self.closing.lock()
-    }
-
-    /// Waits until `until` or until the handler closes, whichever comes first.
-    pub(super) fn wait_until(&self, until: Instant) {
-        let mut closing = self.closing.lock();
-        if !*closing {
-            self.wake.wait_until(&mut closing, until);
-        }
-    }
-}
-
-/// When the next connection attempt may be made.
-#[derive(Debug)]
-pub(super) struct Backoff {
-    pub(super) min: Duration,
-    pub(super) max: Duration,
-    pub(super) delay: Duration,
-    pub(super) next: Instant,
-}
-
-impl Backoff {
-    pub(super) fn new(min: Duration, max: Duration) -> Self {
-        Backoff {
-            min,
-            max: max.max(min),
-            delay: min,
-            next: Instant::now(),
-        }
-    }
-
-    pub(super) fn failed(&mut self, now: Instant) {
-        self.next = now + self.delay;
-        self.delay = (self.delay * 2).min(self.max);
-    }
-
-    /// A send went through: the next failure starts again from the shortest delay.
-    pub(super) fn succeeded(&mut self) {
-        self.delay = self.min;
     }
 }
