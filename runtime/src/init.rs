@@ -16,7 +16,8 @@ use crate::handler::Handler;
 use crate::handler::TestHandler;
 use crate::handler::queue::{Policy, QueueOptions, install_abort_flush, set_exit_deadline};
 use crate::handler::stderr::StderrHandler;
-use crate::level::Level;
+use crate::handler::directed::Directed;
+use crate::level::{Level, LevelFilter};
 use crate::record::Record;
 use crate::tree::{DirectiveError as ConfigError, Registry};
 
@@ -195,6 +196,7 @@ pub struct InitBuilder {
     default_filters: String,
     env_var: Option<String>,
     handler: StderrHandler,
+    stderr_level: LevelFilter,
     flush_deadline: Duration,
     exit_deadline: Option<Duration>,
 }
@@ -212,6 +214,7 @@ impl InitBuilder {
             default_filters: "warn".to_owned(),
             env_var: Some("RUST_LOG".to_owned()),
             handler: StderrHandler::new(),
+            stderr_level: LevelFilter::Trace,
             flush_deadline: Duration::from_secs(1),
             exit_deadline: None,
         }
@@ -261,6 +264,22 @@ impl InitBuilder {
     /// Most bytes held for stderr at once.
     pub fn capacity_bytes(mut self, bytes: usize) -> Self {
         self.handler = self.handler.capacity_bytes(bytes);
+        self
+    }
+
+    /// The stderr handler's own level, set in code (default `Trace`: the directives alone
+    /// decide). The handler shows a record only when the directives (`RUST_LOG`, the default
+    /// filters, [`Registry::configure`], a configuration file) allow it for the record's logger
+    /// *and* it is at least this severe; what other handlers get is not changed.
+    ///
+    /// ```no_run
+    /// use scoped_logger::{InitBuilder, LevelFilter};
+    /// // Per-task files get DEBUG from `level = "debug"` scopes; the terminal at most INFO.
+    /// let _guard = InitBuilder::new().stderr_level(LevelFilter::Info).init()?;
+    /// # Ok::<(), scoped_logger::InitError>(())
+    /// ```
+    pub fn stderr_level(mut self, level: LevelFilter) -> Self {
+        self.stderr_level = level;
         self
     }
 
@@ -324,7 +343,11 @@ impl InitBuilder {
         let bad_env = apply_env_filters(registry, from_env, &self.default_filters);
 
         let handler = Arc::new(self.handler);
-        registry.root().add_shared_handler(handler.clone());
+        // Behind the directives: a scope whose code turned it up to DEBUG keeps those lines
+        // off the terminal unless the operator asked for them (its own handlers still get them).
+        registry
+            .root()
+            .add_shared_handler(Arc::new(Directed::new(handler.clone(), self.stderr_level)));
 
         // `log::warn!` from dependencies reaches the handler installed above. Another `log`
         // logger set first is not fatal: the program keeps its own records, and is told.

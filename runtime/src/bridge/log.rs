@@ -104,6 +104,7 @@ impl log::Log for LogBridge {
                 let rec = Record::builder(level, route.logger.name(), *record.args())
                     .key_values(&borrowed)
                     .fields(route.fields)
+                    .verdict(route.verdict)
                     .thread_name(thread)
                     .source(record.module_path(), record.file(), record.line())
                     .build();

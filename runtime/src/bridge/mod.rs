@@ -18,7 +18,7 @@ mod route {
 
     use crate::kv::fields::FieldSet;
     use crate::level::Level;
-    use crate::tree::{Current, Logger, Registry, current_if_enabled};
+    use crate::tree::{Current, Logger, NAMED, Registry, current_context, current_if_enabled};
 
     /// Where a record goes, for [`route`]'s callback.
     pub(crate) struct Route<'a> {
@@ -28,12 +28,15 @@ mod route {
         pub(crate) fields: Option<&'a FieldSet>,
         /// Whether `logger` is the current scope's.
         pub(crate) scoped: bool,
+        /// What the directives allow for the record: its target's (see `Record::verdict`).
+        pub(crate) verdict: u8,
     }
 
     /// Calls `f` with where a record of `target` at `level` goes, if it is to be made: the
-    /// current scope when the thread has one (and a directive configured for the target, such
-    /// as `hyper=warn`, lets it through too), else the logger named by the target in the
-    /// global registry, if it lets the level through.
+    /// current scope when the thread has one, else the logger named by the target in the global
+    /// registry, if it lets the level through. Inside a scope, a named directive covering the
+    /// target (`ureq=debug`, `hyper=warn`) decides instead of the scope's level, both ways: the
+    /// operator's word.
     ///
     /// Outside any scope this is a thread-local look-up and a level check: a `log::debug!`
     /// raised past `log::max_level` by a verbose scope on another thread is rejected without
@@ -45,28 +48,48 @@ mod route {
         f: impl FnOnce(Route<'_>) -> R,
     ) -> Option<R> {
         match current_if_enabled(level) {
-            Current::Disabled => None,
-            Current::Enabled(logger, fields) => {
-                let directive = Registry::global().inner.directive_for(target);
-                if directive.is_some_and(|d| !d.allows(level)) {
-                    return None;
-                }
-                Some(f(Route {
-                    logger: &logger,
-                    fields: fields.as_deref(),
-                    scoped: true,
-                }))
-            }
             Current::None => with_target(target, |logger| {
                 logger.enabled(level).then(|| {
                     f(Route {
                         logger,
                         fields: None,
                         scoped: false,
+                        verdict: logger.node.verdict(),
                     })
                 })
             }),
+            scoped => in_scope(target, level, scoped, f),
         }
+    }
+
+    /// [`route`] inside a scope.
+    fn in_scope<R>(
+        target: &str,
+        level: Level,
+        scoped: Current,
+        f: impl FnOnce(Route<'_>) -> R,
+    ) -> Option<R> {
+        let inner = &Registry::global().inner;
+        let directive = inner.directive_for(target);
+        let (logger, fields) = match (scoped, directive) {
+            (_, Some(d)) if !d.allows(level) => return None,
+            (Current::Enabled(logger, fields), _) => (logger, fields),
+            (Current::Disabled, Some(_)) => {
+                let ctx = current_context()?;
+                (ctx.logger, ctx.fields)
+            }
+            _ => return None,
+        };
+        let verdict = match directive {
+            Some(d) => d as u8 | NAMED,
+            None => inner.verdict_for(""),
+        };
+        Some(f(Route {
+            logger: &logger,
+            fields: fields.as_deref(),
+            scoped: true,
+            verdict,
+        }))
     }
 
     /// Whether a record of `target` at `level` would be made; see [`route`].

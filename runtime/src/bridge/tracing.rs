@@ -246,6 +246,7 @@ where
                     )
                     .key_values(&kvs)
                     .fields(route.fields)
+                    .verdict(route.verdict)
                     .thread_name(thread)
                     .source(meta.module_path(), meta.file(), meta.line())
                     .build(),
