@@ -251,3 +251,33 @@ fn the_cases_of_the_issue() {
     reg.configure("warn").unwrap();
     assert_eq!(plain.effective_level(), LevelFilter::Debug);
 }
+
+#[test]
+fn a_config_files_levels_are_directives_replaced_as_a_whole_on_reload() {
+    use scoped_logger::config::Config;
+    let reg = Registry::new();
+    let scope = reg
+        .scope("jobs.7")
+        .level(LevelFilter::Debug)
+        .enter()
+        .unwrap();
+    reg.logger("db").set_level(LevelFilter::Trace);
+    let first = Config::from_toml("[loggers.jobs]\nlevel = \"info\"\n[loggers.db]\nlevel = \"warn\"\n")
+        .unwrap()
+        .apply(&reg)
+        .unwrap();
+    // The file's word wins over the live scope's and over `set_level`'s.
+    assert_eq!(scope.effective_level(), LevelFilter::Info);
+    assert_eq!(reg.logger("db").effective_level(), LevelFilter::Warn);
+    // `configure` replaces its own directives, not the file's.
+    reg.configure("warn,other=debug").unwrap();
+    assert_eq!(scope.effective_level(), LevelFilter::Info);
+    // The reload's set replaces the first file's whole: `db` is the code's again.
+    let second = Config::from_toml("[loggers.\"jobs.7\"]\nlevel = \"error\"\n").unwrap();
+    let applied = first.replace(&second).map_err(|(_, e)| e).unwrap();
+    assert_eq!(scope.effective_level(), LevelFilter::Error);
+    assert_eq!(reg.logger("db").effective_level(), LevelFilter::Trace);
+    let none = Config::from_toml("").unwrap();
+    let _applied = applied.replace(&none).map_err(|(_, e)| e).unwrap();
+    assert_eq!(scope.effective_level(), LevelFilter::Debug);
+}
