@@ -26,6 +26,14 @@ static INITIALIZED: AtomicBool = AtomicBool::new(false);
 /// Sets up logging for a program: the stderr handler on the global root, levels from the
 /// `RUST_LOG` directives (`warn` when unset), and the `log` crate bridge (feature `log`).
 ///
+/// `RUST_LOG` is the operator's word (see [`Registry::configure`]): a directive naming a logger
+/// overrides the levels code set there, and the stderr handler shows a record only when the
+/// directives allow it for the record's logger (for a record bridged from `log` or `tracing`:
+/// its target). So `RUST_LOG=off` prints nothing, and under `warn` a scope whose code asked for
+/// DEBUG keeps those lines off the terminal while its own handlers still get them. The handler
+/// reads that decision from the record (cached with each logger's level), never walking the
+/// names per record.
+///
 /// Keep the guard alive for the whole program (`let _guard = ...`, not `let _ = ...`): dropping
 /// it flushes and closes the handlers, waiting at most one second (see [`InitGuard`]).
 ///
