@@ -1,7 +1,8 @@
 //! The tree's own costs, apart from any handler:
 //!
 //! 1. `level_change`: `set_level` on a logger with no scope below it and with 1,000,000 live
-//!    scopes below it (the median of many rounds, toggling between two levels).
+//!    scopes below it (the median of many rounds, toggling between two levels), and the same
+//!    for a directive naming it (`Registry::configure`, which replaces the directive set).
 //! 2. `deep_names`: creating (and removing) a logger whose name has 16, 64 and 256 segments:
 //!    time should grow linearly with the length.
 //! 3. After the criterion groups, a latency run (printed, not criterion's): enter+exit of a
@@ -36,6 +37,15 @@ fn level_change(c: &mut Criterion) {
                 });
             })
         });
+        // The operator's change: a directive naming the parent, replaced as a set.
+        g.bench_with_input(BenchmarkId::new("configure", live), &live, |b, _| {
+            b.iter(|| {
+                flip = !flip;
+                reg.configure(if flip { "warn,svc=debug" } else { "warn,svc=info" })
+                    .unwrap();
+            })
+        });
+        assert_eq!(scopes.first().map(|s| s.effective_level()).is_some(), live > 0);
         drop(scopes);
         assert_eq!(reg.node_count(), 1);
     }
@@ -128,6 +138,17 @@ fn main() {
         ) {
             println!(
                 "\nlevel_change: {} with no scope below, {} with 10^6 below (ratio {:.2})",
+                common::human(none),
+                common::human(million),
+                million / none
+            );
+        }
+        if let (Some(none), Some(million)) = (
+            common::median_ns("level_change", "configure/0"),
+            common::median_ns("level_change", "configure/1000000"),
+        ) {
+            println!(
+                "level_change by directive: {} with no scope below, {} with 10^6 below (ratio {:.2})",
                 common::human(none),
                 common::human(million),
                 million / none

@@ -20,6 +20,28 @@ mod route {
     use crate::level::Level;
     use crate::tree::{Current, Logger, NAMED, Registry, current_context, current_if_enabled};
 
+    /// A record's target, and whether its text is known to be `'static` (then its address
+    /// alone names it in the per-thread cache, with no comparison of the text).
+    #[derive(Clone, Copy)]
+    pub(crate) struct Target<'a> {
+        pub(crate) text: &'a str,
+        pub(crate) fixed: bool,
+    }
+
+    impl<'a> Target<'a> {
+        /// A target of unknown lifetime.
+        pub(crate) fn new(text: &'a str) -> Target<'a> {
+            Target { text, fixed: false }
+        }
+    }
+
+    impl Target<'static> {
+        /// A `'static` target (a `tracing` callsite's, a module path).
+        pub(crate) fn fixed(text: &'static str) -> Target<'static> {
+            Target { text, fixed: true }
+        }
+    }
+
     /// Where a record goes, for [`route`]'s callback.
     pub(crate) struct Route<'a> {
         /// The current scope's logger, else the logger named by the target.
@@ -43,7 +65,7 @@ mod route {
     /// touching the registry.
     #[inline]
     pub(crate) fn route<R>(
-        target: &str,
+        target: Target<'_>,
         level: Level,
         f: impl FnOnce(Route<'_>) -> R,
     ) -> Option<R> {
@@ -58,7 +80,7 @@ mod route {
                     })
                 })
             }),
-            scoped => in_scope(target, level, scoped, f),
+            scoped => in_scope(target.text, level, scoped, f),
         }
     }
 
@@ -95,11 +117,14 @@ mod route {
     /// Whether a record of `target` at `level` would be made; see [`route`].
     #[inline]
     pub(crate) fn enabled(target: &str, level: Level) -> bool {
-        route(target, level, |_| ()).is_some()
+        route(Target::new(target), level, |_| ()).is_some()
     }
 
     struct Cached {
         target: Box<str>,
+        /// The address of the text it was found with, and whether that text is `'static`.
+        addr: usize,
+        fixed: bool,
         logger: Logger,
     }
 
@@ -114,15 +139,23 @@ mod route {
     /// `getLogger` would), from this thread's cache when it is there and still live. `f` runs
     /// with the cache borrowed for reading: a handler that logs through a bridge meanwhile
     /// finds it, and only misses are not remembered.
-    fn with_target<R>(target: &str, f: impl FnOnce(&Logger) -> R) -> R {
-        // Targets are mostly `&'static str`s (module paths): the address picks the slot, the
-        // text decides.
-        let slot = ((target.as_ptr() as usize >> 3) ^ target.len()) % SLOTS;
+    fn with_target<R>(target: Target<'_>, f: impl FnOnce(&Logger) -> R) -> R {
+        // Targets are mostly `&'static str`s (module paths): the address picks the slot. A
+        // `'static` text found at the address a `'static` text was cached with is that text
+        // (static memory is never reused); any other is compared.
+        let text = target.text;
+        let addr = text.as_ptr() as usize;
+        let slot = ((addr >> 3) ^ text.len()) % SLOTS;
         let mut f = Some(f);
         let hit = TARGETS.try_with(|cache| {
             let cache = cache.try_borrow().ok()?;
             match &cache[slot] {
-                Some(c) if &*c.target == target && c.logger.is_live() => {
+                Some(c)
+                    if c.addr == addr
+                        && c.target.len() == text.len()
+                        && ((c.fixed && target.fixed) || &*c.target == text)
+                        && c.logger.is_live() =>
+                {
                     Some((f.take().expect("called once"))(&c.logger))
                 }
                 _ => None,
@@ -133,13 +166,15 @@ mod route {
         }
         let reg = Registry::global();
         let logger = reg
-            .get(target)
-            .or_else(|| reg.try_logger(target).ok())
+            .get(text)
+            .or_else(|| reg.try_logger(text).ok())
             .unwrap_or_else(|| reg.root());
         let _ = TARGETS.try_with(|cache| {
             if let Ok(mut cache) = cache.try_borrow_mut() {
                 cache[slot] = Some(Cached {
-                    target: target.into(),
+                    target: text.into(),
+                    addr,
+                    fixed: target.fixed,
                     logger: logger.clone(),
                 });
             }
@@ -149,4 +184,4 @@ mod route {
 }
 
 #[cfg(any(feature = "log", feature = "tracing"))]
-pub(crate) use route::{enabled, route};
+pub(crate) use route::{Target, enabled, route};

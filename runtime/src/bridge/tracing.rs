@@ -210,7 +210,7 @@ where
     fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
         let meta = event.metadata();
         let level = to_level(meta.level());
-        super::route(meta.target(), level, |route| {
+        super::route(super::Target::fixed(meta.target()), level, |route| {
             let mut fields = Fields::default();
             event.record(&mut fields);
             // The spans' names (outermost first) and their fields (innermost first).
