@@ -84,7 +84,8 @@ mod route {
         }
     }
 
-    /// [`route`] inside a scope.
+    /// [`route`] inside a scope (kept out of line: the way outside any scope stays short).
+    #[inline(never)]
     fn in_scope<R>(
         target: &str,
         level: Level,
@@ -139,6 +140,7 @@ mod route {
     /// `getLogger` would), from this thread's cache when it is there and still live. `f` runs
     /// with the cache borrowed for reading: a handler that logs through a bridge meanwhile
     /// finds it, and only misses are not remembered.
+    #[inline]
     fn with_target<R>(target: Target<'_>, f: impl FnOnce(&Logger) -> R) -> R {
         // Targets are mostly `&'static str`s (module paths): the address picks the slot. A
         // `'static` text found at the address a `'static` text was cached with is that text
