@@ -44,11 +44,11 @@ fn main() {
         ),
         "plain_root_record" => {
             Registry::global().configure("info").unwrap();
-            Registry::global()
-                .root()
-                .add_handler(StderrHandler::new()
+            Registry::global().root().add_handler(
+                StderrHandler::new()
                     .capacity(1 << 20)
-                    .capacity_bytes(1 << 30));
+                    .capacity_bytes(1 << 30),
+            );
             None
         }
         other => panic!("unknown case {other}"),

@@ -41,11 +41,18 @@ fn level_change(c: &mut Criterion) {
         g.bench_with_input(BenchmarkId::new("configure", live), &live, |b, _| {
             b.iter(|| {
                 flip = !flip;
-                reg.configure(if flip { "warn,svc=debug" } else { "warn,svc=info" })
-                    .unwrap();
+                reg.configure(if flip {
+                    "warn,svc=debug"
+                } else {
+                    "warn,svc=info"
+                })
+                .unwrap();
             })
         });
-        assert_eq!(scopes.first().map(|s| s.effective_level()).is_some(), live > 0);
+        assert_eq!(
+            scopes.first().map(|s| s.effective_level()).is_some(),
+            live > 0
+        );
         drop(scopes);
         assert_eq!(reg.node_count(), 1);
     }

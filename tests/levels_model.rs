@@ -262,10 +262,11 @@ fn a_config_files_levels_are_directives_replaced_as_a_whole_on_reload() {
         .enter()
         .unwrap();
     reg.logger("db").set_level(LevelFilter::Trace);
-    let first = Config::from_toml("[loggers.jobs]\nlevel = \"info\"\n[loggers.db]\nlevel = \"warn\"\n")
-        .unwrap()
-        .apply(&reg)
-        .unwrap();
+    let first =
+        Config::from_toml("[loggers.jobs]\nlevel = \"info\"\n[loggers.db]\nlevel = \"warn\"\n")
+            .unwrap()
+            .apply(&reg)
+            .unwrap();
     // The file's word wins over the live scope's and over `set_level`'s.
     assert_eq!(scope.effective_level(), LevelFilter::Info);
     assert_eq!(reg.logger("db").effective_level(), LevelFilter::Warn);

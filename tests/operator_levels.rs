@@ -39,7 +39,13 @@ fn files(id: u32) -> std::io::Result<()> {
 }
 
 /// A failing request with a flight recorder and a summary.
-#[scoped_logger(name = "http.{id}", level = "info", record_below = "debug", summary = true, err)]
+#[scoped_logger(
+    name = "http.{id}",
+    level = "info",
+    record_below = "debug",
+    summary = true,
+    err
+)]
 fn failing(id: u32) -> Result<(), String> {
     debug!("http trail {id}");
     info!("http info {id}");
@@ -139,7 +145,11 @@ fn a_bare_warn_keeps_a_debug_scope_off_the_terminal_but_in_its_file() {
     assert!(file.contains("plain info"), "{file}");
     // The failing request's ERROR is shown, so its replayed trail is too, and its ERROR summary.
     assert!(r.has("http boom 1"), "{:#?}", r.stderr);
-    assert!(r.has("http trail 1"), "the replay is shown with its failure: {:#?}", r.stderr);
+    assert!(
+        r.has("http trail 1"),
+        "the replay is shown with its failure: {:#?}",
+        r.stderr
+    );
     assert!(r.has("task err"), "{:#?}", r.stderr);
     // A successful task's INFO summary is filtered like any INFO record.
     assert!(!r.has("task ok"), "{:#?}", r.stderr);

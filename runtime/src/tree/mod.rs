@@ -30,9 +30,9 @@ pub(crate) use current::{
 pub use current::{current, current_scope};
 #[allow(deprecated)]
 pub use directives::DirectiveError;
+use directives::DirectiveSet;
 pub(crate) use directives::Origin;
 pub(crate) use directives::parse_lenient as parse_directives_lenient;
-use directives::DirectiveSet;
 pub use logger::Logger;
 pub(crate) use node::{NAMED, Node};
 pub use stats::{KindStats, Stats};
@@ -482,7 +482,9 @@ impl Registry {
         for (n, _) in &named {
             self.logger(n);
         }
-        self.inner.shared.replace_directives(Origin::Configure, named);
+        self.inner
+            .shared
+            .replace_directives(Origin::Configure, named);
         if let Some(level) = bare {
             self.root().set_level(level);
         }

@@ -215,12 +215,9 @@ impl Node {
         let word = (epoch << 16) | u64::from(self.resolve());
         // Only if nobody wrote the cache meanwhile: a level change stores its own word, which a
         // resolution that read the old level must not overwrite.
-        let _ = self.level_cache.compare_exchange(
-            seen,
-            word,
-            Ordering::Relaxed,
-            Ordering::Relaxed,
-        );
+        let _ = self
+            .level_cache
+            .compare_exchange(seen, word, Ordering::Relaxed, Ordering::Relaxed);
         word
     }
 
