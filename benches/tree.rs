@@ -139,27 +139,17 @@ fn main() {
     deep_names(&mut c);
     c.final_summary();
     if common::measuring() {
-        if let (Some(none), Some(million)) = (
-            common::median_ns("level_change", "set_level/0"),
-            common::median_ns("level_change", "set_level/1000000"),
-        ) {
-            println!(
-                "\nlevel_change: {} with no scope below, {} with 10^6 below (ratio {:.2})",
-                common::human(none),
-                common::human(million),
-                million / none
-            );
-        }
-        if let (Some(none), Some(million)) = (
-            common::median_ns("level_change", "configure/0"),
-            common::median_ns("level_change", "configure/1000000"),
-        ) {
-            println!(
-                "level_change by directive: {} with no scope below, {} with 10^6 below (ratio {:.2})",
-                common::human(none),
-                common::human(million),
-                million / none
-            );
+        println!();
+        for (id, what) in [("set_level", "set_level"), ("configure", "a directive")] {
+            let median = |n: &str| common::median_ns("level_change", &format!("{id}/{n}"));
+            if let (Some(none), Some(million)) = (median("0"), median("1000000")) {
+                println!(
+                    "level_change by {what}: {} with no scope below, {} with 10^6 below (ratio {:.2})",
+                    common::human(none),
+                    common::human(million),
+                    million / none
+                );
+            }
         }
         latency_under_level_changes();
     }

@@ -27,14 +27,8 @@ enum Op {
 }
 
 fn level_filter() -> impl Strategy<Value = LevelFilter> {
-    prop_oneof![
-        Just(LevelFilter::Off),
-        Just(LevelFilter::Error),
-        Just(LevelFilter::Warn),
-        Just(LevelFilter::Info),
-        Just(LevelFilter::Debug),
-        Just(LevelFilter::Trace),
-    ]
+    use LevelFilter::*;
+    proptest::sample::select(&[Off, Error, Warn, Info, Debug, Trace][..])
 }
 
 fn op() -> impl Strategy<Value = Op> {
