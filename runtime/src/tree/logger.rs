@@ -168,8 +168,10 @@ impl Logger {
         self.node.own_level()
     }
 
-    /// The level that decides whether a record on this logger is made: its own, else the nearest
-    /// ancestor's. For a detached logger, its nearest live ancestor's.
+    /// The level that decides whether a record on this logger is made: the deepest named
+    /// directive covering it (see [`Registry::configure`]), else its own level set in code,
+    /// else the nearest ancestor's, else the root's. For a detached logger, its nearest live
+    /// ancestor's.
     pub fn effective_level(&self) -> LevelFilter {
         if self.is_live() {
             LevelFilter::from_u8(self.node.effective())
