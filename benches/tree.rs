@@ -1,7 +1,8 @@
 //! The tree's own costs, apart from any handler:
 //!
 //! 1. `level_change`: `set_level` on a logger with no scope below it and with 1,000,000 live
-//!    scopes below it (the median of many rounds, toggling between two levels).
+//!    scopes below it (the median of many rounds, toggling between two levels), and the same
+//!    for a directive naming it (`Registry::configure`, which replaces the directive set).
 //! 2. `deep_names`: creating (and removing) a logger whose name has 16, 64 and 256 segments:
 //!    time should grow linearly with the length.
 //! 3. After the criterion groups, a latency run (printed, not criterion's): enter+exit of a
@@ -36,6 +37,22 @@ fn level_change(c: &mut Criterion) {
                 });
             })
         });
+        // The operator's change: a directive naming the parent, replaced as a set.
+        g.bench_with_input(BenchmarkId::new("configure", live), &live, |b, _| {
+            b.iter(|| {
+                flip = !flip;
+                reg.configure(if flip {
+                    "warn,svc=debug"
+                } else {
+                    "warn,svc=info"
+                })
+                .unwrap();
+            })
+        });
+        assert_eq!(
+            scopes.first().map(|s| s.effective_level()).is_some(),
+            live > 0
+        );
         drop(scopes);
         assert_eq!(reg.node_count(), 1);
     }
@@ -122,16 +139,17 @@ fn main() {
     deep_names(&mut c);
     c.final_summary();
     if common::measuring() {
-        if let (Some(none), Some(million)) = (
-            common::median_ns("level_change", "set_level/0"),
-            common::median_ns("level_change", "set_level/1000000"),
-        ) {
-            println!(
-                "\nlevel_change: {} with no scope below, {} with 10^6 below (ratio {:.2})",
-                common::human(none),
-                common::human(million),
-                million / none
-            );
+        println!();
+        for (id, what) in [("set_level", "set_level"), ("configure", "a directive")] {
+            let median = |n: &str| common::median_ns("level_change", &format!("{id}/{n}"));
+            if let (Some(none), Some(million)) = (median("0"), median("1000000")) {
+                println!(
+                    "level_change by {what}: {} with no scope below, {} with 10^6 below (ratio {:.2})",
+                    common::human(none),
+                    common::human(million),
+                    million / none
+                );
+            }
         }
         latency_under_level_changes();
     }

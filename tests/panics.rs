@@ -101,7 +101,9 @@ fn outside_any_scope_nothing_is_logged_and_the_previous_hook_runs() {
 
 static LATER: LazyLock<Registry> = LazyLock::new(Registry::new);
 
-#[scoped_logger("later", registry = &LATER, handler = mem.clone(), summary = true)]
+// `level = "info"`: an `ok` summary is an INFO record, filtered like any other (the root's
+// default is WARN).
+#[scoped_logger("later", registry = &LATER, level = "info", handler = mem.clone(), summary = true)]
 fn caught_then_ok(mem: &MemoryHandler) {
     let _ = catch_unwind(|| panic!("caught"));
 }

@@ -11,31 +11,38 @@ use scoped_logger::scope::FlightRecorder;
 use scoped_logger::{Handler, Level, LevelFilter, MemoryHandler, Record, Registry};
 
 #[test]
-fn configured_levels_and_scope_levels_are_kept_apart() {
+fn directives_win_over_levels_set_in_code_and_code_levels_are_kept_for_later() {
     let reg = Registry::new();
     let scope = reg
         .scope("jobs.1")
         .level(LevelFilter::Debug)
         .enter()
         .unwrap();
-    // Configured while the scope is live: the scope keeps its own level until it ends...
+    // A directive given while the scope is live wins over the scope's own level at once...
     reg.configure("jobs.1=info").unwrap();
-    assert_eq!(scope.level(), Some(LevelFilter::Debug));
+    assert_eq!(scope.level(), Some(LevelFilter::Info));
+    assert!(!scope.enabled(Level::Debug));
+    assert!(scope.enabled(Level::Info));
+    // ...and when it goes, the scope's level from code holds again.
+    reg.configure("").unwrap();
     assert!(scope.enabled(Level::Debug));
+    reg.configure("jobs.1=info").unwrap();
     drop(scope);
-    // ...and the logger then has what was configured (configure made it persistent).
     let l = reg.get("jobs.1").expect("configure made a logger");
     assert_eq!(l.level(), Some(LevelFilter::Info));
     assert!(!l.enabled(Level::Debug));
 
-    // A scope without a level of its own sees a configured change at once.
+    // A level set in code under a covering directive is kept, not in force...
     let plain = reg.scope("jobs.1").enter().unwrap();
     reg.logger("jobs.1").set_level(LevelFilter::Trace);
+    assert!(!plain.enabled(Level::Debug));
+    // ...and takes effect when the directive goes.
+    reg.configure("").unwrap();
     assert!(plain.enabled(Level::Trace));
     drop(plain);
     assert_eq!(reg.logger("jobs.1").level(), Some(LevelFilter::Trace));
 
-    // Propagate follows the same rule.
+    // Propagate is not a directive: a live scope's own flag wins until it ends.
     let p = reg.scope("jobs.1").propagate(false).enter().unwrap();
     reg.logger("jobs.1").set_propagate(true);
     assert!(!p.propagate());

@@ -14,9 +14,10 @@ use std::time::{Duration, Instant};
 use crate::format::{Format, WriteStyle};
 use crate::handler::Handler;
 use crate::handler::TestHandler;
+use crate::handler::directed::Directed;
 use crate::handler::queue::{QueueOptions, install_abort_flush, set_exit_deadline};
 use crate::handler::stderr::StderrHandler;
-use crate::level::Level;
+use crate::level::{Level, LevelFilter};
 use crate::record::Record;
 use crate::tree::{DirectiveError as ConfigError, Registry};
 
@@ -27,6 +28,14 @@ static INITIALIZED: AtomicBool = AtomicBool::new(false);
 /// `tracing` one (feature `tracing`: [`TracingLayer`](crate::bridge::tracing::TracingLayer) as
 /// the global `tracing` subscriber, unless the program set one first, which is then kept and
 /// gets the events instead).
+///
+/// `RUST_LOG` is the operator's word (see [`Registry::configure`]): a directive naming a logger
+/// overrides the levels code set there, and the stderr handler shows a record only when the
+/// directives allow it for the record's logger (for a record bridged from `log` or `tracing`:
+/// its target). So `RUST_LOG=off` prints nothing, and under `warn` a scope whose code asked for
+/// DEBUG keeps those lines off the terminal while its own handlers still get them. The handler
+/// reads that decision from the record (cached with each logger's level), never walking the
+/// names per record.
 ///
 /// Keep the guard alive for the whole program (`let _guard = ...`, not `let _ = ...`): dropping
 /// it flushes and closes the handlers, waiting at most one second (see [`InitGuard`]).
@@ -217,6 +226,7 @@ pub struct InitBuilder {
     default_filters: String,
     env_var: Option<String>,
     handler: StderrHandler,
+    stderr_level: LevelFilter,
     flush_deadline: Duration,
     exit_deadline: Option<Duration>,
 }
@@ -234,6 +244,7 @@ impl InitBuilder {
             default_filters: "warn".to_owned(),
             env_var: Some("RUST_LOG".to_owned()),
             handler: StderrHandler::new(),
+            stderr_level: LevelFilter::Trace,
             flush_deadline: Duration::from_secs(1),
             exit_deadline: None,
         }
@@ -264,6 +275,22 @@ impl InitBuilder {
     /// how long the handler's own `flush()`/`close()` wait. See [`QueueOptions`].
     pub fn queue(mut self, queue: QueueOptions) -> Self {
         self.handler = self.handler.queue(queue);
+        self
+    }
+
+    /// The stderr handler's own level, set in code (default `Trace`: the directives alone
+    /// decide). The handler shows a record only when the directives (`RUST_LOG`, the default
+    /// filters, [`Registry::configure`], a configuration file) allow it for the record's logger
+    /// *and* it is at least this severe; what other handlers get is not changed.
+    ///
+    /// ```no_run
+    /// use scoped_logger::{InitBuilder, LevelFilter};
+    /// // Per-task files get DEBUG from `level = "debug"` scopes; the terminal at most INFO.
+    /// let _guard = InitBuilder::new().stderr_level(LevelFilter::Info).init()?;
+    /// # Ok::<(), scoped_logger::InitError>(())
+    /// ```
+    pub fn stderr_level(mut self, level: LevelFilter) -> Self {
+        self.stderr_level = level;
         self
     }
 
@@ -321,7 +348,11 @@ impl InitBuilder {
         let bad_env = apply_env_filters(registry, from_env, &self.default_filters);
 
         let handler = Arc::new(self.handler);
-        registry.root().add_shared_handler(handler.clone());
+        // Behind the directives: a scope whose code turned it up to DEBUG keeps those lines
+        // off the terminal unless the operator asked for them (its own handlers still get them).
+        registry
+            .root()
+            .add_shared_handler(Arc::new(Directed::new(handler.clone(), self.stderr_level)));
 
         // `log::warn!` from dependencies reaches the handler installed above. Another `log`
         // logger set first is not fatal: the program keeps its own records, and is told.

@@ -58,7 +58,14 @@ pub struct Record<'a> {
     pub(crate) file: Option<&'a str>,
     pub(crate) line: Option<u32>,
     pub(crate) replayed: bool,
+    /// What the operator's directives allow for this record (a node's verdict: a
+    /// `LevelFilter` number, with `NAMED` when a named directive decided), or
+    /// [`VERDICT_UNKNOWN`]: then whoever needs it looks it up by the logger's name.
+    pub(crate) verdict: u8,
 }
+
+/// [`Record::verdict`] when the maker did not say.
+pub(crate) const VERDICT_UNKNOWN: u8 = 0x40;
 
 impl<'a> Record<'a> {
     /// Builds a record by hand (tests, bridges, custom front-ends). The time is now; the thread
@@ -79,6 +86,7 @@ impl<'a> Record<'a> {
                 file: None,
                 line: None,
                 replayed: false,
+                verdict: VERDICT_UNKNOWN,
             },
         }
     }
@@ -157,6 +165,16 @@ impl<'a> Record<'a> {
         self.replayed
     }
 
+    /// Whether a named directive covering the record's logger (or, bridged, its target) lets
+    /// it through: such a record is the operator's ask and is shown, not kept back.
+    #[inline]
+    pub(crate) fn admitted_by_directive(&self) -> bool {
+        let v = self.verdict;
+        v != VERDICT_UNKNOWN
+            && v & crate::tree::NAMED != 0
+            && self.level as u8 <= v & !crate::tree::NAMED
+    }
+
     /// An owned copy: the message is formatted once, `Display`/`Debug` values become strings.
     pub fn to_owned(&self) -> OwnedRecord {
         OwnedRecord {
@@ -203,6 +221,11 @@ impl<'a> RecordBuilder<'a> {
     /// Sets the call's own key-values.
     pub fn key_values(mut self, kvs: &'a [(&'a str, Value<'a>)]) -> Self {
         self.record.kvs = kvs;
+        self
+    }
+    /// Sets what the operator's directives allow for it (see [`Record::verdict`]).
+    pub(crate) fn verdict(mut self, verdict: u8) -> Self {
+        self.record.verdict = verdict;
         self
     }
     /// Sets the scope fields the record carries after its own key-values.
@@ -293,6 +316,11 @@ impl OwnedRecord {
 
     /// Calls `f` with this record borrowed as a [`Record`] (to pass it on to another handler).
     pub fn with_record<R>(&self, f: impl FnOnce(&Record<'_>) -> R) -> R {
+        self.with_record_judged(VERDICT_UNKNOWN, f)
+    }
+
+    /// [`with_record`](Self::with_record) with what the directives allow for it said.
+    pub(crate) fn with_record_judged<R>(&self, verdict: u8, f: impl FnOnce(&Record<'_>) -> R) -> R {
         let kvs: Vec<(&str, Value<'_>)> = self
             .key_values
             .iter()
@@ -312,6 +340,7 @@ impl OwnedRecord {
             file: self.file.as_deref(),
             line: self.line,
             replayed: self.replayed,
+            verdict,
         };
         f(&record)
     }

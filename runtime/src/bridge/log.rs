@@ -91,7 +91,16 @@ impl log::Log for LogBridge {
 
     fn log(&self, record: &log::Record<'_>) {
         let level = to_level(record.level());
-        super::route(record.target(), level, |route| {
+        // The `log` macros' default target is the module path, which they also give as a
+        // `'static` text: the same text at the same address is `'static` too.
+        let target = record.target();
+        let target = match record.module_path_static() {
+            Some(m) if m.as_ptr() == target.as_ptr() && m.len() == target.len() => {
+                super::Target::fixed(m)
+            }
+            _ => super::Target::new(target),
+        };
+        super::route(target, level, |route| {
             let source = record.key_values();
             let mut kvs = Collect(Vec::with_capacity(source.count() + 1));
             let _ = source.visit(&mut kvs);
@@ -106,6 +115,7 @@ impl log::Log for LogBridge {
                 let rec = Record::builder(level, route.logger.name(), *record.args())
                     .key_values(&borrowed)
                     .fields(route.fields)
+                    .verdict(route.verdict)
                     .thread_name(thread)
                     .source(record.module_path(), record.file(), record.line());
                 #[cfg(feature = "opentelemetry")]

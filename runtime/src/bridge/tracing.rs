@@ -218,7 +218,7 @@ where
     fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
         let meta = event.metadata();
         let level = to_level(meta.level());
-        super::route(meta.target(), level, |route| {
+        super::route(super::Target::fixed(meta.target()), level, |route| {
             let mut fields = Fields::default();
             event.record(&mut fields);
             // The spans' names (outermost first) and their fields (innermost first).
@@ -252,6 +252,7 @@ where
                     let rec = Record::builder(level, route.logger.name(), args)
                         .key_values(&kvs)
                         .fields(route.fields)
+                        .verdict(route.verdict)
                         .thread_name(thread)
                         .source(meta.module_path(), meta.file(), meta.line());
                     #[cfg(feature = "opentelemetry")]

@@ -13,7 +13,7 @@ use super::error::ConfigFileError;
 use super::schema::HandlerConfig;
 use crate::gate::DEFAULT_ROOT_LEVEL;
 use crate::handler::handler_trait::{Handler, HandlerId};
-use crate::tree::{Logger, Registry};
+use crate::tree::{Logger, Origin, Registry};
 
 impl Config {
     /// `apply`, keeping from `previous` every handler whose name and settings did not change,
@@ -52,6 +52,7 @@ impl Config {
         }
         let mut attached = Vec::new();
         let mut set_levels = Vec::new();
+        let mut directives = Vec::new();
         let mut set_propagates = Vec::new();
         for (name, l) in &self.loggers {
             let logger = if name == "root" {
@@ -62,8 +63,13 @@ impl Config {
                     .map_err(|e| self.error_at(0..0, format!("loggers.{name}"), e.to_string()))?
             };
             if let Some(level) = &l.level {
-                logger.set_level(*level.get_ref());
-                set_levels.push(canonical(name));
+                let key = canonical(name);
+                if key.is_empty() {
+                    logger.set_level(*level.get_ref());
+                } else {
+                    directives.push((key.clone(), *level.get_ref()));
+                }
+                set_levels.push(key);
             }
             if let Some(p) = l.propagate {
                 logger.set_propagate(p);
@@ -93,6 +99,12 @@ impl Config {
                 });
             }
         }
+        // The file's levels are the operator's directives: its whole set replaces the previous
+        // file's in one step (a level it no longer says goes with it).
+        registry
+            .inner
+            .shared()
+            .replace_directives(Origin::File, directives);
         if let Some(previous) = previous {
             previous.reset_unsaid(&set_levels, &set_propagates);
         }
@@ -156,9 +168,11 @@ impl Applied {
     /// Changed or new handlers are attached before the old ones are detached, so no record is
     /// lost in the swap; one logged during it may reach both the old and the new handler.
     ///
-    /// A level or propagate flag that this configuration set and `config` no longer mentions is
-    /// reset: the logger inherits its level again (the root goes back to `warn`) and propagates
-    /// again. A live scope's own level or flag still wins until the scope ends.
+    /// The levels of a configuration are the operator's directives: they override levels set
+    /// in code (live scopes included) for the logger and everything below it, and `config`'s
+    /// levels replace this one's as a whole, in one step. A level that `config` no longer says
+    /// goes (the logger gets its level from code again; the root goes back to `warn`), and so
+    /// does a propagate flag (it propagates again; a live scope's own flag wins until it ends).
     pub fn replace(self, config: &Config) -> Result<Applied, (Applied, ConfigFileError)> {
         match config.apply_reusing(&self.registry, Some(&self)) {
             Ok(new) => {
@@ -187,12 +201,9 @@ impl Applied {
                 self.registry.get(name)
             }
         };
-        for name in self.set_levels.iter().filter(|n| !levels.contains(n)) {
-            match logger(name) {
-                Some(root) if name.is_empty() => root.set_level(DEFAULT_ROOT_LEVEL),
-                Some(l) => l.clear_level(),
-                None => {}
-            }
+        // Only the root's: the other levels were directives, replaced as a set by the new file.
+        if self.set_levels.iter().any(|n| n.is_empty()) && !levels.iter().any(|n| n.is_empty()) {
+            self.registry.root().set_level(DEFAULT_ROOT_LEVEL);
         }
         for name in self
             .set_propagates

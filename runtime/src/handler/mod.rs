@@ -36,6 +36,7 @@
 // The handlers a user writes every day are re-exported at the crate root from these
 // crate-visible files; this module's own public names are what configures or extends them.
 mod closer;
+pub(crate) mod directed;
 pub(crate) mod file;
 pub(crate) mod handler_trait;
 #[cfg(all(feature = "journald", target_os = "linux"))]

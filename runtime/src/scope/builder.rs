@@ -188,7 +188,10 @@ impl Registry {
 }
 
 impl<'a> ScopeBuilder<'a> {
-    /// The scope's own level while it is live.
+    /// The scope's own level while it is live: a level set in code, the program's default. A
+    /// named directive covering the scope's name (`RUST_LOG=warn,jobs=info`,
+    /// [`Registry::configure`](crate::Registry::configure), a configuration file) wins over it
+    /// while it is in force, also when it comes while the scope is live.
     pub fn level(mut self, level: LevelFilter) -> Self {
         self.opts.level = Some(level);
         self

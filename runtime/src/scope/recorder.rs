@@ -214,10 +214,24 @@ impl Recorder {
                 }
                 None => kept.len(),
             };
+            // A replay is shown wherever the failure that set it off is (an ERROR, a slow
+            // task's WARN): judged as that record would be, not at each replayed one's level.
+            let trigger = if outcome == Outcome::Slow {
+                Level::Warn
+            } else {
+                Level::Error
+            };
+            let verdict = logger.node.verdict();
+            let shown = trigger as u8 <= verdict & !crate::tree::NAMED;
+            let verdict = if shown {
+                LevelFilter::Trace as u8
+            } else {
+                LevelFilter::Off as u8
+            };
             for r in &kept[kept.len() - granted..] {
                 let mut r = r.clone();
                 r.replayed = true;
-                r.with_record(|rec| logger.dispatch(rec));
+                r.with_record_judged(verdict, |rec| logger.dispatch(rec));
             }
             self.replayed.fetch_add(granted as u64, Ordering::Relaxed);
             discarded += (kept.len() - granted) as u64;
@@ -275,7 +289,18 @@ impl Recorder {
                     kvs.push(("location", crate::kv::Value::Str(l)));
                 }
             }
-            // Made whatever the scope's level: it is what the option asks for.
+            // A record at its own level, filtered like any other: `off` (or `error` for an `ok`
+            // task) silences it; what a flight recorder would keep back is not made either.
+            let normal = match &self.ring {
+                Some(_) => self.normal.load(Ordering::Relaxed),
+                None => LevelFilter::Trace as u8,
+            };
+            let verdict = logger.node.verdict();
+            let named = verdict & crate::tree::NAMED != 0;
+            let asked = named && level as u8 <= verdict & !crate::tree::NAMED;
+            if !logger.enabled(level) || (level as u8 > normal && !asked) {
+                return;
+            }
             logger.emit_with(
                 level,
                 format_args!("task {} after {elapsed:.1?}", outcome.as_str()),
@@ -303,7 +328,10 @@ impl Observer for Recorder {
         if origin && self.summary {
             self.counts[record.level() as usize - 1].fetch_add(1, Ordering::Relaxed);
         }
+        // A record a named directive asked for (`ureq=debug` inside this scope) is shown, not
+        // kept back: the operator's word.
         if record.level() as u8 > self.normal.load(Ordering::Relaxed)
+            && !record.admitted_by_directive()
             && let Some(ring) = &self.ring
         {
             ring.push(record);

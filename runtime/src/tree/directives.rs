@@ -1,5 +1,8 @@
-//! env_logger-style directives (`warn,jobs=debug,jobs.db=off`) and the error that names a bad one.
+//! env_logger-style directives (`warn,jobs=debug,jobs.db=off`), the error that names a bad one,
+//! and the set of named directives in force: the operator's word, which levels set in code
+//! never override. The set is replaced whole (one pointer swap), never edited in place.
 
+use std::collections::HashMap;
 use std::fmt;
 
 use crate::level::LevelFilter;
@@ -42,6 +45,75 @@ impl std::error::Error for DirectiveError {}
 
 /// One parsed directive: the logger (`None` for the root) and its level.
 pub(crate) type Directive = (Option<String>, LevelFilter);
+
+/// Where a named directive came from: each source replaces only its own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Origin {
+    /// `Registry::configure` (and so `RUST_LOG` through `init`).
+    Configure,
+    /// A configuration file's `[loggers.NAME] level`.
+    #[cfg(feature = "config")]
+    File,
+}
+
+/// The named directives in force (the bare level is the root's own level, kept on the root).
+#[derive(Default, Debug)]
+pub(crate) struct DirectiveSet {
+    named: HashMap<Box<str>, (LevelFilter, Origin)>,
+}
+
+impl DirectiveSet {
+    /// Whether no directive names a logger: then nothing below the root is looked up.
+    #[inline]
+    pub(crate) fn is_empty(&self) -> bool {
+        self.named.is_empty()
+    }
+
+    /// The directive naming `name` itself, if any (`name` normalized).
+    pub(crate) fn exact(&self, name: &str) -> Option<LevelFilter> {
+        self.named.get(name).map(|(l, _)| *l)
+    }
+
+    /// The directive naming `name` or its nearest ancestor (`name` normalized, `""` the root,
+    /// which no named directive covers).
+    pub(crate) fn covering(&self, name: &str) -> Option<LevelFilter> {
+        if self.named.is_empty() {
+            return None;
+        }
+        let mut cur = name;
+        while !cur.is_empty() {
+            if let Some((l, _)) = self.named.get(cur) {
+                return Some(*l);
+            }
+            cur = name::parent_of(cur).unwrap_or("");
+        }
+        None
+    }
+
+    /// Every level named, for the gate's count.
+    pub(crate) fn levels(&self) -> impl Iterator<Item = LevelFilter> + '_ {
+        self.named.values().map(|(l, _)| *l)
+    }
+
+    /// This set with `origin`'s directives replaced by `with` (a name another source also gives
+    /// is the later one's).
+    pub(crate) fn replacing(
+        &self,
+        origin: Origin,
+        with: impl IntoIterator<Item = (String, LevelFilter)>,
+    ) -> DirectiveSet {
+        let mut named: HashMap<Box<str>, (LevelFilter, Origin)> = self
+            .named
+            .iter()
+            .filter(|(_, (_, o))| *o != origin)
+            .map(|(n, v)| (n.clone(), *v))
+            .collect();
+        for (n, l) in with {
+            named.insert(n.into_boxed_str(), (l, origin));
+        }
+        DirectiveSet { named }
+    }
+}
 
 /// Parses the whole list; the first bad directive is the error.
 pub(crate) fn parse(text: &str) -> Result<Vec<Directive>, DirectiveError> {

@@ -145,11 +145,15 @@ impl Entries {
         // Counted first, then the parent's level read: a level change on the parent either
         // sees the count (and moves the epoch) or wrote its word before this read.
         let word = parent.level_word();
+        // A directive naming this very name gives it a level its parent does not have: it is
+        // resolved on first read instead (read after the word: a set swapped before the epoch
+        // the word was taken at is the one seen here).
+        let named = parent.shared().directive_set().exact(key).is_some();
         let new = Arc::new(Node::new(
             Arc::from(key),
             home.clone(),
             PLACEHOLDER,
-            Some(word),
+            (!named).then_some(word),
         ));
         loop {
             match self.map.try_insert(new.name.clone(), new.clone(), guard) {

@@ -118,13 +118,18 @@ impl Logger {
         reg.try_logger(&full)
     }
 
-    /// Sets this logger's configured level. Descendants without a level of their own follow;
-    /// a live scope of this name with a level of its own keeps it until it ends.
+    /// Sets this logger's level in code. Descendants without a level of their own follow; a
+    /// live scope of this name with a level of its own keeps it until it ends.
+    ///
+    /// The operator's directives win: while a named directive ([`Registry::configure`],
+    /// `RUST_LOG`, a configuration file) covers this logger, the level set here is kept but
+    /// not in force; it takes effect when the directive goes. On the root, this and the bare
+    /// directive (`RUST_LOG=warn`) write the same level: the later wins.
     pub fn set_level(&self, level: LevelFilter) {
         self.configure_level(Some(level));
     }
 
-    /// Removes this logger's configured level: it inherits its nearest ancestor's again (the
+    /// Removes this logger's level set in code: it inherits its nearest ancestor's again (the
     /// root always keeps one).
     pub fn clear_level(&self) {
         if !self.node.is_root() {
@@ -137,18 +142,6 @@ impl Logger {
         if !self.is_live() {
             return;
         }
-        if !self.node.is_root() {
-            let d = &self.node.shared().directives;
-            match (st.configured.is_some(), level.is_some()) {
-                (false, true) => {
-                    d.fetch_add(1, Ordering::Relaxed);
-                }
-                (true, false) => {
-                    d.fetch_sub(1, Ordering::Relaxed);
-                }
-                _ => {}
-            }
-        }
         st.configured = level;
         let scope_level = st.period.as_ref().and_then(|p| p.level());
         if scope_level.is_none() {
@@ -156,17 +149,29 @@ impl Logger {
         }
     }
 
-    /// This logger's own level in force (a live scope's, else the configured one), if any.
+    /// This logger's own level in force, if any: the directive naming it, else the level of
+    /// a live scope of its name, else the one set in code; `None` when it inherits (also when
+    /// a directive naming an ancestor covers it).
     pub fn level(&self) -> Option<LevelFilter> {
-        if self.is_live() {
-            self.node.own_level()
-        } else {
-            None
+        if !self.is_live() {
+            return None;
         }
+        let set = self.node.shared().directive_set();
+        if !set.is_empty() && !self.node.is_root() {
+            if let Some(d) = set.exact(&self.node.name) {
+                return Some(d);
+            }
+            if set.covering(&self.node.name).is_some() {
+                return None;
+            }
+        }
+        self.node.own_level()
     }
 
-    /// The level that decides whether a record on this logger is made: its own, else the nearest
-    /// ancestor's. For a detached logger, its nearest live ancestor's.
+    /// The level that decides whether a record on this logger is made: the deepest named
+    /// directive covering it (see [`Registry::configure`]), else its own level set in code,
+    /// else the nearest ancestor's, else the root's. For a detached logger, its nearest live
+    /// ancestor's.
     pub fn effective_level(&self) -> LevelFilter {
         if self.is_live() {
             LevelFilter::from_u8(self.node.effective())
@@ -315,6 +320,7 @@ impl Logger {
         let trace = crate::kv::trace_ids::TraceIds::current();
         crate::thread::with_name(|thread_name| {
             let mut b = Record::builder(level, self.name(), args)
+                .verdict(self.node.verdict())
                 .key_values(kvs)
                 .fields(fields)
                 .thread_name(thread_name);

@@ -30,13 +30,14 @@ pub(crate) use current::{
 pub use current::{current, current_scope};
 #[allow(deprecated)]
 pub use directives::DirectiveError;
+use directives::DirectiveSet;
+pub(crate) use directives::Origin;
 pub(crate) use directives::parse_lenient as parse_directives_lenient;
 pub use logger::Logger;
-pub(crate) use node::Node;
+pub(crate) use node::{NAMED, Node};
 pub use stats::{KindStats, Stats};
 
 use crate::gate::{DEFAULT_ROOT_LEVEL, Levels};
-#[cfg(any(feature = "log", feature = "tracing"))]
 use crate::level::LevelFilter;
 use crate::name::{self, NameError};
 use crate::striped::Padded;
@@ -55,9 +56,10 @@ pub(crate) struct Epochs {
 /// registry, through one shared `Arc` for a local one.
 pub(crate) struct Shared {
     pub(crate) epochs: Epochs,
-    /// How many loggers below the root have a configured level (a directive such as
-    /// `hyper=warn`): while there are none, a library's record inside a scope is not looked up.
-    pub(crate) directives: std::sync::atomic::AtomicUsize,
+    /// The named directives in force (`hyper=warn`): while there are none, a library's record
+    /// inside a scope is not looked up. Replaced whole under `directives_lock`.
+    directives: arc_swap::ArcSwap<DirectiveSet>,
+    directives_lock: parking_lot::Mutex<()>,
     levels: Levels,
     pub(crate) inner: Weak<RegistryInner>,
 }
@@ -65,6 +67,34 @@ pub(crate) struct Shared {
 impl Shared {
     pub(crate) fn levels(&self) -> &Levels {
         &self.levels
+    }
+
+    /// The named directives in force now.
+    #[inline]
+    pub(crate) fn directive_set(&self) -> arc_swap::Guard<Arc<DirectiveSet>> {
+        self.directives.load()
+    }
+
+    /// Replaces `origin`'s named directives with `with`, in one step: every logger and live
+    /// scope resolves its level again on its next record (the level epoch moves, O(1) however
+    /// many live below). The new levels are counted in the gate before the swap and the old
+    /// ones let go after it, so the gate never dips below a level in force.
+    pub(crate) fn replace_directives(
+        &self,
+        origin: Origin,
+        with: impl IntoIterator<Item = (String, LevelFilter)>,
+    ) {
+        let _serial = self.directives_lock.lock();
+        let old = self.directives.load_full();
+        let new = Arc::new(old.replacing(origin, with));
+        for l in new.levels() {
+            self.levels.changed(None, Some(l));
+        }
+        self.directives.store(new);
+        self.epochs.level.fetch_add(1, Ordering::SeqCst);
+        for l in old.levels() {
+            self.levels.changed(Some(l), None);
+        }
     }
 }
 
@@ -87,22 +117,23 @@ impl RegistryInner {
         }
     }
 
-    /// The level configured on `name`'s logger or on its nearest ancestor below the root, if
-    /// any: a directive such as `hyper=warn`, which still holds for a library's records inside
-    /// a scope. `name` may use `::`.
+    /// The named directive covering `name` (a target such as `hyper::proto`: `::` is read as
+    /// `.`), which decides for a library's records inside a scope too. `None` at once while no
+    /// directive names a logger.
     #[cfg(any(feature = "log", feature = "tracing"))]
     pub(crate) fn directive_for(&self, name: &str) -> Option<LevelFilter> {
-        if self.shared.directives.load(Ordering::Relaxed) == 0 {
+        let set = self.shared.directive_set();
+        if set.is_empty() {
             return None;
         }
-        // Targets are module paths (`hyper::proto`): written with dots into a per-thread buffer,
-        // so that a record on this path allocates nothing. A name that is not valid finds no
-        // entry (every entry's name was checked when it was made).
+        if !name.contains(':') {
+            return set.covering(name);
+        }
+        // Written with dots into a per-thread buffer, so that a record on this path allocates
+        // nothing. A name that is not valid matches no directive (every directive's name was
+        // checked when it was parsed).
         thread_local! {
             static DOTTED: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
-        }
-        if !name.contains(':') {
-            return self.nearest_configured(name);
         }
         let dotted = |out: &mut String| {
             out.clear();
@@ -117,34 +148,30 @@ impl RegistryInner {
             .try_with(|cell| match cell.try_borrow_mut() {
                 Ok(mut buf) => {
                     dotted(&mut buf);
-                    self.nearest_configured(&buf)
+                    set.covering(&buf)
                 }
                 Err(_) => {
                     let mut own = String::new();
                     dotted(&mut own);
-                    self.nearest_configured(&own)
+                    set.covering(&own)
                 }
             })
             .ok()
             .flatten()
     }
 
-    /// The own level of `name`'s logger or its nearest ancestor logger below the root.
-    #[cfg(any(feature = "log", feature = "tracing"))]
-    fn nearest_configured(&self, name: &str) -> Option<LevelFilter> {
-        let guard = self.entries.guard();
-        let mut cur: &str = name;
-        while !cur.is_empty() {
-            // Lock-free: a library's logger has no scope, so its own level is the configured one.
-            if let Some(node) = self.entries.get(cur, &guard)
-                && node.is_logger()
-                && let Some(level) = node.own_level()
-            {
-                return Some(level);
-            }
-            cur = name::parent_of(cur).unwrap_or("");
+    /// What the directives allow for records of `name` (normalized; a [verdict](Node::verdict)):
+    /// the covering named directive, else the root's level. For records that carry none.
+    pub(crate) fn verdict_for(&self, name: &str) -> u8 {
+        match self.shared.directive_set().covering(name) {
+            Some(d) => d as u8 | node::NAMED,
+            None => self.entries.root.own_level.load(Ordering::SeqCst),
         }
-        None
+    }
+
+    #[cfg(feature = "config")]
+    pub(crate) fn shared(&self) -> &Shared {
+        &self.shared
     }
 
     pub(crate) fn shared_epochs(&self) -> &Epochs {
@@ -260,7 +287,8 @@ impl Registry {
                     structure: Padded(AtomicU64::new(0)),
                 },
                 levels: Levels::new(DEFAULT_ROOT_LEVEL, global),
-                directives: std::sync::atomic::AtomicUsize::new(0),
+                directives: arc_swap::ArcSwap::from_pointee(DirectiveSet::default()),
+                directives_lock: parking_lot::Mutex::new(()),
                 inner: weak.clone(),
             });
             let home = (!global).then(|| shared.clone());
@@ -410,27 +438,56 @@ impl Registry {
         true
     }
 
-    /// Applies env_logger-style directives: `warn,jobs=debug,jobs.db=off`. A bare level sets the
-    /// root; `name=level` sets a logger (created if missing); a bare name means `trace`.
-    /// Nothing is applied unless every directive is valid.
+    /// Applies env_logger-style directives: `warn,jobs=debug,jobs.db=off`. The operator's word:
+    /// levels set in code are the program's defaults, which these override.
     ///
-    /// The levels set here are the loggers' configured levels: a live scope with a level of its
-    /// own keeps that level until it ends, and the logger then has the configured one.
+    /// * `name=level` sets the level of that logger and of everything below it, and overrides
+    ///   the levels set in code there (`Logger::set_level`, a scope's own level, the attribute's
+    ///   `level`) for as long as it is in force, live scopes included; the deepest directive
+    ///   covering a name decides. A bare name means `trace`. The logger is made (persistent) if
+    ///   missing.
+    /// * A bare level is the root's level: the default of every name no named directive
+    ///   covers, which code may set otherwise below the root. The root has one level: this and
+    ///   `root().set_level` both write it, the later wins.
+    ///
+    /// Each call replaces the named directives of the previous call as a whole, in one step (a
+    /// logger the new list no longer names gets its level from code again); those of a
+    /// configuration file stay, unless the list names the same logger. Nothing is applied
+    /// unless every directive is valid. A `set_level` on a logger that a directive covers is
+    /// kept, and takes effect when the directive goes.
     ///
     /// ```
+    /// use scoped_logger::LevelFilter;
     /// let reg = scoped_logger::Registry::new();
     /// reg.configure("info,jobs=debug,jobs::db=off").unwrap();
-    /// assert_eq!(reg.logger("jobs.db").effective_level(), scoped_logger::LevelFilter::Off);
+    /// assert_eq!(reg.logger("jobs.db").effective_level(), LevelFilter::Off);
+    /// // Code cannot turn a logger up past the operator's directive...
+    /// reg.logger("jobs.db").set_level(LevelFilter::Trace);
+    /// assert_eq!(reg.logger("jobs.db").effective_level(), LevelFilter::Off);
+    /// // ...until the directive goes: then the level set in code holds.
+    /// reg.configure("info").unwrap();
+    /// assert_eq!(reg.logger("jobs.db").effective_level(), LevelFilter::Trace);
     /// let err = reg.configure("info,jobs=loud").unwrap_err();
     /// assert!(err.to_string().contains("`jobs=loud`"));
     /// ```
     pub fn configure(&self, directives: &str) -> Result<(), DirectiveError> {
         let parsed = directives::parse(directives)?;
+        let mut bare = None;
+        let mut named = Vec::new();
         for (name, level) in parsed {
             match name {
-                None => self.root().set_level(level),
-                Some(n) => self.logger(&n).set_level(level),
+                None => bare = Some(level),
+                Some(n) => named.push((n, level)),
             }
+        }
+        for (n, _) in &named {
+            self.logger(n);
+        }
+        self.inner
+            .shared
+            .replace_directives(Origin::Configure, named);
+        if let Some(level) = bare {
+            self.root().set_level(level);
         }
         Ok(())
     }

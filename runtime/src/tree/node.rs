@@ -31,7 +31,10 @@ pub(crate) const LOGGER: u8 = 1;
 pub(crate) const DEAD: u8 = 2;
 
 /// A level cache that never matches an epoch: the first read resolves it.
-const UNRESOLVED: u64 = u64::MAX;
+pub(crate) const UNRESOLVED: u64 = u64::MAX;
+
+/// Set in a [verdict](Node::verdict) when a named directive decided it (not the root's level).
+pub(crate) const NAMED: u8 = 0x80;
 
 /// The handler list of a logger without handlers: one shared allocation instead of one per node.
 pub(crate) fn no_handlers() -> Arc<Vec<Attached>> {
@@ -45,7 +48,7 @@ pub(crate) struct Node {
     /// `None` for the global registry, reached through a static: its nodes never write to a
     /// reference count that every node shares.
     home: Option<Arc<Shared>>,
-    /// `(level epoch << 8) | effective level`, or [`UNRESOLVED`].
+    /// `(level epoch << 16) | (verdict << 8) | effective level`, or [`UNRESOLVED`].
     level_cache: AtomicU64,
     /// The structure epoch at which the nearest logger above was last found to be the root.
     root_above: AtomicU64,
@@ -164,17 +167,33 @@ impl Node {
 
     // ---- levels ----------------------------------------------------------------------------
 
-    /// The effective level (a `LevelFilter` number): the cache when the level epoch has not
-    /// moved since it was written, else resolved again by walking up the names.
+    /// The cache word for the current epoch: `(level epoch << 16) | (verdict << 8) | effective`
+    /// (see [`effective`](Self::effective) and [`verdict`](Self::verdict)), resolved again by
+    /// walking up the names when the epoch moved since it was written.
     #[inline]
-    pub(crate) fn effective(&self) -> u8 {
+    fn word(&self) -> u64 {
         let epoch = self.shared().epochs.level.load(Ordering::Relaxed);
         let c = self.level_cache.load(Ordering::Relaxed);
-        if c >> 8 == epoch {
-            c as u8
+        if c >> 16 == epoch {
+            c
         } else {
-            self.resolve_effective(epoch, c)
+            self.resolve_word(c)
         }
+    }
+
+    /// The effective level (a `LevelFilter` number): the named directive covering this name,
+    /// else this logger's own level set in code, else the nearest ancestor's, else the root's.
+    #[inline]
+    pub(crate) fn effective(&self) -> u8 {
+        self.word() as u8
+    }
+
+    /// What the operator's directives allow for this logger, for the handlers that follow them
+    /// (`init`'s): the covering named directive's level with [`NAMED`] set, else the root's
+    /// level. Cached with the effective level: a record reads it for one load.
+    #[inline]
+    pub(crate) fn verdict(&self) -> u8 {
+        (self.word() >> 8) as u8
     }
 
     /// The cache word for the current epoch (what a new child below this node starts with).
@@ -182,30 +201,55 @@ impl Node {
     pub(crate) fn level_word(&self) -> u64 {
         let c = self.level_cache.load(Ordering::SeqCst);
         let epoch = self.shared().epochs.level.load(Ordering::SeqCst);
-        if c >> 8 == epoch {
+        if c >> 16 == epoch {
             return c;
         }
-        (epoch << 8) | self.resolve_effective(epoch, c) as u64
+        self.resolve_word(c)
     }
 
     #[cold]
-    fn resolve_effective(&self, epoch: u64, seen: u64) -> u8 {
-        let eff = match self.own_level() {
-            Some(l) => l as u8,
-            None => self.inherited(),
-        };
+    fn resolve_word(&self, seen: u64) -> u64 {
+        // Read again in order: a directive set or a level stored before the epoch moved to
+        // this value is seen by what follows.
+        let epoch = self.shared().epochs.level.load(Ordering::SeqCst);
+        let word = (epoch << 16) | u64::from(self.resolve());
         // Only if nobody wrote the cache meanwhile: a level change stores its own word, which a
         // resolution that read the old level must not overwrite.
-        let _ = self.level_cache.compare_exchange(
-            seen,
-            (epoch << 8) | eff as u64,
-            Ordering::Relaxed,
-            Ordering::Relaxed,
-        );
-        eff
+        let _ = self
+            .level_cache
+            .compare_exchange(seen, word, Ordering::Relaxed, Ordering::Relaxed);
+        word
     }
 
-    /// The level of the nearest ancestor that has one (the root always has one).
+    /// `(verdict << 8) | effective`, from the directives and the levels set in code now.
+    fn resolve(&self) -> u16 {
+        let set = self.shared().directive_set();
+        let (eff, verdict) = match set.covering(&self.name) {
+            Some(d) => (d as u8, d as u8 | NAMED),
+            None => {
+                let eff = match self.own_level() {
+                    Some(l) => l as u8,
+                    None => self.inherited(),
+                };
+                (eff, self.root_level())
+            }
+        };
+        (u16::from(verdict) << 8) | u16::from(eff)
+    }
+
+    /// The root's level (the bare directive, or what code set on the root).
+    fn root_level(&self) -> u8 {
+        if self.is_root() {
+            return self.own_level.load(Ordering::SeqCst);
+        }
+        match self.inner() {
+            Some(inner) => inner.entries.root.own_level.load(Ordering::SeqCst),
+            None => LevelFilter::Off as u8,
+        }
+    }
+
+    /// The level set in code on the nearest ancestor that has one (the root always has one).
+    /// Only asked when no named directive covers this name, so none covers an ancestor either.
     pub(crate) fn inherited(&self) -> u8 {
         let Some(inner) = self.inner() else {
             return LevelFilter::Off as u8;
@@ -227,11 +271,11 @@ impl Node {
         inner.entries.root.own_level.load(Ordering::SeqCst)
     }
 
-    /// Writes this node's own level (state lock held by the caller). When nodes below may read
-    /// it, the registry's level epoch moves, so every cache below is resolved again on its next
-    /// read: O(1) however many loggers live below. Otherwise only this node's cache is written,
-    /// before the children are looked at: a child made meanwhile either is seen here (and the
-    /// epoch moves) or reads the new word (see `Entries::entry`).
+    /// Writes this node's own level set in code (state lock held by the caller). When nodes
+    /// below may read it, the registry's level epoch moves, so every cache below is resolved
+    /// again on its next read: O(1) however many loggers live below. Otherwise only this node's
+    /// cache is written, before the children are looked at: a child made meanwhile either is
+    /// seen here (and the epoch moves) or reads the new word (see `Entries::entry`).
     pub(crate) fn store_own_level(&self, new: Option<LevelFilter>) {
         let raw = new.map_or(NOTSET, |l| l as u8);
         let old = self.own_level.swap(raw, Ordering::SeqCst);
@@ -242,12 +286,8 @@ impl Node {
         let shared = self.shared();
         shared.levels().changed(old, new);
         let epoch = shared.epochs.level.load(Ordering::SeqCst);
-        let eff = match new {
-            Some(l) => l as u8,
-            None => self.inherited(),
-        };
         self.level_cache
-            .store((epoch << 8) | eff as u64, Ordering::SeqCst);
+            .store((epoch << 16) | u64::from(self.resolve()), Ordering::SeqCst);
         // Dekker's pattern with `ChildCount::add` (write, fence, read on both sides).
         std::sync::atomic::fence(Ordering::SeqCst);
         if self.is_root() || self.has_children() {

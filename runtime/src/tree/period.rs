@@ -257,9 +257,7 @@ pub(crate) fn become_logger(node: &Node, st: &mut State) {
 pub(crate) fn retire(node: &Node, st: &mut State) -> Vec<Attached> {
     node.set_observer(None);
     node.generation.fetch_add(1, Ordering::SeqCst);
-    if st.configured.take().is_some() && !node.is_root() {
-        node.shared().directives.fetch_sub(1, Ordering::Relaxed);
-    }
+    st.configured = None;
     st.configured_propagate = true;
     node.store_own_level(None);
     node.propagate.store(true, Ordering::Relaxed);
