@@ -255,6 +255,23 @@ fn logforth_task_fields(lf: &logforth::bridge::log::LogBridge, id: u64) {
     Mdc::remove("user");
 }
 
+/// One `log` backend called in a loop with a fresh `u64` per call, as `log::$level!(logger:
+/// &backend, ..)`: a macro rather than a function, so that each backend's type stays concrete
+/// (the `log` macro is generic over it) and the level is the macro's constant, as in an
+/// application.
+macro_rules! bench_log_backend {
+    ($g:expr, $name:expr, $backend:expr, $level:ident) => {{
+        let backend = $backend;
+        $g.bench_function($name, |b| {
+            let mut i = 0u64;
+            b.iter(|| {
+                i += 1;
+                log::$level!(logger: &backend, "request {} done in {} ms", black_box(i), 42);
+            })
+        });
+    }};
+}
+
 fn disabled_call(c: &mut Criterion) {
     let mut g = c.benchmark_group("disabled_call");
     // The arguments are evaluated only when the level is enabled, as in every peer's macro.
@@ -294,38 +311,10 @@ fn disabled_call(c: &mut Criterion) {
         })
     });
     // For `log`, the disabled check is the facade's (`log::max_level()`), whatever the backend.
-    let env = env_logger_to_sink();
-    g.bench_function("log+env_logger", |b| {
-        let mut i = 0u64;
-        b.iter(|| {
-            i += 1;
-            log::debug!(logger: &env, "request {} done in {} ms", black_box(i), 42);
-        })
-    });
-    let l4 = log4rs_to_sink();
-    g.bench_function("log4rs", |b| {
-        let mut i = 0u64;
-        b.iter(|| {
-            i += 1;
-            log::debug!(logger: &l4, "request {} done in {} ms", black_box(i), 42);
-        })
-    });
-    let fern = fern_to_sink();
-    g.bench_function("fern", |b| {
-        let mut i = 0u64;
-        b.iter(|| {
-            i += 1;
-            log::debug!(logger: &fern, "request {} done in {} ms", black_box(i), 42);
-        })
-    });
-    let lf = logforth_to_sink();
-    g.bench_function("logforth", |b| {
-        let mut i = 0u64;
-        b.iter(|| {
-            i += 1;
-            log::debug!(logger: &lf, "request {} done in {} ms", black_box(i), 42);
-        })
-    });
+    bench_log_backend!(g, "log+env_logger", env_logger_to_sink(), debug);
+    bench_log_backend!(g, "log4rs", log4rs_to_sink(), debug);
+    bench_log_backend!(g, "fern", fern_to_sink(), debug);
+    bench_log_backend!(g, "logforth", logforth_to_sink(), debug);
     g.finish();
 }
 
@@ -356,92 +345,67 @@ fn enabled_call(c: &mut Criterion) {
             slog::info!(slog_info, "request {} done in {} ms", black_box(i), 42);
         })
     });
-    let env = env_logger_to_sink();
-    g.bench_function("log+env_logger", |b| {
-        let mut i = 0u64;
-        b.iter(|| {
-            i += 1;
-            log::info!(logger: &env, "request {} done in {} ms", black_box(i), 42);
-        })
-    });
-    let l4 = log4rs_to_sink();
-    g.bench_function("log4rs", |b| {
-        let mut i = 0u64;
-        b.iter(|| {
-            i += 1;
-            log::info!(logger: &l4, "request {} done in {} ms", black_box(i), 42);
-        })
-    });
-    let fern = fern_to_sink();
-    g.bench_function("fern", |b| {
-        let mut i = 0u64;
-        b.iter(|| {
-            i += 1;
-            log::info!(logger: &fern, "request {} done in {} ms", black_box(i), 42);
-        })
-    });
-    let lf = logforth_to_sink();
-    g.bench_function("logforth", |b| {
-        let mut i = 0u64;
-        b.iter(|| {
-            i += 1;
-            log::info!(logger: &lf, "request {} done in {} ms", black_box(i), 42);
-        })
-    });
+    bench_log_backend!(g, "log+env_logger", env_logger_to_sink(), info);
+    bench_log_backend!(g, "log4rs", log4rs_to_sink(), info);
+    bench_log_backend!(g, "fern", fern_to_sink(), info);
+    bench_log_backend!(g, "logforth", logforth_to_sink(), info);
     g.finish();
+}
+
+/// Each task gets a fresh id, so each one creates and deletes its entry (all task groups).
+fn next_id() -> u64 {
+    static NEXT_ID: AtomicU64 = AtomicU64::new(0);
+    NEXT_ID.fetch_add(1, Ordering::Relaxed)
+}
+
+/// The task group `name` with ours, tracing and slog (each task function `#[inline(never)]`, so
+/// callgrind counts it per call); returned so that a group can add peers.
+fn task_group<'c>(
+    c: &'c mut Criterion,
+    name: &str,
+    ours: fn(u64),
+    tracing: fn(u64),
+    slog: fn(&slog::Logger, u64),
+) -> criterion::BenchmarkGroup<'c, criterion::measurement::WallTime> {
+    let mut g = c.benchmark_group(name);
+    let before = Registry::global().node_count();
+    g.bench_function("ours", |b| b.iter(|| ours(black_box(next_id()))));
+    assert_eq!(
+        Registry::global().node_count(),
+        before,
+        "every task scope must be gone"
+    );
+    g.bench_function("tracing", |b| {
+        tracing::subscriber::with_default(tracing_subscriber_to_sink(), || {
+            b.iter(|| tracing(black_box(next_id())))
+        })
+    });
+    let slog_info = slog_root(slog::Level::Info);
+    g.bench_function("slog", |b| {
+        b.iter(|| slog(&slog_info, black_box(next_id())))
+    });
+    g
 }
 
 fn task(c: &mut Criterion) {
-    let mut g = c.benchmark_group("task");
-    // Every task gets a fresh id, so each one creates and deletes its entry.
-    static NEXT_ID: AtomicU64 = AtomicU64::new(0);
-    let next = || NEXT_ID.fetch_add(1, Ordering::Relaxed);
-    let before = Registry::global().node_count();
-    g.bench_function("ours", |b| b.iter(|| ours::task(black_box(next()))));
-    assert_eq!(
-        Registry::global().node_count(),
-        before,
-        "every task scope must be gone"
-    );
-    g.bench_function("tracing", |b| {
-        tracing::subscriber::with_default(tracing_subscriber_to_sink(), || {
-            b.iter(|| tracing_task(black_box(next())))
-        })
-    });
-    let slog_info = slog_root(slog::Level::Info);
-    g.bench_function("slog", |b| {
-        b.iter(|| slog_task(&slog_info, black_box(next())))
-    });
-    g.finish();
+    task_group(c, "task", ours::task, tracing_task, slog_task).finish();
 }
 
 fn task_fields(c: &mut Criterion) {
-    let mut g = c.benchmark_group("task_fields");
-    static NEXT_ID: AtomicU64 = AtomicU64::new(0);
-    let next = || NEXT_ID.fetch_add(1, Ordering::Relaxed);
-    let before = Registry::global().node_count();
-    g.bench_function("ours", |b| b.iter(|| ours::task_fields(black_box(next()))));
-    assert_eq!(
-        Registry::global().node_count(),
-        before,
-        "every task scope must be gone"
+    let mut g = task_group(
+        c,
+        "task_fields",
+        ours::task_fields,
+        tracing_task_fields,
+        slog_task_fields,
     );
-    g.bench_function("tracing", |b| {
-        tracing::subscriber::with_default(tracing_subscriber_to_sink(), || {
-            b.iter(|| tracing_task_fields(black_box(next())))
-        })
-    });
-    let slog_info = slog_root(slog::Level::Info);
-    g.bench_function("slog", |b| {
-        b.iter(|| slog_task_fields(&slog_info, black_box(next())))
-    });
     let l4 = log4rs_mdc_to_sink();
     g.bench_function("log4rs+mdc", |b| {
-        b.iter(|| log4rs_task_fields(&l4, black_box(next())))
+        b.iter(|| log4rs_task_fields(&l4, black_box(next_id())))
     });
     let lf = logforth_to_sink();
     g.bench_function("logforth", |b| {
-        b.iter(|| logforth_task_fields(&lf, black_box(next())))
+        b.iter(|| logforth_task_fields(&lf, black_box(next_id())))
     });
     g.finish();
 }
