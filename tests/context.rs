@@ -437,7 +437,7 @@ fn fields_are_escaped_like_any_key_value_in_the_text_line() {
         "{}",
         lines[1]
     );
-    // And through a live record (the fields' bytes are kept with the scope).
+    // And through a live record (the fields written straight into the line).
     let out = Arc::new(Mutex::new(Vec::<u8>::new()));
     struct W(Arc<Mutex<Vec<u8>>>);
     impl Write for W {

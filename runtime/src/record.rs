@@ -127,18 +127,18 @@ impl<'a> Record<'a> {
         let kvs = kvs.with_trace(self.trace);
         kvs
     }
-    /// Whether one of [`own_key_values`](Self::own_key_values)'s keys is also a field of
-    /// `fields` (which it then shadows).
+    /// Whether `key` is one of [`own_key_values`](Self::own_key_values)'s keys (a field of that
+    /// name is then shadowed).
     #[inline]
-    pub(crate) fn own_shadows(&self, fields: &FieldSet) -> bool {
+    pub(crate) fn own_has_key(&self, key: &[u8]) -> bool {
         #[cfg(feature = "opentelemetry")]
         if self.trace.is_some()
-            && (fields.contains_key(crate::kv::trace_ids::TRACE_ID)
-                || fields.contains_key(crate::kv::trace_ids::SPAN_ID))
+            && (key == crate::kv::trace_ids::TRACE_ID.as_bytes()
+                || key == crate::kv::trace_ids::SPAN_ID.as_bytes())
         {
             return true;
         }
-        self.kvs.iter().any(|(k, _)| fields.contains_key(k))
+        self.kvs.iter().any(|(own, _)| own.as_bytes() == key)
     }
     /// When the record was made.
     pub fn time(&self) -> SystemTime {

@@ -77,10 +77,11 @@ pub(crate) fn push_escaped(out: &mut Vec<u8>, s: &str) {
     push_escaped_with(out, s, Extra::NONE);
 }
 
-/// Appends `s` to `out` with the base set and `extra` escaped.
+/// Appends `s` to `out` with the base set and `extra` escaped. `s` is text, or the bytes of text
+/// (a scope's fields are kept as bytes, and read back without checking them again).
 #[inline]
-pub(crate) fn push_escaped_with(out: &mut Vec<u8>, s: &str, extra: Extra) {
-    let bytes = s.as_bytes();
+pub(crate) fn push_escaped_with(out: &mut Vec<u8>, s: &(impl AsRef<[u8]> + ?Sized), extra: Extra) {
+    let bytes = s.as_ref();
     let first = suspect(bytes, 0, extra);
     if first == bytes.len() {
         // The common case: nothing to escape, one copy.
@@ -110,8 +111,8 @@ pub(crate) fn escape_from(out: &mut Vec<u8>, start: usize, extra: Extra) {
 }
 
 /// Whether [`push_escaped_with`] would write `s` unchanged.
-pub(crate) fn is_clean(s: &str, extra: Extra) -> bool {
-    let bytes = s.as_bytes();
+pub(crate) fn is_clean(s: &(impl AsRef<[u8]> + ?Sized), extra: Extra) -> bool {
+    let bytes = s.as_ref();
     let mut i = suspect(bytes, 0, extra);
     while i < bytes.len() {
         if escape_at(bytes, i, extra).is_some() {

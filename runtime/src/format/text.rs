@@ -10,6 +10,7 @@ use std::fmt::Write as _;
 use super::escape::{self, Extra};
 use super::{Format, TextFormatBuilder, display_name, style};
 use crate::kv::Value;
+use crate::kv::fields::RawValue;
 use crate::record::Record;
 
 /// The default format: RFC 3339 UTC time with milliseconds, level, logger, message, `k=v` pairs.
@@ -70,42 +71,51 @@ fn write_line(record: &Record<'_>, out: &mut Vec<u8>, styled: bool) {
 /// when [`escape`] would leave it alone and it holds no whitespace, `"` or `=`, and otherwise
 /// (the empty string too) between quotes, escaped, with `"` written `\"`.
 ///
-/// A scope's fields are written once per scope, not once per record: their bytes are kept with
-/// the scope (`FieldSet::rendered`) and appended when the call's own keys shadow none of them.
+/// A scope's fields are written here, straight into the line, as the call's own pairs are:
+/// nothing is rendered into a string of the scope's first (which cost a task that logs one
+/// record an allocation and a copy, and every live scope the bytes). They are read as stored
+/// ([`FieldSet::get_raw`](crate::kv::fields::FieldSet::get_raw)), and shadowed as
+/// [`Record::key_values`] says: by an own key of the same name.
 pub(crate) fn write_key_values(record: &Record<'_>, out: &mut Vec<u8>) {
     if record.is_replayed() {
         out.extend_from_slice(b" replayed=true");
     }
     let mut scratch = String::new();
-    match record.fields.filter(|f| !f.is_empty()) {
-        Some(fields) if !record.own_shadows(fields) => {
-            for (key, value) in record.own_key_values() {
-                write_pair(out, &mut scratch, key, value);
-            }
-            out.extend_from_slice(fields.rendered(|f| {
-                let mut bytes = Vec::with_capacity(f.text_len() + 24 * f.len());
-                for (key, value) in f.iter() {
-                    write_pair(&mut bytes, &mut scratch, key, value);
-                }
-                bytes
-            }));
+    for (key, value) in record.own_key_values() {
+        write_key(out, key.as_bytes());
+        write_any_value(out, &mut scratch, value);
+    }
+    let Some(fields) = record.fields else {
+        return;
+    };
+    for i in 0..fields.len() {
+        let Some((key, value)) = fields.get_raw(i) else {
+            break;
+        };
+        if record.own_has_key(key) {
+            continue;
         }
-        _ => {
-            for (key, value) in record.key_values() {
-                write_pair(out, &mut scratch, key, value);
-            }
+        write_key(out, key);
+        match value {
+            RawValue::Text(text) => write_value(out, text),
+            RawValue::Other(value) => write_any_value(out, &mut scratch, value),
         }
     }
 }
 
-/// ` key=value`, escaped and quoted as [`write_key_values`] says. Numbers, booleans and
-/// `null` never need either, so they skip the `core::fmt` machinery and the scan.
-fn write_pair(out: &mut Vec<u8>, scratch: &mut String, key: &str, value: Value<'_>) {
+/// ` key=`, the key escaped with [`Extra::KEY`].
+#[inline]
+fn write_key(out: &mut Vec<u8>, key: &[u8]) {
     out.push(b' ');
     escape::push_escaped_with(out, key, Extra::KEY);
     out.push(b'=');
+}
+
+/// A value, escaped and quoted as [`write_key_values`] says. Numbers, booleans and `null` never
+/// need either, so they skip the `core::fmt` machinery and the scan.
+fn write_any_value(out: &mut Vec<u8>, scratch: &mut String, value: Value<'_>) {
     match value {
-        Value::Str(s) => write_value(out, s),
+        Value::Str(s) => write_value(out, s.as_bytes()),
         Value::I64(v) => super::push_int(out, v),
         Value::U64(v) => super::push_int(out, v),
         Value::Bool(v) => out.extend_from_slice(if v { b"true" } else { b"false" }),
@@ -113,20 +123,24 @@ fn write_pair(out: &mut Vec<u8>, scratch: &mut String, key: &str, value: Value<'
         other => {
             scratch.clear();
             let _ = write!(scratch, "{other}");
-            write_value(out, scratch);
+            write_value(out, scratch.as_bytes());
         }
     }
 }
 
-/// One value, quoted when it would not stand alone (see [`write_key_values`]).
-fn write_value(out: &mut Vec<u8>, text: &str) {
+/// One value's text (the bytes of a whole UTF-8 string), quoted when it would not stand alone
+/// (see [`write_key_values`]).
+fn write_value(out: &mut Vec<u8>, text: &[u8]) {
     // `Extra::KEY` is exactly "space, `=`, `"`" on top of the escaped set; other whitespace is
     // either a control (escaped) or non-ASCII, checked only when there is any.
     let plain = !text.is_empty()
         && escape::is_clean(text, Extra::KEY)
-        && (text.is_ascii() || !text.chars().any(char::is_whitespace));
+        && (text.is_ascii()
+            || !String::from_utf8_lossy(text)
+                .chars()
+                .any(char::is_whitespace));
     if plain {
-        out.extend_from_slice(text.as_bytes());
+        out.extend_from_slice(text);
     } else {
         out.push(b'"');
         escape::push_escaped_with(out, text, Extra::QUOTED);
@@ -207,5 +221,31 @@ mod tests {
                 format!("1970-01-01T00:00:00.000Z INFO x: m k={want}\n")
             );
         }
+    }
+
+    #[test]
+    fn scope_fields_are_written_as_own_pairs_are_and_an_own_key_shadows_one() {
+        let fields = crate::kv::fields::Fields::new()
+            .with("n", 1u8)
+            .with("us\ner", "a\rb")
+            .with("w", "two words")
+            .with("sep", "x\u{2028}y")
+            .with("f", 0.5)
+            .with("ok", true);
+        let kvs = [("n", Value::U64(2)), ("n", Value::U64(3))];
+        let mut out = Vec::new();
+        TextFormat.format(
+            &Record::builder(Level::Info, "x", format_args!("m"))
+                .key_values(&kvs)
+                .fields(Some(&fields.set))
+                .time(std::time::UNIX_EPOCH)
+                .build(),
+            &mut out,
+        );
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "1970-01-01T00:00:00.000Z INFO x: m n=2 us\\ner=\"a\\rb\" w=\"two words\" \
+             sep=\"x\\u{2028}y\" f=0.5 ok=true\n"
+        );
     }
 }

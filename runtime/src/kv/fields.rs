@@ -8,7 +8,7 @@
 //! for the common case of a few short fields; nothing here is touched per record but a read.
 
 use std::fmt::{self, Write as _};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use smallvec::SmallVec;
 
@@ -44,8 +44,6 @@ struct Entry {
 pub struct FieldSet {
     entries: SmallVec<[Entry; 4]>,
     text: SmallVec<[u8; 64]>,
-    /// See [`rendered`](Self::rendered).
-    rendered: OnceLock<Vec<u8>>,
 }
 
 impl fmt::Debug for FieldSet {
@@ -82,20 +80,6 @@ impl FieldSet {
         self.entries
             .iter()
             .position(|e| self.bytes(e.key) == key.as_bytes())
-    }
-
-    /// Whether a field is named `key`.
-    #[inline]
-    pub(crate) fn contains_key(&self, key: &str) -> bool {
-        self.index_of(key).is_some()
-    }
-
-    /// The fields as a format writes them, made by `render` on first use and kept: a record
-    /// whose own keys shadow none of them appends these bytes instead of writing each field.
-    /// One format per set uses this (the text line); others write the fields one by one.
-    #[inline]
-    pub(crate) fn rendered(&self, render: impl FnOnce(&FieldSet) -> Vec<u8>) -> &[u8] {
-        self.rendered.get_or_init(|| render(self))
     }
 
     /// Sets `key` to `value`: a key already there is replaced in place (it keeps its position).
@@ -152,11 +136,6 @@ impl FieldSet {
         self.entries.is_empty()
     }
 
-    /// How many bytes of keys and text values the set holds (a size hint for rendering it).
-    pub(crate) fn text_len(&self) -> usize {
-        self.text.len()
-    }
-
     /// How many fields.
     pub(crate) fn len(&self) -> usize {
         self.entries.len()
@@ -177,10 +156,36 @@ impl FieldSet {
         Some((self.text(e.key), value))
     }
 
+    /// The field at `i` as stored: the key's bytes, and a text value as bytes too. Both are
+    /// whole UTF-8 strings; a writer that only scans and copies them (the text line) reads them
+    /// here without checking that again, which is most of what [`get`](Self::get) costs.
+    #[inline]
+    pub(crate) fn get_raw(&self, i: usize) -> Option<(&[u8], RawValue<'_>)> {
+        let e = self.entries.get(i)?;
+        let value = match e.value {
+            Slot::Str(s) => RawValue::Text(self.bytes(s)),
+            Slot::I64(v) => RawValue::Other(Value::I64(v)),
+            Slot::U64(v) => RawValue::Other(Value::U64(v)),
+            Slot::F64(v) => RawValue::Other(Value::F64(v)),
+            Slot::Bool(v) => RawValue::Other(Value::Bool(v)),
+            Slot::Null => RawValue::Other(Value::Null),
+        };
+        Some((self.bytes(e.key), value))
+    }
+
     /// The fields, in order.
     pub(crate) fn iter(&self) -> impl Iterator<Item = (&str, Value<'_>)> {
         (0..self.len()).filter_map(|i| self.get(i))
     }
+}
+
+/// A field's value as [`FieldSet::get_raw`] reads it.
+#[derive(Clone, Copy)]
+pub(crate) enum RawValue<'a> {
+    /// Text, as the bytes of a whole UTF-8 string.
+    Text(&'a [u8]),
+    /// Anything else (a number, a boolean, null), which borrows nothing.
+    Other(Value<'static>),
 }
 
 struct TextWriter<'a>(&'a mut SmallVec<[u8; 64]>);
