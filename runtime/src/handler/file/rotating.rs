@@ -311,7 +311,7 @@ impl RotatingFileHandler {
     }
 
     /// The path's compressions, for tests that hold them back.
-    #[cfg(test)]
+    #[cfg(all(test, feature = "compress"))]
     pub(crate) fn compressions(&self) -> &super::compress::Tracker {
         &self.lease.writer().compressions
     }
