@@ -102,9 +102,12 @@ pub fn write_time(time: std::time::SystemTime, out: &mut Vec<u8>) {
     let since = time
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap_or_default();
-    let (secs, millis) = match utc_seconds(since.as_secs()) {
-        Some(_) => (since.as_secs(), since.subsec_millis()),
-        None => (LAST_SECOND, 999),
+    // A range check, not a call to `utc_seconds`: that formats the date, which is what the
+    // per-second cache below exists to avoid on every record.
+    let (secs, millis) = if since.as_secs() <= LAST_SECOND {
+        (since.as_secs(), since.subsec_millis())
+    } else {
+        (LAST_SECOND, 999)
     };
     let (cached, mut text) = SECOND
         .try_with(std::cell::Cell::get)
