@@ -51,7 +51,11 @@ pub mod otlp;
 #[cfg(any(feature = "syslog", all(feature = "journald", target_os = "linux")))]
 pub(crate) mod program;
 pub mod queue;
-#[cfg(any(feature = "otlp", all(feature = "journald", target_os = "linux")))]
+#[cfg(any(
+    feature = "syslog",
+    feature = "otlp",
+    all(feature = "journald", target_os = "linux")
+))]
 mod queued;
 mod report;
 #[cfg(any(

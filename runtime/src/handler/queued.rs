@@ -1,5 +1,5 @@
 //! What the handlers that pack each record on the caller's thread for a queue
-//! [`Worker`](crate::handler::queue::Worker) share (journald, OTLP): their `Handler` methods
+//! [`Worker`](crate::handler::queue::Worker) share (syslog, journald, OTLP): their `Handler` methods
 //! around the queue, and their builders' queue settings, written once. A caller of these never
 //! waits but as the queue's policy says, and a close never waits past its deadline.
 

@@ -96,81 +96,24 @@ impl SyslogHandler {
         Self::unix(local_socket(|p| Path::new(p).exists()))
     }
 
-    /// Records dropped so far: refused by a full queue, or not sent because the server could
-    /// not be reached (each is counted once).
-    pub fn dropped(&self) -> u64 {
-        // The queue counts both: its own refusals and what the sink could not send.
-        self.worker.dropped()
-    }
-
-    /// Records waiting to be sent now.
-    pub fn queued(&self) -> usize {
-        self.worker.queued()
-    }
-
-    /// Where the records go, as error reports name it (`tcp 127.0.0.1:514`).
-    pub fn destination(&self) -> &str {
-        &self.what
-    }
-
     /// Stops waiting for the server, sends what can be sent by `deadline` and closes the
     /// connection. Returns `false` when the worker was still busy at the deadline; what it had
     /// not sent is counted as dropped.
     pub fn close_by(&self, deadline: Instant) -> bool {
-        self.control.close();
-        self.worker.close_by(deadline)
+        Handler::close_by(self, deadline)
     }
-}
 
-impl Handler for SyslogHandler {
-    fn handle(&self, record: &Record<'_>) {
-        if self.worker.would_drop() {
-            // Full, and the policy would not wait: do not format a message only to throw it away.
-            self.worker.count_dropped();
-            return;
-        }
+    /// The record as one syslog message, packed on the caller's thread for the worker.
+    fn pack(&self, record: &Record<'_>) -> Vec<u8> {
         let mut msg = Vec::with_capacity(256);
         self.encoder.encode(record, &mut msg);
-        let len = msg.len();
-        self.worker.send(msg, len);
-    }
-
-    fn flush(&self) {
-        self.worker.flush_by(self.worker.default_deadline());
-    }
-
-    fn close(&self) {
-        // Not `default_deadline`: once told to close, the worker stops waiting for the server,
-        // so a flush that gave up on it does not mean closing will.
-        Handler::close_by(self, Instant::now() + self.worker.flush_timeout());
-    }
-
-    fn close_by(&self, deadline: Instant) -> bool {
-        let done = SyslogHandler::close_by(self, deadline);
-        self.errors.summarize();
-        self.worker.errors().summarize();
-        done
-    }
-
-    fn target(&self) -> Option<String> {
-        Some(self.what.clone())
-    }
-
-    fn flush_by(&self, deadline: Instant) -> bool {
-        self.worker.flush_by(deadline)
-    }
-
-    fn take_error(&self) -> Option<io::Error> {
-        self.errors.take().or_else(|| self.worker.take_error())
+        msg
     }
 }
 
-impl Drop for SyslogHandler {
-    fn drop(&mut self) {
-        // The worker's own drop then closes it with its deadline; it must not wait for a server.
-        self.control.close();
-    }
-}
+// `dropped`, `queued`, `destination`, the `Handler` impl and the `Drop` that stops the worker's
+// waiting, as journald and OTLP have them.
+crate::handler::queued::queued_handler!(SyslogHandler);
 
 fn resolve(addr: impl ToSocketAddrs) -> io::Result<Vec<SocketAddr>> {
     let addrs: Vec<SocketAddr> = addr.to_socket_addrs()?.collect();
@@ -285,16 +228,7 @@ impl SyslogBuilder {
         self
     }
 
-    /// The queue's settings: records and bytes held (16 384 and 16 MiB by default: how much a
-    /// server restart can absorb before records are dropped), what a caller does when it is full
-    /// (by default, waits while the server takes messages and drops once it has taken none for
-    /// a stall window; under [`Policy::Block`](crate::handler::queue::Policy::Block) a caller
-    /// waits as long as the server stays away), and how long `flush()` and `close()` wait for
-    /// the worker. See [`QueueOptions`].
-    pub fn queue(mut self, queue: QueueOptions) -> Self {
-        self.queue = queue;
-        self
-    }
+    crate::handler::queued::queue_setter!();
 
     /// The delays between connection attempts while the server is away: `min` after the first
     /// failure, doubling up to `max` (defaults 100 ms and 5 s). Only the worker waits.
